@@ -1,0 +1,99 @@
+# minivmm — see README.md.  `make` builds ./minivmm; `make test` runs every test.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BINDIR  := $(PREFIX)/bin
+MANDIR  := $(PREFIX)/share/man/man1
+DATADIR := $(PREFIX)/share/minivmm
+
+VERSION := 0.1.0
+CC      ?= cc
+PKGS    := yaml-0.1 zlib
+# SAN=1 builds everything with AddressSanitizer and UBSan into build-san/.
+ifeq ($(SAN),1)
+  B       := build-san
+  SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+  OPT     := -O1
+else
+  B       := build
+  SANFLAGS :=
+  OPT     := -O2
+endif
+CFLAGS  ?= $(OPT) -g
+CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -I. $(SANFLAGS) \
+           -DMINIVMM_VERSION='"$(VERSION)"' -DMINIVMM_DATADIR='"$(DATADIR)"' \
+           $(shell pkg-config --cflags $(PKGS))
+LDFLAGS += $(SANFLAGS)
+LDLIBS  := $(shell pkg-config --libs $(PKGS)) -lpthread
+CHECK_LIBS := $(shell pkg-config --libs check)
+
+# One static library per folder; data flows job -> initrd -> boot -> vmm <- virtio.
+DIRS := job initrd boot virtio vmm
+MAIN := vmm/main.c
+srcs = $(filter-out $(MAIN),$(wildcard $(1)/*.c))
+objs = $(patsubst %.c,$(B)/%.o,$(call srcs,$(1)))
+$(foreach d,$(DIRS),$(eval $(B)/lib$(d).a: $(call objs,$(d))))
+# What a test of folder X links with (X first, then what X uses).
+libs_job    := $(B)/libjob.a
+libs_initrd := $(B)/libinitrd.a
+libs_boot   := $(B)/libboot.a
+libs_virtio := $(B)/libvirtio.a $(B)/libvmm.a
+libs_vmm    := $(B)/libvmm.a $(B)/libvirtio.a $(B)/libboot.a $(B)/libinitrd.a $(B)/libjob.a
+ALL_LIBS    := $(libs_vmm)
+
+BIN := $(if $(filter 1,$(SAN)),minivmm-san,minivmm)
+
+.PHONY: all test unit direct rig san deps install clean guest
+all: $(BIN)
+
+$(BIN): $(B)/vmm/main.o $(ALL_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(ALL_LIBS) -Wl,--end-group $(LDLIBS)
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/lib%.a:
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+# Unit tests: tests/unit/FOLDER_name.c -> $(B)/tests/FOLDER_name, linked with libcheck.
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
+testdir = $(firstword $(subst _, ,$(1)))
+.SECONDEXPANSION:
+$(B)/tests/%: tests/unit/%.c tests/unit/testutil.h $$(libs_$$(call testdir,$$*))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -Wl,--start-group $(libs_$(call testdir,$*)) -Wl,--end-group $(LDLIBS) $(CHECK_LIBS)
+
+# The tiny guest the direct tests boot on this host's /dev/kvm.
+guest: $(B)/guest/tinyguest.bzImage
+$(B)/guest/tinyguest.bzImage: tests/guest/build.sh tests/guest/*.S tests/guest/*.c tests/guest/*.ld
+	tests/guest/build.sh $(B)/guest
+
+unit: $(UNIT_BINS)
+	tests/run-unit $(UNIT_BINS)
+
+direct: $(BIN) guest
+	tests/direct/run $(CURDIR)/$(BIN) $(CURDIR)/$(B)/guest/tinyguest.bzImage
+
+rig: $(BIN)
+	tests/rig/run $(CURDIR)/$(BIN)
+
+# `make test`: everything, in order of cost.  `make test SAN=1` does it with sanitizers.
+test: unit direct rig
+
+san:
+	$(MAKE) SAN=1 unit direct
+
+deps:
+	tests/deps.sh
+
+install: minivmm
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)
+	install -m 0755 minivmm $(DESTDIR)$(BINDIR)/minivmm
+	install -m 0644 docs/minivmm.1 $(DESTDIR)$(MANDIR)/minivmm.1
+
+clean:
+	rm -rf build build-san minivmm minivmm-san
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
