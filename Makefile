@@ -1,4 +1,5 @@
 # minivmm — see README.md.  `make` builds ./minivmm; `make test` runs every test.
+.DEFAULT_GOAL := all
 PREFIX  ?= /usr/local
 DESTDIR ?=
 BINDIR  := $(PREFIX)/bin

@@ -27,6 +27,7 @@ struct vcpu {
     int id, fd;
     struct kvm_run *run;
     pthread_t thread;
+    bool started;
 };
 
 struct vm {
@@ -41,8 +42,6 @@ struct vm {
     pthread_cond_t end_cond;
     enum vm_end end;           /* first reason wins */
     int guest_status;          /* with VM_END_STATUS */
-    bool guest_reported;       /* a status arrived (it may be followed by poweroff) */
-    int guest_last_status;
 };
 
 /* Opens /dev/kvm and checks API version and capabilities; creates the VM,
@@ -52,8 +51,11 @@ int vm_create(struct vm *vm, uint64_t ram_size, int ncpus);
 int vm_create_vcpus(struct vm *vm);
 /* Starts one thread per vCPU; returns at once. */
 int vm_start(struct vm *vm);
-/* Waits until the VM ends or timeout_ms passes (<= 0: forever). */
-enum vm_end vm_wait(struct vm *vm, long timeout_ms);
+/* Waits until the VM ends or timeout_ms passes (<= 0: forever), calling
+ * tick(arg) about every 20 ms meanwhile (tick may be NULL). */
+enum vm_end vm_wait(struct vm *vm, long timeout_ms, void (*tick)(void *), void *arg);
+/* Stops the vCPU threads (each is kicked out of KVM_RUN). */
+void vm_stop(struct vm *vm);
 /* Records why the VM ends (the first call wins) and wakes vm_wait. */
 void vm_request_end(struct vm *vm, enum vm_end why, int status);
 /* Stops all vCPU threads and frees everything. */

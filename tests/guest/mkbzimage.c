@@ -1,0 +1,53 @@
+/* Wraps a flat 64-bit kernel (linked at 1 MiB, 64-bit entry at +0x200)
+ * into a bzImage: boot sector + one setup sector holding a 2.15 setup
+ * header, then the kernel.  usage: mkbzimage KERNEL.bin INIT_SIZE OUT */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void w16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+static void w32(uint8_t *p, uint32_t v) { w16(p, (uint16_t)v); w16(p + 2, (uint16_t)(v >> 16)); }
+
+int main(int argc, char **argv)
+{
+    if (argc != 4) {
+        fprintf(stderr, "usage: mkbzimage KERNEL.bin INIT_SIZE OUT\n");
+        return 2;
+    }
+    FILE *f = fopen(argv[1], "rb");
+    if (!f) { perror(argv[1]); return 1; }
+    static uint8_t kernel[1 << 20];
+    size_t klen = fread(kernel, 1, sizeof(kernel), f);
+    fclose(f);
+    size_t padded = (klen + 15) & ~(size_t)15;
+    uint8_t setup[1024] = { 0 };
+    setup[0x1f1] = 1;                              /* setup_sects */
+    w32(setup + 0x1f4, (uint32_t)(padded / 16));   /* syssize */
+    w16(setup + 0x1fe, 0xaa55);
+    setup[0x200] = 0xeb;                           /* jmp over the header */
+    setup[0x201] = 0x6a;
+    memcpy(setup + 0x202, "HdrS", 4);
+    w16(setup + 0x206, 0x020f);                    /* protocol 2.15 */
+    const char *ver = "tinyguest-1.0 (minivmm test guest)";
+    w16(setup + 0x20e, 0x300 - 0x200);             /* kernel_version */
+    memcpy(setup + 0x300, ver, strlen(ver) + 1);
+    setup[0x211] = 1;                              /* LOADED_HIGH */
+    w32(setup + 0x214, 0x100000);                  /* code32_start */
+    w32(setup + 0x22c, 0x7fffffff);                /* initrd_addr_max */
+    w32(setup + 0x230, 0x200000);                  /* kernel_alignment */
+    setup[0x234] = 0;                              /* not relocatable */
+    w16(setup + 0x236, 1);                         /* XLF_KERNEL_64 */
+    w32(setup + 0x238, 2047);                      /* cmdline_size */
+    w32(setup + 0x258, 0x100000);                  /* pref_address */
+    w32(setup + 0x260, (uint32_t)strtoul(argv[2], NULL, 0));  /* init_size */
+    f = fopen(argv[3], "wb");
+    if (!f) { perror(argv[3]); return 1; }
+    static const uint8_t zero[16];
+    if (fwrite(setup, 1, sizeof(setup), f) != sizeof(setup) || fwrite(kernel, 1, klen, f) != klen ||
+        fwrite(zero, 1, padded - klen, f) != padded - klen || fclose(f)) {
+        perror(argv[3]);
+        return 1;
+    }
+    return 0;
+}

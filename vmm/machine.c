@@ -1,0 +1,378 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "boot/acpi.h"
+#include "boot/bzimage.h"
+#include "boot/cpu.h"
+#include "boot/layout.h"
+#include "boot/zeropage.h"
+#include "vmm/console.h"
+#include "vmm/machine.h"
+#include "vmm/ports.h"
+#include "vmm/serial.h"
+#include "vmm/status.h"
+#include "vmm/sysdev.h"
+#include "vmm/timing.h"
+#include "vmm/vm.h"
+#include "virtio/mmio.h"
+#include "virtio/9p_dev.h"
+
+#define ERR(...) fprintf(stderr, "minivmm: " __VA_ARGS__)
+
+struct machine {
+    struct vm vm;
+    struct console *con;
+    struct uart *uart;
+    struct virtio_9p *shares[MAX_SHARES];
+    int nshares;
+    struct acpi_mmio_dev virtio[MAX_SHARES];
+};
+
+static int read_file(const char *path, uint8_t **buf, size_t *len, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s is not a regular file", path);
+        close(fd);
+        return -1;
+    }
+    *buf = malloc(st.st_size ? (size_t)st.st_size : 1);
+    size_t got = 0;
+    while (*buf && got < (size_t)st.st_size) {
+        ssize_t r = read(fd, *buf + got, (size_t)st.st_size - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    close(fd);
+    if (!*buf || got != (size_t)st.st_size) {
+        snprintf(err, errlen, "cannot read %s: %s", path, *buf ? "short read" : "out of memory");
+        free(*buf);
+        return -1;
+    }
+    *len = got;
+    return 0;
+}
+
+/* Concatenates the initrds (each padded to 4 bytes, as the kernel's
+ * unpacker expects between archives) at the top of low RAM. */
+static int load_initrds(struct vm *vm, const struct boot_opts *o, const struct bz_info *bz,
+                        uint64_t kernel_end, uint64_t *addr, uint64_t *size)
+{
+    uint64_t total = 0;
+    struct stat st;
+    for (int i = 0; i < o->ninitrds; i++) {
+        if (stat(o->initrds[i], &st) < 0 || !S_ISREG(st.st_mode)) {
+            ERR("cannot read initrd %s: %s\n", o->initrds[i],
+                errno ? strerror(errno) : "not a regular file");
+            return -1;
+        }
+        total += ((uint64_t)st.st_size + 3) & ~3ULL;
+    }
+    *size = total;
+    *addr = 0;
+    if (!total)
+        return 0;
+    *addr = initrd_place(bz, vm->mem.low_size, kernel_end, total);
+    if (!*addr) {
+        ERR("initrds (%llu MiB) do not fit in guest memory above the kernel: raise --memory\n",
+            (unsigned long long)(total >> 20));
+        return -1;
+    }
+    uint8_t *dst = gmem_ptr(&vm->mem, *addr, total);
+    for (int i = 0; i < o->ninitrds; i++) {
+        int fd = open(o->initrds[i], O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || fstat(fd, &st) < 0) {
+            ERR("cannot read initrd %s: %s\n", o->initrds[i], strerror(errno));
+            return -1;
+        }
+        size_t want = (size_t)st.st_size, got = 0;
+        while (got < want) {
+            ssize_t r = read(fd, dst + got, want - got);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0)
+                break;
+            got += (size_t)r;
+        }
+        close(fd);
+        if (got != want) {
+            ERR("cannot read initrd %s: it changed while being read\n", o->initrds[i]);
+            return -1;
+        }
+        dst += (want + 3) & ~(size_t)3;
+    }
+    return 0;
+}
+
+static int setup_vcpus(struct vm *vm, uint64_t entry)
+{
+    int n = 128;
+    struct kvm_cpuid2 *cpuid;
+    for (;;) {
+        cpuid = calloc(1, sizeof(*cpuid) + n * sizeof(cpuid->entries[0]));
+        if (!cpuid)
+            return -1;
+        cpuid->nent = (uint32_t)n;
+        if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid) == 0)
+            break;
+        free(cpuid);
+        if (errno != E2BIG || n > 4096) {
+            ERR("KVM_GET_SUPPORTED_CPUID failed: %s\n", strerror(errno));
+            return -1;
+        }
+        n *= 2;
+    }
+    size_t csz = sizeof(*cpuid) + cpuid->nent * sizeof(cpuid->entries[0]);
+    struct kvm_cpuid2 *mine = malloc(csz);
+    struct kvm_msrs *msrs = calloc(1, sizeof(*msrs) + CPU_BOOT_MSRS * sizeof(msrs->entries[0]));
+    int rc = -1;
+    if (!mine || !msrs)
+        goto out;
+    for (int i = 0; i < vm->ncpus; i++) {
+        struct vcpu *c = &vm->vcpus[i];
+        memcpy(mine, cpuid, csz);
+        cpu_adjust_cpuid(mine, i, vm->ncpus);
+        if (ioctl(c->fd, KVM_SET_CPUID2, mine) < 0) {
+            ERR("KVM_SET_CPUID2 failed: %s\n", strerror(errno));
+            goto out;
+        }
+        cpu_boot_msrs(msrs);
+        if (ioctl(c->fd, KVM_SET_MSRS, msrs) != (int)msrs->nmsrs) {
+            ERR("KVM_SET_MSRS failed on vCPU %d\n", i);
+            goto out;
+        }
+        struct kvm_lapic_state lapic;
+        if (ioctl(c->fd, KVM_GET_LAPIC, &lapic) < 0) {
+            ERR("KVM_GET_LAPIC failed: %s\n", strerror(errno));
+            goto out;
+        }
+        cpu_lapic_lint(&lapic);
+        if (ioctl(c->fd, KVM_SET_LAPIC, &lapic) < 0) {
+            ERR("KVM_SET_LAPIC failed: %s\n", strerror(errno));
+            goto out;
+        }
+        if (i != 0)
+            continue;                  /* the others wait for INIT/SIPI in the kernel */
+        struct kvm_sregs sregs;
+        struct kvm_regs regs;
+        struct kvm_fpu fpu;
+        if (ioctl(c->fd, KVM_GET_SREGS, &sregs) < 0) {
+            ERR("KVM_GET_SREGS failed: %s\n", strerror(errno));
+            goto out;
+        }
+        cpu_boot_sregs(&sregs);
+        cpu_boot_regs(&regs, entry, LAYOUT_ZERO_PAGE);
+        cpu_boot_fpu(&fpu);
+        if (ioctl(c->fd, KVM_SET_SREGS, &sregs) < 0 || ioctl(c->fd, KVM_SET_REGS, &regs) < 0 ||
+            ioctl(c->fd, KVM_SET_FPU, &fpu) < 0) {
+            ERR("setting the boot CPU state failed: %s\n", strerror(errno));
+            goto out;
+        }
+    }
+    rc = 0;
+out:
+    free(cpuid);
+    free(mine);
+    free(msrs);
+    return rc;
+}
+
+static void uart_out(void *opaque, uint8_t b)
+{
+    struct machine *m = opaque;
+    console_write(m->con, &b, 1);
+}
+
+static void uart_irq(void *opaque, int level)
+{
+    struct machine *m = opaque;
+    vm_irq_line(&m->vm, IRQ_COM1, level);
+}
+
+static volatile sig_atomic_t interrupted;
+static void on_signal(int sig) { interrupted = sig; }
+
+static void tick(void *arg)
+{
+    struct machine *m = arg;
+    console_flush(m->con);
+    if (interrupted)
+        vm_request_end(&m->vm, VM_END_ERROR, 0);
+}
+
+/* The kernel command line: defaults, virtio devices, then the user's text. */
+static int build_cmdline(char *buf, size_t len, const struct boot_opts *o, const struct machine *m)
+{
+    size_t n = (size_t)snprintf(buf, len, "%s", DEFAULT_CMDLINE);
+    for (int i = 0; o->discovery != DISCOVER_ACPI && i < m->nshares && n < len; i++) {
+        buf[n++] = ' ';
+        n += (size_t)virtio_mmio_cmdline(buf + n, len - n, m->virtio[i].base,
+                                         m->virtio[i].size, m->virtio[i].irq);
+    }
+    if (o->append && n < len)
+        n += (size_t)snprintf(buf + n, len - n, " %s", o->append);
+    return n < len ? (int)n : -1;
+}
+
+int machine_run(const struct boot_opts *o)
+{
+    char err[512];
+    uint8_t *img = NULL;
+    size_t img_len = 0;
+    struct machine *m = calloc(1, sizeof(*m));
+    int status = EXIT_HOST_ERROR;
+    if (!m)
+        return EXIT_HOST_ERROR;
+    m->vm.kvm_fd = m->vm.vm_fd = -1;
+
+    if (read_file(o->kernel, &img, &img_len, err, sizeof(err))) {
+        ERR("kernel: %s\n", err);
+        goto out;
+    }
+    struct bz_info bz;
+    if (bz_parse(img, img_len, &bz, err, sizeof(err))) {
+        ERR("cannot boot %s: %s\n", o->kernel, err);
+        status = EXIT_CANNOT_TEST;
+        goto out;
+    }
+    if (vm_create(&m->vm, o->memory, o->cpus))
+        goto out;
+    struct vm *vm = &m->vm;
+    uint64_t load = bz_load_address(&bz, vm->mem.low_size, err, sizeof(err));
+    if (!load) {
+        ERR("cannot boot %s: %s\n", o->kernel, err);
+        status = EXIT_CANNOT_TEST;
+        goto out;
+    }
+    memcpy(gmem_ptr(&vm->mem, load, bz.kernel_size), bz.kernel, bz.kernel_size);
+
+    m->con = console_open(o->console, !o->quiet, err, sizeof(err));
+    if (!m->con) {
+        ERR("%s\n", err);
+        goto out;
+    }
+    m->uart = uart_new(uart_out, uart_irq, m);
+    if (!m->uart || bus_register(&vm->pio, PORT_COM1, 8, uart_io, m->uart, "com1") ||
+        sysdev_register(vm)) {
+        ERR("cannot register devices\n");
+        goto out;
+    }
+
+    static const uint32_t irqs[] = VIRTIO_IRQS;
+    for (int i = 0; i < o->nshares; i++) {
+        uint64_t base = VIRTIO_MMIO_BASE + (uint64_t)i * VIRTIO_MMIO_SIZE;
+        m->shares[i] = virtio_9p_new(vm, base, irqs[i], o->shares[i].dir, o->shares[i].tag,
+                                     o->shares[i].readonly, err, sizeof(err));
+        if (!m->shares[i]) {
+            ERR("--share %s: %s\n", o->shares[i].dir, err);
+            goto out;
+        }
+        m->virtio[i] = (struct acpi_mmio_dev){ base, VIRTIO_MMIO_SIZE, irqs[i] };
+        m->nshares++;
+    }
+
+    uint64_t initrd_addr, initrd_size;
+    if (load_initrds(vm, o, &bz, load + bz.init_size, &initrd_addr, &initrd_size))
+        goto out;
+
+    char cmdline[LAYOUT_CMDLINE_MAX];
+    uint32_t maxlen = bz.cmdline_size ? bz.cmdline_size : 255;
+    int clen = build_cmdline(cmdline, sizeof(cmdline), o, m);
+    if (clen < 0 || (uint32_t)clen > maxlen) {
+        ERR("kernel command line is %d bytes; this kernel takes at most %u\n",
+            clen < 0 ? (int)sizeof(cmdline) : clen, maxlen);
+        goto out;
+    }
+    memcpy(gmem_ptr(&vm->mem, LAYOUT_CMDLINE, (uint64_t)clen + 1), cmdline, (size_t)clen + 1);
+
+    struct acpi_config acfg = {
+        .ncpus = o->cpus,
+        .virtio = m->virtio,
+        .nvirtio = o->discovery == DISCOVER_CMDLINE ? 0 : m->nshares,
+    };
+    if (acpi_build(gmem_ptr(&vm->mem, LAYOUT_ACPI, LAYOUT_ACPI_MAX), LAYOUT_ACPI,
+                   LAYOUT_ACPI_MAX, &acfg) < 0) {
+        ERR("cannot build ACPI tables\n");
+        goto out;
+    }
+    struct zp_params zp = {
+        .cmdline_addr = LAYOUT_CMDLINE, .initrd_addr = initrd_addr, .initrd_size = initrd_size,
+        .rsdp_addr = LAYOUT_ACPI, .low_size = vm->mem.low_size, .high_size = vm->mem.high_size,
+    };
+    zp_build(gmem_ptr(&vm->mem, LAYOUT_ZERO_PAGE, ZP_SIZE), img, &bz, &zp);
+    cpu_write_tables(vm->mem.host);
+
+    if (vm_create_vcpus(vm) || setup_vcpus(vm, load + 0x200))
+        goto out;
+
+    struct sigaction sa = { .sa_handler = on_signal };
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    if (vm_start(vm))
+        goto out;
+    enum vm_end end = vm_wait(vm, o->timeout * 1000, tick, m);
+    timing_end(vm_end_name(end));
+    vm_stop(vm);
+    console_flush(m->con);
+
+    const char *crash = console_crash(m->con);
+    if (interrupted) {
+        ERR("interrupted by signal %d; VM stopped\n", (int)interrupted);
+        status = EXIT_HOST_ERROR;
+    } else {
+        status = exit_status(end, vm->guest_status, crash != NULL);
+        if (crash)
+            ERR("guest crashed: %s\n", crash);
+        if (end == VM_END_TIMEOUT)
+            ERR("timeout: the guest ran for %ld s without ending; VM killed\n", o->timeout);
+        else if (end == VM_END_STATUS && vm->guest_status >= EXIT_GUEST_HIGH)
+            ERR("guest reported status %d (exit status %d)\n", vm->guest_status, status);
+        else if (end == VM_END_SHUTDOWN)
+            ERR("guest triple-faulted\n");
+        else if ((end == VM_END_POWEROFF || end == VM_END_RESET) && !crash)
+            ERR("guest ended (%s) without reporting a status\n", vm_end_name(end));
+    }
+    if (o->timing != TIMING_OFF)
+        timing_report(stderr, o->timing == TIMING_JSON);
+out:
+    for (int i = 0; i < m->nshares; i++)
+        virtio_9p_free(m->shares[i]);
+    vm_destroy(&m->vm);
+    console_close(m->con);
+    uart_free(m->uart);
+    free(img);
+    free(m);
+    return status;
+}
+
+int boot_main(int argc, char **argv)
+{
+    struct boot_opts o;
+    char err[512];
+    int r = boot_parse_args(argc, argv, &o, err, sizeof(err));
+    if (r > 0)
+        return 0;
+    if (r < 0) {
+        fprintf(stderr, "minivmm boot: %s\n", err);
+        return EXIT_HOST_ERROR;
+    }
+    return machine_run(&o);
+}

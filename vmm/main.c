@@ -1,0 +1,46 @@
+/* minivmm: run Linux kernel test jobs in a KVM virtual machine.
+ * The subcommands live in their folders; this only dispatches. */
+#include <stdio.h>
+#include <string.h>
+#include "initrd/cpio.h"
+#include "job/job.h"
+#include "vmm/machine.h"
+#include "vmm/status.h"
+#include "vmm/timing.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+"usage: minivmm COMMAND [OPTIONS]\n"
+"  boot --kernel BZIMAGE ...   boot a kernel with initrds and a command line\n"
+"  compile JOB.yaml ...        compile a job file into shell scripts\n"
+"  pack -o OUT PATH...         pack files into a cpio initrd\n"
+"  help | --help, version | --version\n"
+"`minivmm COMMAND --help` and `man minivmm` say more.\n");
+}
+
+int main(int argc, char **argv)
+{
+    timing_start();
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_HOST_ERROR;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "boot"))
+        return boot_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "compile"))
+        return job_compile_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "pack"))
+        return initrd_pack_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+        printf("minivmm %s\n", MINIVMM_VERSION);
+        return 0;
+    }
+    fprintf(stderr, "minivmm: unknown command '%s' (try minivmm --help)\n", cmd);
+    return EXIT_HOST_ERROR;
+}

@@ -1,0 +1,195 @@
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "vmm/options.h"
+
+int parse_size(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (!s || !*s || *s == '-')
+        return -1;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s)
+        return -1;
+    unsigned shift = 20;
+    if (*end) {
+        switch (*end) {
+        case 'k': case 'K': shift = 10; break;
+        case 'm': case 'M': shift = 20; break;
+        case 'g': case 'G': shift = 30; break;
+        default: return -1;
+        }
+        end++;
+        if (*end == 'i')
+            end++;
+        if (*end == 'B' || *end == 'b')
+            end++;
+        if (*end)
+            return -1;
+    }
+    if (v > (UINT64_MAX >> shift))
+        return -1;
+    *out = (uint64_t)v << shift;
+    return 0;
+}
+
+int parse_share(const char *s, int index, struct share_opt *sh, char *err, size_t errlen)
+{
+    memset(sh, 0, sizeof(*sh));
+    const char *comma = strchr(s, ',');
+    size_t dlen = comma ? (size_t)(comma - s) : strlen(s);
+    if (dlen == 0 || dlen >= sizeof(sh->dir)) {
+        snprintf(err, errlen, "--share needs a host directory (HOSTDIR[,tag=TAG][,ro])");
+        return -1;
+    }
+    memcpy(sh->dir, s, dlen);
+    snprintf(sh->tag, sizeof(sh->tag), "share%d", index);
+    while (comma) {
+        const char *opt = comma + 1;
+        comma = strchr(opt, ',');
+        size_t n = comma ? (size_t)(comma - opt) : strlen(opt);
+        if (n == 2 && !strncmp(opt, "ro", 2)) {
+            sh->readonly = true;
+        } else if (n > 4 && !strncmp(opt, "tag=", 4)) {
+            if (n - 4 >= sizeof(sh->tag)) {
+                snprintf(err, errlen, "--share: tag must be 1 to %zu characters", sizeof(sh->tag) - 1);
+                return -1;
+            }
+            memcpy(sh->tag, opt + 4, n - 4);
+            sh->tag[n - 4] = 0;
+        } else {
+            snprintf(err, errlen, "--share: unknown option '%.*s' (tag=TAG or ro)", (int)n, opt);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void boot_usage(FILE *f)
+{
+    fprintf(f,
+"usage: minivmm boot --kernel BZIMAGE [--initrd FILE]... [--append CMDLINE]\n"
+"                    [--memory SIZE] [--cpus N] [--timeout SECONDS] [--console FILE]\n"
+"                    [--share DIR[,tag=TAG][,ro]]... [--virtio-discovery acpi|cmdline|both]\n"
+"                    [--timing[=text|json]] [--quiet]\n"
+"Boots a Linux bzImage in a KVM virtual machine and exits with the guest's\n"
+"status (see `man minivmm` for the exit status table).\n"
+"  --kernel BZIMAGE   kernel to boot (x86 boot protocol 2.12+, 64-bit)\n"
+"  --initrd FILE      initrd; several are concatenated in order\n"
+"  --append CMDLINE   appended to \"" DEFAULT_CMDLINE "\"\n"
+"  --memory SIZE      guest RAM, e.g. 512M or 2G (default 512M)\n"
+"  --cpus N           vCPUs, 1..%d (default 1)\n"
+"  --timeout SECONDS  kill the VM after this long, exit 124 (default %d; 0: never)\n"
+"  --console FILE     also write the guest console to FILE\n"
+"  --share DIR,...    export DIR to the guest over virtio-9p (mount tag TAG)\n"
+"  --virtio-discovery how the guest finds virtio devices (default both)\n"
+"  --timing[=json]    report boot phase times on stderr\n"
+"  --quiet            do not copy the guest console to stdout\n",
+            MAX_CPUS, DEFAULT_TIMEOUT);
+}
+
+enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_MEMORY, OPT_CPUS, OPT_TIMEOUT,
+       OPT_CONSOLE, OPT_TIMING, OPT_QUIET, OPT_SHARE, OPT_DISCOVERY, OPT_HELP, OPT_VERSION };
+
+static const struct option longopts[] = {
+    { "kernel", required_argument, NULL, OPT_KERNEL },
+    { "initrd", required_argument, NULL, OPT_INITRD },
+    { "append", required_argument, NULL, OPT_APPEND },
+    { "memory", required_argument, NULL, OPT_MEMORY },
+    { "cpus", required_argument, NULL, OPT_CPUS },
+    { "timeout", required_argument, NULL, OPT_TIMEOUT },
+    { "console", required_argument, NULL, OPT_CONSOLE },
+    { "timing", optional_argument, NULL, OPT_TIMING },
+    { "quiet", no_argument, NULL, OPT_QUIET },
+    { "share", required_argument, NULL, OPT_SHARE },
+    { "virtio-discovery", required_argument, NULL, OPT_DISCOVERY },
+    { "help", no_argument, NULL, OPT_HELP },
+    { "version", no_argument, NULL, OPT_VERSION },
+    { 0 },
+};
+
+static int parse_int(const char *s, long min, long max, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+#define BAD(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
+
+int boot_parse_args(int argc, char **argv, struct boot_opts *o, char *err, size_t errlen)
+{
+    memset(o, 0, sizeof(*o));
+    o->memory = DEFAULT_MEMORY;
+    o->cpus = 1;
+    o->timeout = DEFAULT_TIMEOUT;
+    long v;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_KERNEL: o->kernel = optarg; break;
+        case OPT_INITRD:
+            if (o->ninitrds == MAX_INITRDS)
+                BAD("too many --initrd (at most %d)", MAX_INITRDS);
+            o->initrds[o->ninitrds++] = optarg;
+            break;
+        case OPT_APPEND: o->append = optarg; break;
+        case OPT_MEMORY:
+            if (parse_size(optarg, &o->memory) || o->memory < (32ULL << 20) ||
+                o->memory > (1ULL << 40))
+                BAD("--memory '%s': give a size from 32M to 1024G, e.g. 512M", optarg);
+            break;
+        case OPT_CPUS:
+            if (parse_int(optarg, 1, MAX_CPUS, &v))
+                BAD("--cpus '%s': give a number from 1 to %d", optarg, MAX_CPUS);
+            o->cpus = (int)v;
+            break;
+        case OPT_TIMEOUT:
+            if (parse_int(optarg, 0, 1000000, &v))
+                BAD("--timeout '%s': give whole seconds, 0 for none", optarg);
+            o->timeout = v;
+            break;
+        case OPT_CONSOLE: o->console = optarg; break;
+        case OPT_TIMING:
+            if (!optarg || !strcmp(optarg, "text"))
+                o->timing = TIMING_TEXT;
+            else if (!strcmp(optarg, "json"))
+                o->timing = TIMING_JSON;
+            else
+                BAD("--timing='%s': use --timing, --timing=text or --timing=json", optarg);
+            break;
+        case OPT_QUIET: o->quiet = true; break;
+        case OPT_SHARE:
+            if (o->nshares == MAX_SHARES)
+                BAD("too many --share (at most %d)", MAX_SHARES);
+            if (parse_share(optarg, o->nshares, &o->shares[o->nshares], err, errlen))
+                return -1;
+            o->nshares++;
+            break;
+        case OPT_DISCOVERY:
+            if (!strcmp(optarg, "both")) o->discovery = DISCOVER_BOTH;
+            else if (!strcmp(optarg, "acpi")) o->discovery = DISCOVER_ACPI;
+            else if (!strcmp(optarg, "cmdline")) o->discovery = DISCOVER_CMDLINE;
+            else BAD("--virtio-discovery '%s': use acpi, cmdline or both", optarg);
+            break;
+        case OPT_HELP: boot_usage(stdout); return 1;
+        case OPT_VERSION: printf("minivmm %s\n", MINIVMM_VERSION); return 1;
+        case ':': BAD("option %s needs a value", argv[optind - 1]);
+        default: BAD("unknown option '%s' (see minivmm boot --help)", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        BAD("unexpected argument '%s'", argv[optind]);
+    if (!o->kernel)
+        BAD("--kernel BZIMAGE is required");
+    return 0;
+}

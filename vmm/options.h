@@ -1,0 +1,51 @@
+/* Options of `minivmm boot` (and the VM part of `minivmm run`). */
+#ifndef VMM_OPTIONS_H
+#define VMM_OPTIONS_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define MAX_INITRDS 16
+#define MAX_SHARES  8
+#define MAX_CPUS    64
+#define DEFAULT_MEMORY (512ULL << 20)
+#define DEFAULT_TIMEOUT 600
+#define DEFAULT_CMDLINE "console=ttyS0 panic=-1 no_timer_check"
+
+enum timing_fmt { TIMING_OFF, TIMING_TEXT, TIMING_JSON };
+enum discovery { DISCOVER_BOTH, DISCOVER_ACPI, DISCOVER_CMDLINE };
+
+struct share_opt {
+    char dir[4096];
+    char tag[32];
+    bool readonly;
+};
+
+struct boot_opts {
+    const char *kernel;
+    const char *initrds[MAX_INITRDS];
+    int ninitrds;
+    const char *append;
+    uint64_t memory;
+    int cpus;
+    long timeout;               /* seconds; 0: none */
+    const char *console;
+    enum timing_fmt timing;
+    bool quiet;
+    struct share_opt shares[MAX_SHARES];
+    int nshares;
+    enum discovery discovery;
+};
+
+/* "512M", "2G", "1024K", "65536" (MiB when no suffix).  Returns 0 or -1. */
+int parse_size(const char *s, uint64_t *out);
+/* "HOSTDIR[,tag=TAG][,ro]"; the tag defaults to "share<index>".
+ * Returns 0 or -1 with a reason in err. */
+int parse_share(const char *s, int index, struct share_opt *sh, char *err, size_t errlen);
+
+/* Parses argv (argv[0] is "boot").  Returns 0 to go on, 1 when --help or
+ * --version was handled (exit 0), -1 with a one-line reason in err. */
+int boot_parse_args(int argc, char **argv, struct boot_opts *o, char *err, size_t errlen);
+void boot_usage(FILE *f);
+#endif

@@ -1,0 +1,82 @@
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <time.h>
+#include "vmm/timing.h"
+
+#define MAX_MARKS 64
+static struct { unsigned code; double ms; } marks[MAX_MARKS];
+static int nmarks, dropped;
+static double t0, t_entry = -1, t_end = -1;
+static char end_how[32];
+static atomic_bool entered;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+void timing_start(void) { t0 = now_ms(); }
+
+void timing_guest_entry(void)
+{
+    if (!atomic_exchange(&entered, true))
+        t_entry = now_ms() - t0;
+}
+
+void timing_marker(unsigned code)
+{
+    double t = now_ms() - t0;
+    pthread_mutex_lock(&lock);
+    if (nmarks < MAX_MARKS)
+        marks[nmarks++] = (typeof(marks[0])){ code, t };
+    else
+        dropped++;
+    pthread_mutex_unlock(&lock);
+}
+
+void timing_end(const char *how)
+{
+    pthread_mutex_lock(&lock);
+    if (t_end < 0) {
+        t_end = now_ms() - t0;
+        snprintf(end_how, sizeof(end_how), "%s", how);
+    }
+    pthread_mutex_unlock(&lock);
+}
+
+static const char *mark_name(unsigned code, char *buf, size_t len)
+{
+    switch (code) {
+    case MARK_INIT: return "init";
+    case MARK_JOB_START: return "job-start";
+    case MARK_JOB_END: return "job-end";
+    }
+    snprintf(buf, len, "marker-%u", code);
+    return buf;
+}
+
+void timing_report(FILE *f, bool json)
+{
+    char buf[24];
+    pthread_mutex_lock(&lock);
+    if (json) {
+        fprintf(f, "{\"vmm_start_ms\": 0, \"guest_entry_ms\": %.3f, \"markers\": [", t_entry);
+        for (int i = 0; i < nmarks; i++)
+            fprintf(f, "%s{\"code\": %u, \"name\": \"%s\", \"ms\": %.3f}", i ? ", " : "",
+                    marks[i].code, mark_name(marks[i].code, buf, sizeof(buf)), marks[i].ms);
+        fprintf(f, "], \"markers_dropped\": %d, \"end_ms\": %.3f, \"end\": \"%s\"}\n",
+                dropped, t_end, end_how);
+    } else {
+        fprintf(f, "timing: %-12s %10.3f ms\n", "vmm-start", 0.0);
+        fprintf(f, "timing: %-12s %10.3f ms\n", "guest-entry", t_entry);
+        for (int i = 0; i < nmarks; i++)
+            fprintf(f, "timing: %-12s %10.3f ms\n", mark_name(marks[i].code, buf, sizeof(buf)),
+                    marks[i].ms);
+        fprintf(f, "timing: %-12s %10.3f ms (%s)\n", "guest-end", t_end, end_how);
+    }
+    pthread_mutex_unlock(&lock);
+}

@@ -1,0 +1,19 @@
+/* The boot timer: timestamps of VMM start, first guest entry, each phase
+ * marker the guest writes to PORT_BOOT_TIMER, and the end of the guest. */
+#ifndef VMM_TIMING_H
+#define VMM_TIMING_H
+#include <stdbool.h>
+#include <stdio.h>
+
+/* Marker codes with names (docs/devices.md); others print as "marker-N". */
+#define MARK_INIT      1   /* guest init reached */
+#define MARK_JOB_START 2
+#define MARK_JOB_END   3
+
+void timing_start(void);                   /* VMM start: call first in main() */
+void timing_guest_entry(void);             /* first KVM_RUN; later calls are ignored */
+void timing_marker(unsigned code);         /* thread-safe */
+void timing_end(const char *how);
+/* Text ("timing: ...") or one JSON object, to f. */
+void timing_report(FILE *f, bool json);
+#endif
