@@ -1,0 +1,1049 @@
+/* cpio "newc" writer: see cpio.h and docs/initrd.md. */
+#include "initrd/cpio.h"
+#include "initrd/sha256.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define MAX_FILE_SIZE 0xffffffffULL    /* newc's filesize field is 32 bits */
+
+enum src { SRC_NONE, SRC_HOST, SRC_MEM };
+
+struct entry {
+    char *path;                 /* normalised archive path, no leading '/' */
+    uint32_t mode;              /* file type and permissions */
+    uint32_t uid, gid;
+    uint32_t mtime;
+    uint32_t rmajor, rminor;
+    uint64_t size;              /* regular file size or symlink target length */
+    enum src src;
+    char *host;                 /* SRC_HOST: host path of a regular file */
+    unsigned char *data;        /* SRC_MEM data, or symlink target */
+    dev_t hdev;                 /* host identity, for hard links */
+    ino_t hino;
+    bool linkable;              /* host file with st_nlink > 1 */
+    size_t seq;                 /* order of addition; 0 = synthesised parent */
+    /* Filled in by prepare(). */
+    uint32_t ino, nlink;
+    bool store_data;
+    struct entry *leader;       /* first entry of its hard-link group */
+};
+
+struct cpio_builder {
+    struct entry **e;
+    size_t n, cap;
+    size_t seq;
+    char err[1024];
+};
+
+static int fail(struct cpio_builder *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int fail(struct cpio_builder *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(b->err, sizeof b->err, fmt, ap);
+    va_end(ap);
+    /* Keep it one line even when names contain newlines. */
+    for (char *p = b->err; *p; p++)
+        if (*p == '\n' || *p == '\r')
+            *p = '?';
+    return -1;
+}
+
+struct cpio_builder *cpio_builder_new(void)
+{
+    return calloc(1, sizeof(struct cpio_builder));
+}
+
+static void entry_free(struct entry *e)
+{
+    if (!e)
+        return;
+    free(e->path);
+    free(e->host);
+    free(e->data);
+    free(e);
+}
+
+void cpio_builder_free(struct cpio_builder *b)
+{
+    if (!b)
+        return;
+    for (size_t i = 0; i < b->n; i++)
+        entry_free(b->e[i]);
+    free(b->e);
+    free(b);
+}
+
+const char *cpio_error(const struct cpio_builder *b)
+{
+    return b ? b->err : "out of memory";
+}
+
+/* Normalises an archive path: drops empty and "." components and leading
+ * slashes, refuses "..".  out must hold CPIO_PATH_MAX + 1 bytes. */
+static int norm_path(struct cpio_builder *b, const char *in, char *out)
+{
+    size_t o = 0;
+    const char *p = in;
+    while (*p) {
+        while (*p == '/')
+            p++;
+        if (!*p)
+            break;
+        const char *q = p;
+        while (*q && *q != '/')
+            q++;
+        size_t len = (size_t)(q - p);
+        if (len == 1 && p[0] == '.') {
+            p = q;
+            continue;
+        }
+        if (len == 2 && p[0] == '.' && p[1] == '.')
+            return fail(b, "%s: archive path must not contain '..'", in);
+        if (o + (o ? 1 : 0) + len > CPIO_PATH_MAX)
+            return fail(b, "%.200s...: archive path longer than %d bytes", in, CPIO_PATH_MAX);
+        if (o)
+            out[o++] = '/';
+        memcpy(out + o, p, len);
+        o += len;
+        p = q;
+    }
+    out[o] = 0;
+    return 0;
+}
+
+static struct entry *new_entry(struct cpio_builder *b, const char *normpath)
+{
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? 2 * b->cap : 64;
+        struct entry **ne = realloc(b->e, cap * sizeof *ne);
+        if (!ne) {
+            fail(b, "out of memory");
+            return NULL;
+        }
+        b->e = ne;
+        b->cap = cap;
+    }
+    struct entry *e = calloc(1, sizeof *e);
+    if (!e || !(e->path = strdup(normpath))) {
+        free(e);
+        fail(b, "out of memory");
+        return NULL;
+    }
+    e->seq = ++b->seq;
+    b->e[b->n++] = e;
+    return e;
+}
+
+static uint32_t clamp_time(time_t t)
+{
+    if (t < 0)
+        return 0;
+    if ((unsigned long long)t > 0xffffffffULL)
+        return 0xffffffffU;
+    return (uint32_t)t;
+}
+
+/* Adds one host object (already lstat'ed) at normalised archive path ap. */
+static int add_host_entry(struct cpio_builder *b, const char *ap, const char *host,
+                          const struct stat *st)
+{
+    if (!*ap)
+        return fail(b, "%s: cannot be stored as the archive root", host);
+    if (S_ISSOCK(st->st_mode))
+        return fail(b, "%s: is a socket; sockets cannot be archived", host);
+    if (!S_ISREG(st->st_mode) && !S_ISDIR(st->st_mode) && !S_ISLNK(st->st_mode) &&
+        !S_ISCHR(st->st_mode) && !S_ISBLK(st->st_mode) && !S_ISFIFO(st->st_mode))
+        return fail(b, "%s: unsupported file type", host);
+    if (S_ISREG(st->st_mode) && (unsigned long long)st->st_size > MAX_FILE_SIZE)
+        return fail(b, "%s: larger than 4 GiB, too big for a newc archive", host);
+
+    char *target = NULL;
+    if (S_ISLNK(st->st_mode)) {
+        target = malloc(CPIO_PATH_MAX + 2);
+        if (!target)
+            return fail(b, "out of memory");
+        ssize_t n = readlink(host, target, CPIO_PATH_MAX + 1);
+        if (n < 0) {
+            int e = errno;
+            free(target);
+            return fail(b, "%s: %s", host, strerror(e));
+        }
+        if (n > CPIO_PATH_MAX) {
+            free(target);
+            return fail(b, "%s: symlink target longer than %d bytes", host, CPIO_PATH_MAX);
+        }
+        target[n] = 0;
+    }
+    struct entry *e = new_entry(b, ap);
+    if (!e) {
+        free(target);
+        return -1;
+    }
+    e->mode = st->st_mode;
+    e->uid = st->st_uid;
+    e->gid = st->st_gid;
+    e->mtime = clamp_time(st->st_mtime);
+    if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode)) {
+        e->rmajor = major(st->st_rdev);
+        e->rminor = minor(st->st_rdev);
+    }
+    if (S_ISLNK(st->st_mode)) {
+        e->data = (unsigned char *)target;
+        e->size = strlen(target);
+        e->src = SRC_MEM;
+    } else if (S_ISREG(st->st_mode)) {
+        if (!(e->host = strdup(host)))
+            return fail(b, "out of memory");
+        e->src = SRC_HOST;
+        e->size = (uint64_t)st->st_size;
+        e->hdev = st->st_dev;
+        e->hino = st->st_ino;
+        e->linkable = st->st_nlink > 1;
+    }
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Adds the contents of directory `host` below archive directory ap. */
+static int walk(struct cpio_builder *b, const char *host, const char *ap)
+{
+    int fd = open(host, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return fail(b, "%s: %s", host, strerror(errno));
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        int e = errno;
+        close(fd);
+        return fail(b, "%s: %s", host, strerror(e));
+    }
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 0;
+    struct dirent *de;
+    errno = 0;
+    while ((de = readdir(d))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 32;
+            char **nn = realloc(names, cap * sizeof *nn);
+            if (!nn) {
+                rc = fail(b, "out of memory");
+                goto out;
+            }
+            names = nn;
+        }
+        if (!(names[n] = strdup(de->d_name))) {
+            rc = fail(b, "out of memory");
+            goto out;
+        }
+        n++;
+        errno = 0;
+    }
+    if (errno) {
+        rc = fail(b, "%s: %s", host, strerror(errno));
+        goto out;
+    }
+    if (n)
+        qsort(names, n, sizeof *names, cmp_str);
+
+    size_t hl = strlen(host), al = strlen(ap);
+    char *hp = malloc(hl + NAME_MAX + 3), *cp = malloc(al + NAME_MAX + 3);
+    if (!hp || !cp) {
+        free(hp);
+        free(cp);
+        rc = fail(b, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n && !rc; i++) {
+        size_t nl = strlen(names[i]);
+        if (nl > NAME_MAX) {
+            rc = fail(b, "%s/%s: name too long", host, names[i]);
+            break;
+        }
+        snprintf(hp, hl + NAME_MAX + 3, "%s%s%s", host,
+                 hl && host[hl - 1] == '/' ? "" : "/", names[i]);
+        snprintf(cp, al + NAME_MAX + 3, "%s%s%s", ap, al ? "/" : "", names[i]);
+        if (strlen(hp) >= PATH_MAX) {
+            rc = fail(b, "%.200s...: host path longer than %d bytes", hp, PATH_MAX - 1);
+            break;
+        }
+        if (strlen(cp) > CPIO_PATH_MAX) {
+            rc = fail(b, "%.200s...: archive path longer than %d bytes", hp, CPIO_PATH_MAX);
+            break;
+        }
+        struct stat st;
+        if (lstat(hp, &st) < 0) {
+            rc = fail(b, "%s: %s", hp, strerror(errno));
+            break;
+        }
+        rc = add_host_entry(b, cp, hp, &st);
+        if (!rc && S_ISDIR(st.st_mode))
+            rc = walk(b, hp, cp);
+    }
+    free(hp);
+    free(cp);
+out:
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    closedir(d);
+    return rc;
+}
+
+int cpio_add_host(struct cpio_builder *b, const char *host_path, const char *dest)
+{
+    char ap[CPIO_PATH_MAX + 1];
+    if (!host_path || !*host_path)
+        return fail(b, "empty host path");
+    if (strlen(host_path) >= PATH_MAX)
+        return fail(b, "%.200s...: host path longer than %d bytes", host_path, PATH_MAX - 1);
+    if (norm_path(b, dest ? dest : "", ap) < 0)
+        return -1;
+    struct stat st;
+    if (lstat(host_path, &st) < 0)
+        return fail(b, "%s: %s", host_path, strerror(errno));
+    if (S_ISDIR(st.st_mode)) {
+        if (*ap && add_host_entry(b, ap, host_path, &st) < 0)
+            return -1;
+        return walk(b, host_path, ap);
+    }
+    size_t dl = dest ? strlen(dest) : 0;
+    if (!*ap || (dl && dest[dl - 1] == '/')) {
+        /* dest is a directory: append the host file's base name. */
+        size_t hl = strlen(host_path);
+        while (hl > 1 && host_path[hl - 1] == '/')
+            hl--;
+        const char *base = host_path;
+        for (size_t i = 0; i < hl; i++)
+            if (host_path[i] == '/' && i + 1 < hl)
+                base = host_path + i + 1;
+        size_t bl = (size_t)(host_path + hl - base);
+        size_t al = strlen(ap);
+        if (al + 1 + bl > CPIO_PATH_MAX)
+            return fail(b, "%s: archive path longer than %d bytes", host_path, CPIO_PATH_MAX);
+        if (al)
+            ap[al++] = '/';
+        memcpy(ap + al, base, bl);
+        ap[al + bl] = 0;
+        char tmp[CPIO_PATH_MAX + 1];
+        memcpy(tmp, ap, al + bl + 1);
+        if (norm_path(b, tmp, ap) < 0)
+            return -1;
+    }
+    return add_host_entry(b, ap, host_path, &st);
+}
+
+static struct entry *synthetic(struct cpio_builder *b, const char *path, uint32_t mode)
+{
+    char ap[CPIO_PATH_MAX + 1];
+    if (!path || norm_path(b, path, ap) < 0)
+        return NULL;
+    if (!*ap) {
+        fail(b, "%s: cannot be stored as the archive root", path);
+        return NULL;
+    }
+    struct entry *e = new_entry(b, ap);
+    if (e)
+        e->mode = mode;
+    return e;
+}
+
+int cpio_add_host_file(struct cpio_builder *b, const char *path, const char *host_path,
+                       mode_t perm)
+{
+    struct stat st;
+    if (lstat(host_path, &st) < 0)
+        return fail(b, "%s: %s", host_path, strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return fail(b, "%s: not a regular file", host_path);
+    if ((unsigned long long)st.st_size > MAX_FILE_SIZE)
+        return fail(b, "%s: larger than 4 GiB, too big for a newc archive", host_path);
+    struct entry *e = synthetic(b, path, S_IFREG | (perm & 07777));
+    if (!e)
+        return -1;
+    if (!(e->host = strdup(host_path)))
+        return fail(b, "out of memory");
+    e->src = SRC_HOST;
+    e->size = (uint64_t)st.st_size;
+    e->hdev = st.st_dev;
+    e->hino = st.st_ino;
+    e->linkable = false;  /* an explicit copy, not a link */
+    return 0;
+}
+
+int cpio_add_file_mem(struct cpio_builder *b, const char *path, mode_t perm,
+                      const void *data, size_t len)
+{
+    if (len > MAX_FILE_SIZE)
+        return fail(b, "%s: larger than 4 GiB, too big for a newc archive", path);
+    unsigned char *copy = malloc(len ? len : 1);
+    if (!copy)
+        return fail(b, "out of memory");
+    if (len)
+        memcpy(copy, data, len);
+    struct entry *e = synthetic(b, path, S_IFREG | (perm & 07777));
+    if (!e) {
+        free(copy);
+        return -1;
+    }
+    e->data = copy;
+    e->size = len;
+    e->src = SRC_MEM;
+    return 0;
+}
+
+int cpio_add_dir(struct cpio_builder *b, const char *path, mode_t perm)
+{
+    return synthetic(b, path, S_IFDIR | (perm & 07777)) ? 0 : -1;
+}
+
+int cpio_add_symlink(struct cpio_builder *b, const char *path, const char *target)
+{
+    size_t tl = target ? strlen(target) : 0;
+    if (!tl)
+        return fail(b, "%s: empty symlink target", path);
+    if (tl > CPIO_PATH_MAX)
+        return fail(b, "%s: symlink target longer than %d bytes", path, CPIO_PATH_MAX);
+    char *t = strdup(target);
+    if (!t)
+        return fail(b, "out of memory");
+    struct entry *e = synthetic(b, path, S_IFLNK | 0777);
+    if (!e) {
+        free(t);
+        return -1;
+    }
+    e->data = (unsigned char *)t;
+    e->size = tl;
+    e->src = SRC_MEM;
+    return 0;
+}
+
+int cpio_add_chardev(struct cpio_builder *b, const char *path, mode_t perm,
+                     unsigned major, unsigned minor)
+{
+    struct entry *e = synthetic(b, path, S_IFCHR | (perm & 07777));
+    if (!e)
+        return -1;
+    e->rmajor = major;
+    e->rminor = minor;
+    return 0;
+}
+
+/* ---- preparing the list to write ---- */
+
+struct plan {
+    struct entry **v;           /* sorted, deduplicated, with parents */
+    size_t n;
+    struct entry **extra;       /* synthesised parents, owned */
+    size_t nextra;
+};
+
+static void plan_free(struct plan *p)
+{
+    for (size_t i = 0; i < p->nextra; i++)
+        entry_free(p->extra[i]);
+    free(p->extra);
+    free(p->v);
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+    const struct entry *x = *(struct entry *const *)a, *y = *(struct entry *const *)b;
+    int c = strcmp(x->path, y->path);
+    if (c)
+        return c;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Sorts v[0..*n) and keeps, of equal paths, the one added last. */
+static void sort_dedup(struct entry **v, size_t *n)
+{
+    if (*n)
+        qsort(v, *n, sizeof *v, cmp_entry);
+    size_t o = 0;
+    for (size_t i = 0; i < *n; i++) {
+        if (o && !strcmp(v[o - 1]->path, v[i]->path))
+            v[o - 1] = v[i];
+        else
+            v[o++] = v[i];
+    }
+    *n = o;
+}
+
+static struct entry *find(struct entry **v, size_t n, const char *path)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(v[mid]->path, path);
+        if (!c)
+            return v[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+static int cmp_link(const void *a, const void *b)
+{
+    const struct entry *x = *(struct entry *const *)a, *y = *(struct entry *const *)b;
+    if (x->hdev != y->hdev)
+        return x->hdev < y->hdev ? -1 : 1;
+    if (x->hino != y->hino)
+        return x->hino < y->hino ? -1 : 1;
+    return strcmp(x->path, y->path);   /* output order */
+}
+
+static int prepare(struct cpio_builder *b, struct plan *p)
+{
+    memset(p, 0, sizeof *p);
+    size_t cap = b->n + 1;
+    p->v = malloc(cap * sizeof *p->v);
+    if (!p->v)
+        return fail(b, "out of memory");
+    if (b->n)
+        memcpy(p->v, b->e, b->n * sizeof *p->v);
+    p->n = b->n;
+    sort_dedup(p->v, &p->n);
+
+    /* Missing parent directories. */
+    char path[CPIO_PATH_MAX + 1];
+    size_t n0 = p->n;
+    for (size_t i = 0; i < n0; i++) {
+        snprintf(path, sizeof path, "%s", p->v[i]->path);
+        for (char *s = strchr(path, '/'); s; s = strchr(s + 1, '/')) {
+            *s = 0;
+            bool have = find(p->v, n0, path) != NULL;
+            for (size_t k = p->nextra; !have && k-- > 0 && k + 8 >= p->nextra;)
+                have = !strcmp(p->extra[k]->path, path);   /* cheap recent check */
+            if (!have) {
+                struct entry *e = calloc(1, sizeof *e);
+                struct entry **ne = realloc(p->extra, (p->nextra + 1) * sizeof *ne);
+                if (ne)
+                    p->extra = ne;
+                if (!e || !ne || !(e->path = strdup(path))) {
+                    free(e);
+                    return fail(b, "out of memory");
+                }
+                e->mode = S_IFDIR | 0755;
+                p->extra[p->nextra++] = e;
+            }
+            *s = '/';
+        }
+    }
+    if (p->nextra) {
+        struct entry **nv = realloc(p->v, (p->n + p->nextra) * sizeof *nv);
+        if (!nv)
+            return fail(b, "out of memory");
+        p->v = nv;
+        memcpy(p->v + p->n, p->extra, p->nextra * sizeof *nv);
+        p->n += p->nextra;
+        sort_dedup(p->v, &p->n);   /* real entries (seq > 0) win */
+    }
+
+    /* Parents must be directories; count subdirectories. */
+    for (size_t i = 0; i < p->n; i++) {
+        struct entry *e = p->v[i];
+        e->nlink = S_ISDIR(e->mode) ? 2 : 1;
+        e->store_data = true;
+        e->leader = NULL;
+    }
+    for (size_t i = 0; i < p->n; i++) {
+        struct entry *e = p->v[i];
+        char *s = strrchr(e->path, '/');
+        if (!s)
+            continue;
+        snprintf(path, sizeof path, "%.*s", (int)(s - e->path), e->path);
+        struct entry *par = find(p->v, p->n, path);
+        if (!par || !S_ISDIR(par->mode))
+            return fail(b, "%s: its parent in the archive is not a directory", e->path);
+        if (S_ISDIR(e->mode))
+            par->nlink++;
+    }
+
+    /* Hard links: group host files by (dev, ino). */
+    size_t nl = 0;
+    struct entry **lk = malloc((p->n + 1) * sizeof *lk);
+    if (!lk)
+        return fail(b, "out of memory");
+    for (size_t i = 0; i < p->n; i++)
+        if (p->v[i]->linkable && p->v[i]->src == SRC_HOST)
+            lk[nl++] = p->v[i];
+    if (nl)
+        qsort(lk, nl, sizeof *lk, cmp_link);
+    for (size_t i = 0; i < nl;) {
+        size_t j = i + 1;
+        while (j < nl && lk[j]->hdev == lk[i]->hdev && lk[j]->hino == lk[i]->hino)
+            j++;
+        if (j - i > 1) {
+            for (size_t k = i; k < j; k++) {
+                lk[k]->nlink = (uint32_t)(j - i);
+                lk[k]->leader = lk[i];
+                lk[k]->store_data = (k == j - 1);
+                if (lk[k]->mode != lk[i]->mode || lk[k]->size != lk[i]->size) {
+                    fail(b, "%s: hard link changed while scanning", lk[k]->host);
+                    free(lk);
+                    return -1;
+                }
+            }
+        }
+        i = j;
+    }
+    free(lk);
+
+    uint32_t ino = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        struct entry *e = p->v[i];
+        if (e->leader && e->leader != e)
+            e->ino = e->leader->ino;   /* the leader comes first in path order */
+        else
+            e->ino = ++ino;
+    }
+    return 0;
+}
+
+/* ---- output ---- */
+
+struct sink {
+    int fd;                     /* -1: discard */
+    bool gz;
+    z_stream z;
+    uint64_t off;               /* uncompressed bytes so far */
+    struct sha256 *hash;
+    struct cpio_builder *b;
+    unsigned char out[1 << 16];
+};
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int sink_deflate(struct sink *s, int flush)
+{
+    do {
+        s->z.next_out = s->out;
+        s->z.avail_out = sizeof s->out;
+        int r = deflate(&s->z, flush);
+        if (r == Z_STREAM_ERROR)
+            return fail(s->b, "gzip compression failed");
+        size_t have = sizeof s->out - s->z.avail_out;
+        if (have && write_all(s->fd, s->out, have) < 0)
+            return fail(s->b, "write: %s", strerror(errno));
+    } while (s->z.avail_out == 0);
+    return 0;
+}
+
+static int sink_write(struct sink *s, const void *data, size_t len)
+{
+    if (s->hash)
+        sha256_update(s->hash, data, len);
+    s->off += len;
+    if (s->fd < 0 || !len)
+        return 0;
+    if (!s->gz) {
+        if (write_all(s->fd, data, len) < 0)
+            return fail(s->b, "write: %s", strerror(errno));
+        return 0;
+    }
+    s->z.next_in = (Bytef *)data;
+    s->z.avail_in = (uInt)len;   /* callers write at most 64 KiB at once */
+    return sink_deflate(s, Z_NO_FLUSH);
+}
+
+static int sink_pad(struct sink *s)
+{
+    static const char zero[4];
+    size_t pad = (4 - (s->off & 3)) & 3;
+    return pad ? sink_write(s, zero, pad) : 0;
+}
+
+static int write_header(struct sink *s, const struct entry *e, uint32_t uid, uint32_t gid,
+                        uint32_t mtime, uint32_t size)
+{
+    char hdr[111];
+    size_t namesize = strlen(e->path) + 1;
+    snprintf(hdr, sizeof hdr,
+             "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X",
+             e->ino, e->mode, uid, gid, e->nlink, mtime, size, 0u, 0u,
+             e->rmajor, e->rminor, (uint32_t)namesize, 0u);
+    if (sink_write(s, hdr, 110) < 0 || sink_write(s, e->path, namesize) < 0)
+        return -1;
+    return sink_pad(s);
+}
+
+static int write_host_data(struct sink *s, const struct entry *e, unsigned char *buf,
+                           size_t bufsz)
+{
+    struct cpio_builder *b = s->b;
+    int fd = open(e->host, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0)
+        return fail(b, "%s: %s", e->host, strerror(errno));
+    struct stat st;
+    int rc = 0;
+    if (fstat(fd, &st) < 0) {
+        rc = fail(b, "%s: %s", e->host, strerror(errno));
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode) || st.st_dev != e->hdev || st.st_ino != e->hino ||
+        (uint64_t)st.st_size != e->size) {
+        rc = fail(b, "%s: changed since it was scanned", e->host);
+        goto out;
+    }
+    uint64_t left = e->size;
+    while (left) {
+        size_t want = left < bufsz ? (size_t)left : bufsz;
+        ssize_t n = read(fd, buf, want);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc = fail(b, "%s: %s", e->host, strerror(errno));
+            goto out;
+        }
+        if (n == 0) {
+            rc = fail(b, "%s: file shrank while being read", e->host);
+            goto out;
+        }
+        if ((rc = sink_write(s, buf, (size_t)n)) < 0)
+            goto out;
+        left -= (uint64_t)n;
+    }
+    ssize_t n;
+    do
+        n = read(fd, buf, 1);
+    while (n < 0 && errno == EINTR);
+    if (n > 0)
+        rc = fail(b, "%s: file grew while being read", e->host);
+    else if (n < 0)
+        rc = fail(b, "%s: %s", e->host, strerror(errno));
+out:
+    close(fd);
+    return rc;
+}
+
+static int write_plan(struct cpio_builder *b, const struct plan *p, struct sink *s,
+                      const struct cpio_opts *o)
+{
+    size_t bufsz = 1 << 16;
+    unsigned char *buf = malloc(bufsz);
+    if (!buf)
+        return fail(b, "out of memory");
+    int rc = 0;
+    for (size_t i = 0; i < p->n && !rc; i++) {
+        const struct entry *e = p->v[i];
+        uint32_t uid = 0, gid = 0, mtime = 0;   /* synthetic entries have 0 */
+        if (!o->reproducible) {
+            uid = e->uid;
+            gid = e->gid;
+            mtime = e->mtime;
+        }
+        uint32_t size = e->store_data ? (uint32_t)e->size : 0;
+        if (S_ISDIR(e->mode) || S_ISCHR(e->mode) || S_ISBLK(e->mode) || S_ISFIFO(e->mode))
+            size = 0;
+        if ((rc = write_header(s, e, uid, gid, mtime, size)) < 0)
+            break;
+        if (!size)
+            continue;
+        if (e->src == SRC_HOST) {
+            rc = write_host_data(s, e, buf, bufsz);
+        } else {
+            for (uint64_t off = 0; off < size && !rc; off += bufsz) {
+                size_t chunk = size - off < bufsz ? (size_t)(size - off) : bufsz;
+                rc = sink_write(s, e->data + off, chunk);
+            }
+        }
+        if (!rc)
+            rc = sink_pad(s);
+    }
+    if (!rc) {
+        struct entry tr = { .path = "TRAILER!!!", .nlink = 1 };
+        rc = write_header(s, &tr, 0, 0, 0, 0);
+    }
+    free(buf);
+    return rc;
+}
+
+/* Writes the archive to fd (or only hashes it when fd < 0); hash may be NULL. */
+static int write_stream(struct cpio_builder *b, int fd, const struct cpio_opts *o,
+                        struct sha256 *hash)
+{
+    static const struct cpio_opts defaults;
+    if (!o)
+        o = &defaults;
+    if (o->compress != CPIO_COMPRESS_NONE && o->compress != CPIO_COMPRESS_GZIP)
+        return fail(b, "unknown compression %d", (int)o->compress);
+    if (o->gzip_level < 0 || o->gzip_level > 9)
+        return fail(b, "gzip level %d out of range 1..9", o->gzip_level);
+    struct plan p;
+    if (prepare(b, &p) < 0) {
+        plan_free(&p);
+        return -1;
+    }
+    struct sink *s = calloc(1, sizeof *s);
+    if (!s) {
+        plan_free(&p);
+        return fail(b, "out of memory");
+    }
+    s->fd = fd;
+    s->b = b;
+    s->hash = hash;
+    s->gz = fd >= 0 && o->compress == CPIO_COMPRESS_GZIP;
+    int rc = 0;
+    if (s->gz && deflateInit2(&s->z, o->gzip_level ? o->gzip_level : 6, Z_DEFLATED,
+                              15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+        s->gz = false;
+        rc = fail(b, "gzip initialisation failed");
+    }
+    if (!rc)
+        rc = write_plan(b, &p, s, o);
+    if (!rc && s->gz) {
+        s->z.next_in = NULL;
+        s->z.avail_in = 0;
+        rc = sink_deflate(s, Z_FINISH);
+    }
+    if (s->gz)
+        deflateEnd(&s->z);
+    free(s);
+    plan_free(&p);
+    return rc;
+}
+
+int cpio_write_fd(struct cpio_builder *b, int fd, const struct cpio_opts *o)
+{
+    if (fd < 0)
+        return fail(b, "bad file descriptor");
+    b->err[0] = 0;
+    return write_stream(b, fd, o, NULL);
+}
+
+/* Creates a temporary file next to path; returns its fd and name (malloc'd). */
+static int open_temp(const char *path, char **tmpname, char *err, size_t errlen)
+{
+    size_t len = strlen(path) + 16;
+    char *t = malloc(len);
+    if (!t) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    snprintf(t, len, "%s.tmp-XXXXXX", path);
+    int fd = mkostemp(t, O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        free(t);
+        return -1;
+    }
+    if (fchmod(fd, 0644) < 0) {
+        snprintf(err, errlen, "%s: %s", t, strerror(errno));
+        close(fd);
+        unlink(t);
+        free(t);
+        return -1;
+    }
+    *tmpname = t;
+    return fd;
+}
+
+/* Syncs, closes and renames the temporary file over path (or removes it if
+ * rc < 0).  Returns 0 or -1 with err set. */
+static int finish_temp(int fd, char *tmpname, const char *path, int rc, char *err, size_t errlen)
+{
+    if (rc == 0 && fsync(fd) < 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        rc = -1;
+    }
+    if (close(fd) < 0 && rc == 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        rc = -1;
+    }
+    if (rc == 0 && rename(tmpname, path) < 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        rc = -1;
+    }
+    if (rc < 0)
+        unlink(tmpname);
+    free(tmpname);
+    return rc;
+}
+
+static int write_file_checked(struct cpio_builder *b, const char *out_path,
+                              const struct cpio_opts *o, const uint8_t *expect)
+{
+    char *tmp;
+    b->err[0] = 0;
+    int fd = open_temp(out_path, &tmp, b->err, sizeof b->err);
+    if (fd < 0)
+        return -1;
+    struct sha256 h;
+    uint8_t key[SHA256_LEN];
+    int rc;
+    if (expect) {
+        sha256_init(&h);
+        char pre[64];
+        int pl = snprintf(pre, sizeof pre, "minivmm-initrd-cache 1 %d %d\n",
+                          (int)o->compress, o->gzip_level);
+        sha256_update(&h, pre, (size_t)pl);
+    }
+    rc = write_stream(b, fd, o, expect ? &h : NULL);
+    if (!rc && expect) {
+        sha256_final(&h, key);
+        if (memcmp(key, expect, SHA256_LEN))
+            rc = fail(b, "input files changed while the archive was being written");
+    }
+    return finish_temp(fd, tmp, out_path, rc, b->err, sizeof b->err);
+}
+
+int cpio_write_file(struct cpio_builder *b, const char *out_path, const struct cpio_opts *o)
+{
+    return write_file_checked(b, out_path, o, NULL);
+}
+
+static int mkdir_p(const char *dir, char *err, size_t errlen)
+{
+    size_t len = strlen(dir);
+    if (!len || len >= PATH_MAX) {
+        snprintf(err, errlen, "%s: bad cache directory", dir);
+        return -1;
+    }
+    char buf[PATH_MAX];
+    memcpy(buf, dir, len + 1);
+    for (char *p = buf + 1;; p++) {
+        if (*p == '/' || !*p) {
+            char c = *p;
+            *p = 0;
+            if (mkdir(buf, 0755) < 0 && errno != EEXIST) {
+                snprintf(err, errlen, "%s: %s", buf, strerror(errno));
+                return -1;
+            }
+            *p = c;
+            if (!c)
+                break;
+        }
+    }
+    struct stat st;
+    if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s: not a directory", dir);
+        return -1;
+    }
+    return 0;
+}
+
+int cpio_cached(struct cpio_builder *b, const struct cpio_opts *o, const char *cache_dir,
+                char *out_path, size_t out_len, bool *hit)
+{
+    static const struct cpio_opts defaults;
+    if (!o)
+        o = &defaults;
+    b->err[0] = 0;
+    if (hit)
+        *hit = false;
+    if (mkdir_p(cache_dir, b->err, sizeof b->err) < 0)
+        return -1;
+    struct sha256 h;
+    sha256_init(&h);
+    char pre[64];
+    int pl = snprintf(pre, sizeof pre, "minivmm-initrd-cache 1 %d %d\n",
+                      (int)o->compress, o->gzip_level);
+    sha256_update(&h, pre, (size_t)pl);
+    if (write_stream(b, -1, o, &h) < 0)
+        return -1;
+    uint8_t key[SHA256_LEN];
+    char hex[2 * SHA256_LEN + 1];
+    sha256_final(&h, key);
+    sha256_hex(key, hex);
+    int n = snprintf(out_path, out_len, "%s/%s.cpio%s", cache_dir, hex,
+                     o->compress == CPIO_COMPRESS_GZIP ? ".gz" : "");
+    if (n < 0 || (size_t)n >= out_len)
+        return fail(b, "%s: cache path too long", cache_dir);
+    struct stat st;
+    if (lstat(out_path, &st) == 0 && S_ISREG(st.st_mode)) {
+        if (hit)
+            *hit = true;
+        return 0;
+    }
+    return write_file_checked(b, out_path, o, key);
+}
+
+int initrd_concat(const char *out_path, const char *const *parts, size_t n,
+                  char *err, size_t errlen)
+{
+    char *tmp;
+    int fd = open_temp(out_path, &tmp, err, errlen);
+    if (fd < 0)
+        return -1;
+    int rc = 0;
+    uint64_t total = 0;
+    char *buf = malloc(1 << 16);
+    if (!buf) {
+        snprintf(err, errlen, "out of memory");
+        rc = -1;
+    }
+    for (size_t i = 0; i < n && !rc; i++) {
+        int in = open(parts[i], O_RDONLY | O_CLOEXEC);
+        if (in < 0) {
+            snprintf(err, errlen, "%s: %s", parts[i], strerror(errno));
+            rc = -1;
+            break;
+        }
+        for (;;) {
+            ssize_t r = read(in, buf, 1 << 16);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r < 0) {
+                snprintf(err, errlen, "%s: %s", parts[i], strerror(errno));
+                rc = -1;
+                break;
+            }
+            if (r == 0)
+                break;
+            if (write_all(fd, buf, (size_t)r) < 0) {
+                snprintf(err, errlen, "%s: %s", out_path, strerror(errno));
+                rc = -1;
+                break;
+            }
+            total += (uint64_t)r;
+        }
+        close(in);
+        static const char zero[4];
+        size_t pad = (4 - (total & 3)) & 3;
+        if (!rc && pad) {
+            if (write_all(fd, zero, pad) < 0) {
+                snprintf(err, errlen, "%s: %s", out_path, strerror(errno));
+                rc = -1;
+            }
+            total += pad;
+        }
+    }
+    free(buf);
+    return finish_temp(fd, tmp, out_path, rc, err, errlen);
+}

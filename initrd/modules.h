@@ -1,0 +1,52 @@
+/* Kernel module collection for the initrd: find the modules the guest
+ * needs and their dependencies (read from each module's ELF .modinfo
+ * section, since modules.dep may be absent), in load order.  See
+ * docs/initrd.md. */
+#ifndef INITRD_MODULES_H
+#define INITRD_MODULES_H
+#include <stddef.h>
+#include "initrd/cpio.h"
+
+/* What the guest needs for virtio-mmio + 9p: virtio_mmio, 9pnet_virtio, 9p. */
+extern const char *const initrd_default_modules[];
+extern const size_t initrd_n_default_modules;
+
+enum initrd_kmod_comp { KMOD_PLAIN, KMOD_GZIP, KMOD_XZ, KMOD_ZSTD };
+
+struct initrd_module {
+    char *name;             /* normalised ('-' -> '_'), e.g. "9pnet_virtio" */
+    char *host_path;        /* the file in the module tree */
+    char *archive_path;     /* "lib/modules/VERSION/kernel/.../NAME.ko" (always .ko) */
+    enum initrd_kmod_comp comp;
+};
+
+struct initrd_modules {
+    struct initrd_module *v;    /* dependencies before dependents */
+    size_t n;
+    char *kver;
+};
+
+/* Resolves `names` (and their dependencies) in moddir (NULL means
+ * /lib/modules/KVER).  Modules listed in moddir/modules.builtin are
+ * skipped (built into the kernel).  Returns 0, or -1 with a one-line
+ * message in err (missing module, dependency cycle, malformed ELF, module
+ * built for another kernel, unsupported compression). */
+int initrd_modules_resolve(const char *moddir, const char *kver, const char *const *names,
+                           size_t n_names, struct initrd_modules *out, char *err, size_t errlen);
+void initrd_modules_free(struct initrd_modules *m);
+
+/* Adds the resolved modules (decompressed) at their archive paths and the
+ * load-order file lib/modules/KVER/minivmm.load: one absolute .ko path per
+ * line, in insmod order. */
+int initrd_modules_add(struct cpio_builder *b, const struct initrd_modules *m,
+                       char *err, size_t errlen);
+
+/* Reads a module file (decompressing .ko.gz) into a malloc'd buffer. */
+int initrd_module_read(const char *path, unsigned char **data, size_t *len,
+                       char *err, size_t errlen);
+/* Finds "KEY=" in the ELF64 .modinfo section of a module image; on success
+ * *val points into elf (not NUL-terminated), *vlen is its length.  Returns
+ * 1 found, 0 absent, -1 malformed ELF (err set). */
+int initrd_modinfo_get(const unsigned char *elf, size_t len, const char *key,
+                       const char **val, size_t *vlen, char *err, size_t errlen);
+#endif

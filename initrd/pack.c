@@ -1,0 +1,82 @@
+/* `minivmm pack`: build an initrd archive from host paths. */
+#include "initrd/cpio.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define PACK_USAGE "usage: minivmm pack [--compress gzip|none] [--reproducible] -o OUT PATH..."
+
+static int pack_fail(const char *msg, const char *arg)
+{
+    fprintf(stderr, "minivmm pack: %s%s%s\n", msg, arg ? ": " : "", arg ? arg : "");
+    return 255;
+}
+
+int initrd_pack_main(int argc, char **argv)
+{
+    struct cpio_opts o = { .compress = CPIO_COMPRESS_GZIP };
+    const char *out = NULL;
+    int i = 1;
+    for (; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = NULL;
+        if (!strcmp(a, "--")) {
+            i++;
+            break;
+        }
+        if (a[0] != '-' || !a[1])
+            break;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            printf("%s\n", PACK_USAGE);
+            return 0;
+        }
+        if (!strcmp(a, "--reproducible")) {
+            o.reproducible = true;
+            continue;
+        }
+        if (!strcmp(a, "-o") || !strcmp(a, "--output") || !strcmp(a, "--compress")) {
+            if (i + 1 >= argc)
+                return pack_fail("option needs a value", a);
+            val = argv[++i];
+        } else if (!strncmp(a, "--output=", 9)) {
+            val = a + 9;
+            a = "--output";
+        } else if (!strncmp(a, "--compress=", 11)) {
+            val = a + 11;
+            a = "--compress";
+        } else if (!strncmp(a, "-o", 2)) {
+            val = a + 2;
+            a = "-o";
+        } else {
+            return pack_fail("unknown option (" PACK_USAGE ")", a);
+        }
+        if (!strcmp(a, "--compress")) {
+            if (!strcmp(val, "gzip"))
+                o.compress = CPIO_COMPRESS_GZIP;
+            else if (!strcmp(val, "none"))
+                o.compress = CPIO_COMPRESS_NONE;
+            else
+                return pack_fail("unknown compression (want gzip or none)", val);
+        } else {
+            if (!*val)
+                return pack_fail("empty output path", NULL);
+            out = val;
+        }
+    }
+    if (!out)
+        return pack_fail("missing -o OUT (" PACK_USAGE ")", NULL);
+    if (i >= argc)
+        return pack_fail("no input PATH (" PACK_USAGE ")", NULL);
+
+    struct cpio_builder *b = cpio_builder_new();
+    if (!b)
+        return pack_fail("out of memory", NULL);
+    int rc = 0;
+    for (; i < argc && !rc; i++)
+        if (cpio_add_host(b, argv[i], "") < 0)
+            rc = pack_fail(cpio_error(b), NULL);
+    if (!rc && cpio_write_file(b, out, &o) < 0)
+        rc = pack_fail(cpio_error(b), NULL);
+    cpio_builder_free(b);
+    return rc;
+}
