@@ -1,0 +1,61 @@
+/* virtio-mmio: binding a transport to a KVM VM (bus, irqfd, ioeventfd).
+ * Kept apart from mmio.c so that the transport core links without vmm/. */
+#include "virtio/mmio.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "vmm/ports.h"
+#include "vmm/vm.h"
+
+static void irq_pulse(void *opaque, uint32_t irq)
+{
+    vm_irq_pulse(opaque, irq);
+}
+
+struct virtio_mmio *virtio_mmio_new(struct vm *vm, const struct guest_mem *mem,
+                                    uint64_t base, uint32_t irq,
+                                    const struct virtio_dev_ops *ops, void *dev)
+{
+    const char *name = ops && ops->name ? ops->name : "virtio";
+    struct virtio_mmio *m = virtio_mmio_create(mem, base, irq, ops, dev);
+    if (!m) {
+        fprintf(stderr, "minivmm: %s: cannot create the virtio-mmio transport: %s\n",
+                name, strerror(errno));
+        return NULL;
+    }
+    if (!vm)
+        return m;
+
+    /* Interrupt: irqfd injects without a trip through this process's
+     * threads; without it, the I/O thread raises the line itself. */
+    if (vm_irqfd(vm, virtio_mmio_irq_fd(m), irq) < 0)
+        virtio_mmio_set_irq_hook(m, irq_pulse, vm);
+
+    /* Notifications: KVM signals the eventfd on the guest's write and the
+     * vCPU goes straight back into the guest.  When that fails, the write
+     * exits to the register handler, which signals the same eventfd. */
+    for (uint16_t q = 0; q < ops->num_queues; q++) {
+        if (vm_ioeventfd(vm, virtio_mmio_notify_fd(m, q), base + VIRTIO_MMIO_QUEUE_NOTIFY,
+                         4, q) < 0)
+            fprintf(stderr, "minivmm: %s: no ioeventfd for queue %u, notifications "
+                    "go through the MMIO exit\n", name, q);
+    }
+
+    /* The I/O thread first: once on the bus, the device cannot be removed. */
+    int e = virtio_mmio_start(m);
+    if (e < 0) {
+        fprintf(stderr, "minivmm: %s: cannot start the I/O thread: %s\n", name, strerror(-e));
+        virtio_mmio_free(m);
+        return NULL;
+    }
+    if (bus_register(&vm->mmio, base, VIRTIO_MMIO_SIZE, virtio_mmio_io, m, name) < 0) {
+        fprintf(stderr, "minivmm: %s: cannot map 0x%" PRIx64 ": the MMIO range is taken "
+                "or the bus is full\n", name, base);
+        virtio_mmio_free(m);
+        return NULL;
+    }
+    return m;
+}
