@@ -71,20 +71,22 @@ guest: $(B)/guest/tinyguest.bzImage
 $(B)/guest/tinyguest.bzImage: tests/guest/build.sh tests/guest/*.S tests/guest/*.c tests/guest/*.ld
 	tests/guest/build.sh $(B)/guest
 
-unit: $(UNIT_BINS)
-	tests/run-unit $(UNIT_BINS)
+# `make test`: builds everything (normal and sanitizer builds), then runs
+# tests/all: unit, direct, san and rig stages, ending with a total line.
+test: all guest $(UNIT_BINS)
+	$(MAKE) SAN=1 all guest $(patsubst $(B)/%,build-san/%,$(UNIT_BINS))
+	tests/all
 
-direct: $(BIN) guest
-	tests/direct/run $(CURDIR)/$(BIN) $(CURDIR)/$(B)/guest/tinyguest.bzImage
-
-rig: $(BIN)
-	tests/rig/run $(CURDIR)/$(BIN)
-
-# `make test`: everything, in order of cost.  `make test SAN=1` does it with sanitizers.
-test: unit direct rig
-
+# Single stages: make unit | direct | rig;  `make san` = unit + direct under ASan/UBSan.
+unit: $(UNIT_BINS) guest
+	TESTS=unit tests/all
+direct: all guest
+	TESTS=direct tests/all
+rig: all
+	TESTS=rig tests/all
 san:
-	$(MAKE) SAN=1 unit direct
+	$(MAKE) SAN=1 all guest $(patsubst $(B)/%,build-san/%,$(UNIT_BINS))
+	TESTS=san tests/all
 
 deps:
 	tests/deps.sh
