@@ -1,0 +1,175 @@
+/* `minivmm compile JOB.yaml [--programs DIR]... [-I DIR]... [--nr-cpu N] [-o DIR]` */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "job/job.h"
+
+static const char usage[] =
+    "usage: minivmm compile JOB.yaml [--programs DIR]... [-I DIR]... [--nr-cpu N] [-o DIR]\n"
+    "  Expands JOB.yaml and writes DIR/NAME.yaml and DIR/NAME.sh for each job\n"
+    "  (DIR defaults to the current directory), printing their paths.\n"
+    "  --programs DIR  look for programs in DIR/NAME/run first (repeatable)\n"
+    "  -I DIR          look for `<<: FILE` includes in DIR (repeatable)\n"
+    "  --nr-cpu N      guest CPUs, for `nr_threads: N%` (default 1)\n";
+
+static int fail(const char *fmt, const char *a, const char *b)
+{
+    fprintf(stderr, "minivmm compile: ");
+    fprintf(stderr, fmt, a, b);
+    fputc('\n', stderr);
+    return 255;
+}
+
+/* Writes TEXT to PATH through a temporary file and rename, so a failure never
+ * leaves a half-written file behind. */
+static int write_file(const char *path, const char *text, mode_t mode)
+{
+    char *tmp = NULL;
+    if (asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0)
+        return -1;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd < 0) {
+        free(tmp);
+        return -1;
+    }
+    size_t len = strlen(text), off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, text + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            break;
+        off += (size_t)w;
+    }
+    int bad = off < len;
+    if (close(fd))
+        bad = 1;
+    if (!bad && fchmodat(AT_FDCWD, tmp, mode, 0))
+        bad = 1;
+    if (!bad && rename(tmp, path))
+        bad = 1;
+    if (bad) {
+        int e = errno;
+        unlink(tmp);
+        errno = e ? e : EIO;
+    }
+    free(tmp);
+    return bad ? -1 : 0;
+}
+
+int job_compile_main(int argc, char **argv)
+{
+    const char **progs = calloc((size_t)argc + 1, sizeof *progs);
+    const char **incs = calloc((size_t)argc + 1, sizeof *incs);
+    size_t nprogs = 0, nincs = 0;
+    const char *outdir = ".", *jobfile = NULL;
+    int nr_cpu = 1, rc = 255;
+    if (!progs || !incs) {
+        rc = fail("%s%s", "out of memory", "");
+        goto out;
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = NULL;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs(usage, stdout);
+            rc = 0;
+            goto out;
+        }
+        if (!strcmp(a, "--programs") || !strcmp(a, "-o") || !strcmp(a, "-I") ||
+            !strcmp(a, "--nr-cpu")) {
+            if (i + 1 >= argc) {
+                rc = fail("%s needs a value%s", a, "");
+                goto out;
+            }
+            val = argv[++i];
+        } else if (!strncmp(a, "--programs=", 11)) {
+            val = a + 11;
+            a = "--programs";
+        } else if (!strncmp(a, "--nr-cpu=", 9)) {
+            val = a + 9;
+            a = "--nr-cpu";
+        } else if (a[0] == '-' && a[1]) {
+            rc = fail("unknown option '%s'%s", a, "");
+            goto out;
+        } else {
+            if (jobfile) {
+                rc = fail("only one job file, got '%s' and '%s'", jobfile, a);
+                goto out;
+            }
+            jobfile = a;
+            continue;
+        }
+        if (!strcmp(a, "--programs")) {
+            progs[nprogs++] = val;
+        } else if (!strcmp(a, "-I")) {
+            incs[nincs++] = val;
+        } else if (!strcmp(a, "-o")) {
+            outdir = val;
+        } else {
+            char *e;
+            errno = 0;
+            long n = strtol(val, &e, 10);
+            if (errno || *e || !*val || n < 1 || n > 4096) {
+                rc = fail("--nr-cpu: bad CPU count '%s'%s", val, "");
+                goto out;
+            }
+            nr_cpu = (int)n;
+        }
+    }
+    if (!jobfile) {
+        rc = fail("no job file given%s%s (see minivmm compile --help)", "", "");
+        goto out;
+    }
+    struct stat st;
+    if (stat(outdir, &st) || !S_ISDIR(st.st_mode)) {
+        rc = fail("output directory '%s' does not exist%s", outdir, "");
+        goto out;
+    }
+    progs[nprogs++] = job_default_program_dir();
+    struct job_opts o = {
+        .program_dirs = progs,
+        .nprogram_dirs = nprogs,
+        .include_dirs = incs,
+        .ninclude_dirs = nincs,
+        .nr_cpu = nr_cpu,
+    };
+    struct job_list l;
+    char err[1024];
+    if (job_load(jobfile, &o, &l, err, sizeof err)) {
+        rc = fail("%s%s", err, "");
+        goto out;
+    }
+    rc = 0;
+    for (size_t i = 0; i < l.n && !rc; i++) {
+        char *sh = job_to_shell(l.v[i]), *yaml = job_to_yaml(l.v[i]);
+        char *shp = NULL, *yp = NULL;
+        const char *name = job_name(l.v[i]);
+        if (!sh || !yaml || asprintf(&yp, "%s/%s.yaml", outdir, name) < 0 ||
+            asprintf(&shp, "%s/%s.sh", outdir, name) < 0) {
+            rc = fail("%s%s", "out of memory", "");
+        } else if (write_file(yp, yaml, 0644)) {
+            rc = fail("cannot write %s: %s", yp, strerror(errno));
+        } else if (write_file(shp, sh, 0755)) {
+            rc = fail("cannot write %s: %s", shp, strerror(errno));
+        } else {
+            printf("%s\n%s\n", yp, shp);
+        }
+        free(sh);
+        free(yaml);
+        free(yp);
+        free(shp);
+    }
+    job_list_free(&l);
+    if (fflush(stdout))
+        rc = fail("cannot write to standard output%s%s", "", "");
+out:
+    free(progs);
+    free(incs);
+    return rc;
+}

@@ -1,0 +1,759 @@
+/* Documents -> merged jobs -> expanded jobs (cartesian product of lists, in
+ * file order) -> struct job with values rewritten and a name. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "job/job_internal.h"
+
+/* ---- classification and shape checks (before expansion) ---- */
+
+static int check_scalar_or_list(struct jctx *c, const struct jnode *v, const char *what)
+{
+    if (v->kind == JN_MAP)
+        return jerr_node(c, v, "%s: a map is not allowed here", what);
+    if (v->kind == JN_SEQ) {
+        if (!v->n)
+            return jerr_node(c, v, "%s: empty list", what);
+        for (size_t i = 0; i < v->n; i++)
+            if (v->kids[i]->kind == JN_MAP || v->kids[i]->kind == JN_SEQ)
+                return jerr_node(c, v->kids[i], "%s: list items must be plain values", what);
+    }
+    return 0;
+}
+
+static int check_options(struct jctx *c, const struct jnode *prog, const struct jnode *m)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        const struct jnode *k = m->keys[i];
+        if (!jvalid_ident(k->str))
+            return jerr_node(c, k,
+                             "option '%s' of program '%s' is not a valid shell variable name",
+                             k->str, prog->str);
+        char what[300];
+        snprintf(what, sizeof what, "option '%s' of program '%s'", k->str, prog->str);
+        if (check_scalar_or_list(c, m->kids[i], what))
+            return -1;
+    }
+    return 0;
+}
+
+static int unsupported_key_syntax(struct jctx *c, const struct jnode *k)
+{
+    size_t n = strlen(k->str);
+    if (n && (k->str[n - 1] == '+' || k->str[n - 1] == '-'))
+        return jerr_node(c, k, "lkp's `key%c:` merge syntax is not supported ('%s')",
+                         k->str[n - 1], k->str);
+    if (strchr(k->str, '.'))
+        return jerr_node(c, k, "lkp's `a.b:` nested-key syntax is not supported ('%s')",
+                         k->str);
+    return 0;
+}
+
+/* Checks one document's top level.  Programs are looked up here. */
+static int check_doc(struct jctx *c, const struct jnode *d)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        const struct jnode *k = d->keys[i], *v = d->kids[i];
+        const struct jprogram_info *pi = NULL;
+        int found = jprogram_find(c, k, &pi);
+        if (found < 0)
+            return -1;
+        if (!found) {
+            if (!jvalid_ident(k->str)) {
+                if (unsupported_key_syntax(c, k))
+                    return -1;
+                return jerr_node(c, k,
+                                 "'%s' is neither a program (no %s/run in the program path) "
+                                 "nor a valid shell variable name",
+                                 k->str, k->str);
+            }
+            if (v->kind == JN_MAP)
+                return jerr_node(c, k,
+                                 "'%s' has a map value but is not a program (no %s/run in "
+                                 "the program path)",
+                                 k->str, k->str);
+            char what[300];
+            snprintf(what, sizeof what, "parameter '%s'", k->str);
+            if (check_scalar_or_list(c, v, what))
+                return -1;
+            continue;
+        }
+        if (v->kind == JN_MAP) {
+            if (check_options(c, k, v))
+                return -1;
+        } else if (v->kind == JN_SEQ) {
+            if (!v->n)
+                return jerr_node(c, v, "program '%s': empty list", k->str);
+            for (size_t j = 0; j < v->n; j++) {
+                const struct jnode *it = v->kids[j];
+                if (it->kind == JN_SEQ)
+                    return jerr_node(c, it, "program '%s': a list inside a list", k->str);
+                if (it->kind == JN_MAP && check_options(c, k, it))
+                    return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* ---- counting and expansion ---- */
+
+#define CAP (JOB_MAX_JOBS + 1)
+
+static size_t sat_mul(size_t a, size_t b)
+{
+    if (!a || !b)
+        return 0;
+    return a > CAP / b ? CAP : (a * b > CAP ? CAP : a * b);
+}
+
+static size_t count_options(const struct jnode *m)
+{
+    size_t n = 1;
+    for (size_t i = 0; i < m->n; i++)
+        if (m->kids[i]->kind == JN_SEQ)
+            n = sat_mul(n, m->kids[i]->n);
+    return n;
+}
+
+static size_t count_prog_value(const struct jnode *v)
+{
+    if (v->kind == JN_MAP)
+        return count_options(v);
+    if (v->kind == JN_SEQ) {
+        size_t n = 0;
+        for (size_t i = 0; i < v->n; i++) {
+            n += count_prog_value(v->kids[i]);
+            if (n > CAP)
+                n = CAP;
+        }
+        return n;
+    }
+    return 1;
+}
+
+static size_t count_doc(struct jctx *c, const struct jnode *d)
+{
+    size_t n = 1;
+    for (size_t i = 0; i < d->n; i++) {
+        const struct jprogram_info *pi;
+        const struct jnode *v = d->kids[i];
+        if (jprogram_find(c, d->keys[i], &pi) == 1)
+            n = sat_mul(n, count_prog_value(v));
+        else if (v->kind == JN_SEQ)
+            n = sat_mul(n, v->n);
+    }
+    return n;
+}
+
+/* The first list in file order: *slot, and whether it is a top-level parameter. */
+static struct jnode **first_list(struct jctx *c, struct jnode *d, int *top_param)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        struct jnode *v = d->kids[i];
+        const struct jprogram_info *pi;
+        int prog = jprogram_find(c, d->keys[i], &pi) == 1;
+        if (v->kind == JN_SEQ) {
+            *top_param = !prog;
+            return &d->kids[i];
+        }
+        if (prog && v->kind == JN_MAP)
+            for (size_t j = 0; j < v->n; j++)
+                if (v->kids[j]->kind == JN_SEQ) {
+                    *top_param = 0;
+                    return &v->kids[j];
+                }
+    }
+    return NULL;
+}
+
+struct jlist_build {
+    struct job_list *out;
+    const char *path;
+};
+
+static int build_job(struct jctx *c, const struct jnode *d, struct jlist_build *b);
+
+static int expand(struct jctx *c, struct jnode *d, struct jlist_build *b)
+{
+    int top = 0;
+    struct jnode **slot = first_list(c, d, &top);
+    if (!slot)
+        return build_job(c, d, b);
+    struct jnode *seq = *slot;
+    for (size_t i = 0; i < seq->n; i++) {
+        struct jnode *item = jnode_clone(seq->kids[i]);
+        if (!item)
+            return jerr_node(c, seq, "out of memory");
+        item->varied = top;
+        *slot = item;
+        int r = expand(c, d, b);
+        *slot = seq;
+        jnode_free(item);
+        if (r)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- value rewriting ---- */
+
+static int parse_ulong(const char *s, const char **end, unsigned long *v)
+{
+    if (*s < '0' || *s > '9')
+        return -1;
+    errno = 0;
+    char *e;
+    unsigned long x = strtoul(s, &e, 10);
+    if (errno || x > LONG_MAX)
+        return -1;
+    *v = x;
+    *end = e;
+    return 0;
+}
+
+/* "300", "300s", "5m", "2h", "1d" -> seconds */
+static int parse_duration(const char *s, long *out)
+{
+    const char *e;
+    unsigned long v, mul = 1;
+    if (parse_ulong(s, &e, &v))
+        return -1;
+    if (*e) {
+        if (e[1])
+            return -1;
+        switch (*e) {
+        case 's': mul = 1; break;
+        case 'm': mul = 60; break;
+        case 'h': mul = 3600; break;
+        case 'd': mul = 86400; break;
+        default: return -1;
+        }
+    }
+    if (v > (unsigned long)LONG_MAX / mul)
+        return -1;
+    *out = (long)(v * mul);
+    return 0;
+}
+
+/* Rewrites runtime/timeout (durations), iterations (Nx) and nr_threads (N%).
+ * *val is replaced by a new string when rewritten. */
+static int rewrite_value(struct jctx *c, const struct jnode *k, const struct jnode *v,
+                         char **val)
+{
+    const char *key = k->str;
+    if (!*val)
+        return 0;
+    char buf[32];
+    if (!strcmp(key, "runtime") || !strcmp(key, "timeout")) {
+        long secs;
+        if (parse_duration(*val, &secs))
+            return jerr_node(c, v, "%s: bad duration '%s' (want N, Ns, Nm, Nh or Nd)", key, *val);
+        snprintf(buf, sizeof buf, "%ld", secs);
+    } else if (!strcmp(key, "iterations")) {
+        const char *e;
+        unsigned long n;
+        if (parse_ulong(*val, &e, &n) || (*e && strcmp(e, "x")))
+            return jerr_node(c, v, "iterations: bad count '%s' (want N or Nx)", *val);
+        snprintf(buf, sizeof buf, "%lu", n);
+    } else if (!strcmp(key, "nr_threads")) {
+        const char *e;
+        unsigned long n;
+        if (parse_ulong(*val, &e, &n) || (*e && strcmp(e, "%")))
+            return jerr_node(c, v, "nr_threads: bad value '%s' (want N or N%%)", *val);
+        if (*e) {
+            if (c->o->nr_cpu <= 0)
+                return jerr_node(c, v,
+                                 "nr_threads: '%s' is a share of the guest CPUs, but their "
+                                 "number is not known",
+                                 *val);
+            if (n > 1000000)
+                return jerr_node(c, v, "nr_threads: '%s' is too large", *val);
+            n = (unsigned long)c->o->nr_cpu * n / 100;
+            if (n < 1)
+                n = 1;
+        }
+        snprintf(buf, sizeof buf, "%lu", n);
+    } else {
+        return 0;
+    }
+    char *s = strdup(buf);
+    if (!s)
+        return jerr_node(c, v, "out of memory");
+    free(*val);
+    *val = s;
+    return 0;
+}
+
+/* ---- shell-like splitting of a program's string value ---- */
+
+static int split_words(struct jctx *c, const struct jnode *v, char ***argv, size_t *argc)
+{
+    const char *s = v->str;
+    size_t len = strlen(s);
+    char *w = malloc(len + 1);
+    char **av = calloc(len / 2 + 2, sizeof *av);
+    size_t n = 0;
+    if (!w || !av) {
+        free(w);
+        free(av);
+        return jerr_node(c, v, "out of memory");
+    }
+    size_t i = 0;
+    for (;;) {
+        while (s[i] == ' ' || s[i] == '\t' || s[i] == '\n')
+            i++;
+        if (!s[i])
+            break;
+        size_t wl = 0;
+        while (s[i] && s[i] != ' ' && s[i] != '\t' && s[i] != '\n') {
+            char ch = s[i];
+            if (ch == '\'') {
+                const char *q = strchr(s + i + 1, '\'');
+                if (!q)
+                    goto unterminated;
+                size_t l = (size_t)(q - (s + i + 1));
+                memcpy(w + wl, s + i + 1, l);
+                wl += l;
+                i += l + 2;
+            } else if (ch == '"') {
+                i++;
+                for (;;) {
+                    if (!s[i])
+                        goto unterminated;
+                    if (s[i] == '"') {
+                        i++;
+                        break;
+                    }
+                    if (s[i] == '\\' && s[i + 1] && strchr("\\\"$`\n", s[i + 1])) {
+                        if (s[i + 1] != '\n')
+                            w[wl++] = s[i + 1];
+                        i += 2;
+                        continue;
+                    }
+                    w[wl++] = s[i++];
+                }
+            } else if (ch == '\\') {
+                if (s[i + 1] == '\n') {
+                    i += 2;
+                } else if (s[i + 1]) {
+                    w[wl++] = s[i + 1];
+                    i += 2;
+                } else {
+                    i++; /* a lone trailing backslash is dropped */
+                }
+            } else {
+                w[wl++] = ch;
+                i++;
+            }
+        }
+        if (!(av[n] = strndup(w, wl)))
+            goto oom;
+        n++;
+    }
+    free(w);
+    *argv = av;
+    *argc = n;
+    return 0;
+unterminated:
+    free(w);
+    for (size_t k = 0; k < n; k++)
+        free(av[k]);
+    free(av);
+    return jerr_node(c, v, "unterminated quote in '%s'", s);
+oom:
+    free(w);
+    for (size_t k = 0; k < n; k++)
+        free(av[k]);
+    free(av);
+    return jerr_node(c, v, "out of memory");
+}
+
+/* ---- building a job ---- */
+
+static void job_free(struct job *j)
+{
+    if (!j)
+        return;
+    free(j->name);
+    free(j->testcase);
+    free(j->kernel_cmdline);
+    for (size_t i = 0; i < j->nparams; i++) {
+        free(j->params[i].key);
+        free(j->params[i].val);
+    }
+    free(j->params);
+    for (size_t i = 0; i < j->nprogs; i++) {
+        struct jprog *p = &j->progs[i];
+        free(p->name);
+        free(p->dir);
+        free(p->raw);
+        for (size_t k = 0; k < p->argc; k++)
+            free(p->argv[k]);
+        free(p->argv);
+        for (size_t k = 0; k < p->nopts; k++) {
+            free(p->opts[k].key);
+            free(p->opts[k].val);
+        }
+        free(p->opts);
+    }
+    free(j->progs);
+    free(j->run_order);
+    free(j->entries);
+    free(j);
+}
+
+void job_list_free(struct job_list *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n; i++)
+        job_free(l->v[i]);
+    free(l->v);
+    l->v = NULL;
+    l->n = 0;
+}
+
+/* lkp's rule for one part of a name: at most 31 characters, and every
+ * character outside [-a-zA-Z0-9+=:.%] becomes '_'. */
+static void name_add_part(struct jbuf *b, const char *v)
+{
+    const unsigned char *s = (const unsigned char *)v;
+    int chars = 0;
+    if (!*s)
+        return;
+    jb_add(b, "-", 1);
+    while (*s && chars < 31) {
+        unsigned char ch = *s;
+        size_t l = 1;
+        if (ch >= 0xc0) /* skip a UTF-8 sequence as one character */
+            while ((s[l] & 0xc0) == 0x80)
+                l++;
+        int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                 (ch && strchr("-+=:.%", ch));
+        char out = ok ? (char)ch : '_';
+        jb_add(b, &out, 1);
+        s += l;
+        chars++;
+    }
+}
+
+static char *sanitize_testcase(const char *s)
+{
+    struct jbuf b = {0};
+    name_add_part(&b, s);
+    char *r = jb_finish(&b);
+    if (!r)
+        return NULL;
+    if (!*r) {
+        free(r);
+        return strdup("job");
+    }
+    memmove(r, r + 1, strlen(r)); /* drop the '-' */
+    if (r[0] == '.' || r[0] == '-')
+        r[0] = '_';
+    return r;
+}
+
+static char *base_name_noext(const char *path)
+{
+    const char *b = strrchr(path, '/');
+    b = b ? b + 1 : path;
+    size_t n = strlen(b);
+    if (n > 5 && !strcmp(b + n - 5, ".yaml"))
+        n -= 5;
+    else if (n > 4 && !strcmp(b + n - 4, ".yml"))
+        n -= 4;
+    return strndup(b, n);
+}
+
+static int dup_or_null(const struct jnode *v, char **out)
+{
+    *out = NULL;
+    if (v->kind != JN_STR)
+        return 0;
+    return (*out = strdup(v->str)) ? 0 : -1;
+}
+
+static int build_job(struct jctx *c, const struct jnode *d, struct jlist_build *b)
+{
+    struct job *j = calloc(1, sizeof *j);
+    struct jbuf name = {0};
+    if (!j)
+        return jerr_node(c, d, "out of memory");
+    j->timeout = -1;
+    j->params = calloc(d->n + 1, sizeof *j->params);
+    j->progs = calloc(d->n + 1, sizeof *j->progs);
+    j->run_order = calloc(d->n + 1, sizeof *j->run_order);
+    j->entries = calloc(d->n + 1, sizeof *j->entries);
+    if (!j->params || !j->progs || !j->run_order || !j->entries)
+        goto oom;
+    const struct jnode *testcase_node = NULL;
+    for (size_t i = 0; i < d->n; i++) {
+        const struct jnode *k = d->keys[i], *v = d->kids[i];
+        const struct jprogram_info *pi;
+        int found = jprogram_find(c, k, &pi);
+        if (found < 0)
+            goto fail;
+        if (!found) {
+            struct jopt *o = &j->params[j->nparams++];
+            if (!(o->key = strdup(k->str)) || dup_or_null(v, &o->val))
+                goto oom;
+            if (rewrite_value(c, k, v, &o->val))
+                goto fail;
+            j->entries[j->nentries++] = (struct jentry){0, j->nparams - 1};
+            if (!strcmp(k->str, "testcase"))
+                testcase_node = v;
+            else if (!strcmp(k->str, "kernel_cmdline") && o->val &&
+                     !(j->kernel_cmdline = strdup(o->val)))
+                goto oom;
+            else if (!strcmp(k->str, "timeout") && o->val)
+                j->timeout = strtol(o->val, NULL, 10);
+            continue;
+        }
+        struct jprog *p = &j->progs[j->nprogs++];
+        j->entries[j->nentries++] = (struct jentry){1, j->nprogs - 1};
+        if (!(p->name = strdup(pi->name)) || !(p->dir = strdup(pi->dir)))
+            goto oom;
+        p->type = pi->type;
+        if (v->kind == JN_STR) {
+            p->has_value = 1;
+            if (!(p->raw = strdup(v->str)))
+                goto oom;
+            if (split_words(c, v, &p->argv, &p->argc))
+                goto fail;
+        } else if (v->kind == JN_MAP) {
+            p->has_value = 2;
+            if (!(p->opts = calloc(v->n + 1, sizeof *p->opts)))
+                goto oom;
+            for (size_t o = 0; o < v->n; o++) {
+                struct jopt *op = &p->opts[p->nopts++];
+                if (!(op->key = strdup(v->keys[o]->str)) || dup_or_null(v->kids[o], &op->val))
+                    goto oom;
+                if (rewrite_value(c, v->keys[o], v->kids[o], &op->val))
+                    goto fail;
+            }
+        }
+    }
+    /* run order: setups, then monitors and daemons, then tests; file order within */
+    size_t nr = 0;
+    for (int pass = 0; pass < 3; pass++)
+        for (size_t i = 0; i < j->nprogs; i++) {
+            enum job_prog_type t = j->progs[i].type;
+            int want = pass == 0 ? t == JOB_PROG_SETUP
+                     : pass == 1 ? (t == JOB_PROG_MONITOR || t == JOB_PROG_DAEMON)
+                                 : t == JOB_PROG_TEST;
+            if (want)
+                j->run_order[nr++] = i;
+        }
+
+    if (testcase_node) {
+        if (testcase_node->kind != JN_STR || !*testcase_node->str) {
+            jerr_node(c, testcase_node, "testcase must not be empty");
+            goto fail;
+        }
+        j->testcase = strdup(testcase_node->str);
+    } else {
+        j->testcase = base_name_noext(b->path);
+    }
+    if (!j->testcase)
+        goto oom;
+
+    /* The name: testcase, then in file order the values of varied top-level
+     * parameters, of non-monitor programs' strings and of their options. */
+    char *tc = sanitize_testcase(j->testcase);
+    if (!tc)
+        goto oom;
+    jb_puts(&name, tc);
+    free(tc);
+    for (size_t i = 0; i < d->n; i++) {
+        const struct jnode *v = d->kids[i];
+        const struct jprogram_info *pi;
+        if (jprogram_find(c, d->keys[i], &pi) != 1) {
+            if (v->varied && v->kind == JN_STR)
+                name_add_part(&name, v->str);
+            continue;
+        }
+        if (pi->type == JOB_PROG_MONITOR)
+            continue;
+        if (v->kind == JN_STR) {
+            name_add_part(&name, v->str);
+        } else if (v->kind == JN_MAP) {
+            for (size_t o = 0; o < v->n; o++)
+                if (v->kids[o]->kind == JN_STR)
+                    name_add_part(&name, v->kids[o]->str);
+        }
+    }
+    if (!(j->name = jb_finish(&name)))
+        goto oom;
+
+    /* unique names within the list: later duplicates get -2, -3, ... */
+    for (unsigned suffix = 2;; suffix++) {
+        int clash = 0;
+        for (size_t i = 0; i < b->out->n && !clash; i++)
+            clash = !strcmp(b->out->v[i]->name, j->name);
+        if (!clash)
+            break;
+        char *nn = NULL;
+        size_t base = strlen(j->name);
+        if (suffix > 2)
+            base = strrchr(j->name, '-') - j->name;
+        if (asprintf(&nn, "%.*s-%u", (int)base, j->name, suffix) < 0)
+            goto oom;
+        free(j->name);
+        j->name = nn;
+    }
+
+    struct job **v = realloc(b->out->v, (b->out->n + 1) * sizeof *v);
+    if (!v)
+        goto oom;
+    b->out->v = v;
+    v[b->out->n++] = j;
+    return 0;
+oom:
+    jerr_node(c, d, "out of memory");
+fail:
+    free(jb_finish(&name));
+    job_free(j);
+    return -1;
+}
+
+/* ---- job_load ---- */
+
+int job_load(const char *path, const struct job_opts *o, struct job_list *out, char *err,
+             size_t errlen)
+{
+    static const struct job_opts none = {0};
+    struct jctx c = {.o = o ? o : &none, .err = err, .errlen = errlen};
+    struct jnode **docs = NULL;
+    size_t ndocs = 0;
+    int ret = -1;
+    out->v = NULL;
+    out->n = 0;
+    if (err && errlen)
+        err[0] = 0;
+    if (jyaml_load(&c, path, &docs, &ndocs))
+        goto done;
+    if (!ndocs || (ndocs == 1 && docs[0]->kind == JN_NULL)) {
+        jerr(&c, path, 0, 0, "empty job file");
+        goto done;
+    }
+    for (size_t i = 0; i < ndocs; i++) {
+        if (docs[i]->kind == JN_NULL)
+            continue;
+        if (docs[i]->kind != JN_MAP) {
+            jerr_node(&c, docs[i], "a job document must be a mapping of keys to values");
+            goto done;
+        }
+        if (check_doc(&c, docs[i]))
+            goto done;
+    }
+    /* doc0, then doc0 merged with each later document (keys replaced whole) */
+    struct jnode *merged[JOB_MAX_DOCUMENTS];
+    size_t nmerged = 0;
+    size_t total = 0;
+    int ok = 1;
+    for (size_t i = 0; i < ndocs && ok; i++) {
+        struct jnode *m = jnode_clone(docs[0]);
+        if (!m) {
+            jerr(&c, path, 0, 0, "out of memory");
+            ok = 0;
+            break;
+        }
+        if (m->kind == JN_NULL) {
+            jnode_free(m);
+            if (!(m = jnode_new(NULL, JN_MAP, docs[0]->file, docs[0]->line, docs[0]->col))) {
+                jerr(&c, path, 0, 0, "out of memory");
+                ok = 0;
+                break;
+            }
+        }
+        if (i > 0 && docs[i]->kind == JN_MAP) {
+            for (size_t k = 0; k < docs[i]->n; k++) {
+                struct jnode *kk = jnode_clone(docs[i]->keys[k]);
+                struct jnode *vv = jnode_clone(docs[i]->kids[k]);
+                if (!kk || !vv || jmap_put(m, kk, vv, 0)) {
+                    jnode_free(kk);
+                    jnode_free(vv);
+                    jerr(&c, path, 0, 0, "out of memory");
+                    ok = 0;
+                    break;
+                }
+            }
+        }
+        merged[nmerged++] = m;
+        if (!ok)
+            break;
+        if (i == 0 && ndocs > 1 && docs[0]->kind == JN_NULL) {
+            /* an empty first document only serves as the base */
+            continue;
+        }
+        total += count_doc(&c, m);
+        if (total > JOB_MAX_JOBS) {
+            jerr(&c, path, 0, 0, "the job expands into more than %d jobs", JOB_MAX_JOBS);
+            ok = 0;
+        }
+    }
+    if (ok) {
+        struct jlist_build b = {.out = out, .path = path};
+        for (size_t i = 0; i < nmerged && ok; i++) {
+            if (i == 0 && ndocs > 1 && docs[0]->kind == JN_NULL)
+                continue;
+            if (expand(&c, merged[i], &b))
+                ok = 0;
+        }
+        if (ok && !out->n) {
+            jerr(&c, path, 0, 0, "the job expands into no jobs");
+            ok = 0;
+        }
+    }
+    for (size_t i = 0; i < nmerged; i++)
+        jnode_free(merged[i]);
+    ret = ok ? 0 : -1;
+done:
+    for (size_t i = 0; i < ndocs; i++)
+        jnode_free(docs[i]);
+    free(docs);
+    jctx_free(&c);
+    if (ret)
+        job_list_free(out);
+    return ret;
+}
+
+/* ---- accessors ---- */
+
+const char *job_name(const struct job *j) { return j->name; }
+const char *job_testcase(const struct job *j) { return j->testcase; }
+const char *job_kernel_cmdline(const struct job *j) { return j->kernel_cmdline; }
+long job_timeout(const struct job *j) { return j->timeout; }
+size_t job_nparams(const struct job *j) { return j->nparams; }
+const char *job_param_key(const struct job *j, size_t i)
+{
+    return i < j->nparams ? j->params[i].key : NULL;
+}
+const char *job_param_value(const struct job *j, size_t i)
+{
+    return i < j->nparams ? j->params[i].val : NULL;
+}
+const char *job_param(const struct job *j, const char *key)
+{
+    for (size_t i = 0; i < j->nparams; i++)
+        if (!strcmp(j->params[i].key, key))
+            return j->params[i].val;
+    return NULL;
+}
+size_t job_nprograms(const struct job *j) { return j->nprogs; }
+const char *job_program_name(const struct job *j, size_t i)
+{
+    return i < j->nprogs ? j->progs[j->run_order[i]].name : NULL;
+}
+const char *job_program_dir(const struct job *j, size_t i)
+{
+    return i < j->nprogs ? j->progs[j->run_order[i]].dir : NULL;
+}
+enum job_prog_type job_program_type(const struct job *j, size_t i)
+{
+    return i < j->nprogs ? j->progs[j->run_order[i]].type : JOB_PROG_TEST;
+}

@@ -1,0 +1,87 @@
+/* The job compiler: an lkp-tests style YAML job file -> expanded jobs ->
+ * one POSIX shell script per expanded job.  docs/jobs.md describes the
+ * accepted format precisely.
+ *
+ * Errors are one line, "FILE:LINE:COL: message" whenever a place in a file
+ * is to blame, written into the caller's err buffer. */
+#ifndef JOB_JOB_H
+#define JOB_JOB_H
+#include <stddef.h>
+
+/* Limits on hostile input. */
+#define JOB_MAX_FILE_SIZE   (1024 * 1024) /* bytes per YAML file */
+#define JOB_MAX_DEPTH       32            /* YAML nesting */
+#define JOB_MAX_NODES       100000        /* YAML nodes over all files */
+#define JOB_MAX_INCLUDES    64            /* `<<:` files per job_load */
+#define JOB_MAX_INCLUDE_DEPTH 8           /* nested `<<:` */
+#define JOB_MAX_DOCUMENTS   100           /* YAML documents per job file */
+#define JOB_MAX_JOBS        1000          /* expanded jobs per job_load */
+
+struct job; /* one expanded job */
+struct job_list {
+    struct job **v;
+    size_t n;
+};
+
+struct job_opts {
+    /* Where programs/NAME/run are looked for, in this order. */
+    const char *const *program_dirs;
+    size_t nprogram_dirs;
+    /* Where `<<: FILE` is looked for after the including file's directory. */
+    const char *const *include_dirs;
+    size_t ninclude_dirs;
+    /* The guest's CPU count; `nr_threads: N%` needs it (> 0). */
+    int nr_cpu;
+};
+
+/* Program types, from programs/NAME/meta.yaml `type:` (default test). */
+enum job_prog_type {
+    JOB_PROG_SETUP,
+    JOB_PROG_MONITOR,
+    JOB_PROG_DAEMON,
+    JOB_PROG_TEST,
+};
+
+/* Loads, includes, merges and expands PATH.  0 and *out filled (the caller
+ * frees it with job_list_free), or -1 with a one-line message in err. */
+int job_load(const char *path, const struct job_opts *o, struct job_list *out,
+             char *err, size_t errlen);
+void job_list_free(struct job_list *l);
+
+/* e.g. hackbench-pipe-8-threads-50%; unique within one job_list and safe as
+ * a file name ([-A-Za-z0-9_+=:.%], not starting with '.'). */
+const char *job_name(const struct job *j);
+const char *job_testcase(const struct job *j);
+const char *job_kernel_cmdline(const struct job *j); /* NULL if none */
+long job_timeout(const struct job *j);               /* seconds, -1 if none */
+
+/* Top-level parameters as exported by export_top_env(), in order (values
+ * after rewriting; NULL value for an empty one).  NULL past the end. */
+size_t job_nparams(const struct job *j);
+const char *job_param_key(const struct job *j, size_t i);
+const char *job_param_value(const struct job *j, size_t i);
+/* Value of top-level parameter KEY, or NULL (absent or empty). */
+const char *job_param(const struct job *j, const char *key);
+
+/* Programs the job runs, in run order (setups, monitors and daemons, tests).
+ * The runner copies each program's directory into the guest as
+ * $MINIVMM_PROGRAMS/NAME/. */
+size_t job_nprograms(const struct job *j);
+const char *job_program_name(const struct job *j, size_t i);
+const char *job_program_dir(const struct job *j, size_t i); /* host path */
+enum job_prog_type job_program_type(const struct job *j, size_t i);
+
+char *job_to_shell(const struct job *j); /* malloc'd script text, NULL on ENOMEM */
+char *job_to_yaml(const struct job *j);  /* malloc'd YAML text, NULL on ENOMEM */
+
+/* The default program directory: PROGRAMS beside the running executable
+ * (a source tree) if it exists, else MINIVMM_DATADIR/programs. */
+const char *job_default_program_dir(void);
+
+/* `minivmm compile JOB.yaml [--programs DIR]... [-I DIR]... [--nr-cpu N]
+ * [-o DIR]`: writes DIR/<name>.yaml and DIR/<name>.sh per expanded job and
+ * prints their paths.  Returns 0, or 255 after a one-line error on stderr
+ * prefixed "minivmm compile: ".  argv[0] is "compile". */
+int job_compile_main(int argc, char **argv);
+
+#endif

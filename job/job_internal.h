@@ -1,0 +1,114 @@
+/* Private to job/: the YAML node tree, the loader context and the expanded
+ * job.  Nothing outside job/ includes this. */
+#ifndef JOB_JOB_INTERNAL_H
+#define JOB_JOB_INTERNAL_H
+#include <stdarg.h>
+#include <stddef.h>
+#include "job/job.h"
+
+enum jn_kind { JN_NULL, JN_STR, JN_MAP, JN_SEQ };
+
+/* One YAML node.  Maps keep their keys (JN_STR nodes, for their marks) in
+ * file order; later keys from `<<:` replace earlier ones in place. */
+struct jnode {
+    enum jn_kind kind;
+    const char *file; /* owned by the loader context */
+    unsigned long line, col; /* 1-based */
+    char *str; /* JN_STR */
+    struct jnode **keys; /* JN_MAP */
+    unsigned char *from_include; /* JN_MAP: entry came from `<<:` */
+    struct jnode **kids; /* JN_MAP values, JN_SEQ items */
+    size_t n, cap;
+    int varied; /* a value that replaced a top-level list during expansion */
+};
+
+struct jprogram_info {
+    char *name;
+    char *dir;
+    enum job_prog_type type;
+};
+
+struct jctx {
+    const struct job_opts *o;
+    char *err;
+    size_t errlen;
+    size_t nodes;
+    size_t nincludes;
+    char **files; /* file names that nodes point at */
+    size_t nfiles;
+    char *stack[JOB_MAX_INCLUDE_DEPTH + 2]; /* realpaths being loaded */
+    int depth;
+    int no_includes;
+    struct jprogram_info *progs; /* lookup cache (found programs only) */
+    size_t nprogs;
+};
+
+int jerr(struct jctx *c, const char *file, unsigned long line, unsigned long col,
+         const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+int jerr_node(struct jctx *c, const struct jnode *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Loads every YAML document of PATH (includes resolved).  0 or -1. */
+int jyaml_load(struct jctx *c, const char *path, struct jnode ***docs, size_t *ndocs);
+struct jnode *jnode_new(struct jctx *c, enum jn_kind k, const char *file,
+                        unsigned long line, unsigned long col);
+struct jnode *jnode_clone(const struct jnode *n);
+void jnode_free(struct jnode *n);
+int jmap_put(struct jnode *map, struct jnode *key, struct jnode *val, int from_include);
+int jnode_is_null_text(const char *s);
+
+/* Finds programs/NAME/run: 1 found (*info set), 0 not found, -1 error. */
+int jprogram_find(struct jctx *c, const struct jnode *key, const struct jprogram_info **info);
+void jctx_free(struct jctx *c);
+
+int jvalid_ident(const char *s);
+
+/* One expanded job. */
+struct jopt {
+    char *key;
+    char *val; /* NULL: empty */
+};
+
+struct jprog {
+    char *name;
+    char *dir;
+    enum job_prog_type type;
+    int has_value; /* 0: empty, 1: string (raw), 2: options */
+    char *raw;
+    char **argv;
+    size_t argc;
+    struct jopt *opts;
+    size_t nopts;
+};
+
+struct jentry {
+    int is_prog;
+    size_t idx;
+};
+
+struct job {
+    char *name;
+    char *testcase;
+    char *kernel_cmdline;
+    long timeout;
+    struct jopt *params;
+    size_t nparams;
+    struct jprog *progs; /* file order */
+    size_t nprogs;
+    size_t *run_order; /* indexes into progs, in run order */
+    struct jentry *entries; /* top-level file order */
+    size_t nentries;
+};
+
+/* Growable string. */
+struct jbuf {
+    char *s;
+    size_t len, cap;
+    int oom;
+};
+void jb_add(struct jbuf *b, const char *s, size_t n);
+void jb_puts(struct jbuf *b, const char *s);
+void jb_printf(struct jbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+char *jb_finish(struct jbuf *b); /* NULL if out of memory */
+
+#endif

@@ -1,0 +1,811 @@
+/* YAML -> node trees with libyaml's event parser: depth, size and node
+ * limits, no anchors/aliases/tags, `<<: FILE` includes with loop detection,
+ * and program lookup (programs/NAME/run + meta.yaml). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml.h>
+#include "job/job_internal.h"
+
+int jerr(struct jctx *c, const char *file, unsigned long line, unsigned long col,
+         const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (c->err && c->errlen) {
+        if (file && line)
+            snprintf(c->err, c->errlen, "%s:%lu:%lu: %s", file, line, col, msg);
+        else if (file)
+            snprintf(c->err, c->errlen, "%s: %s", file, msg);
+        else
+            snprintf(c->err, c->errlen, "%s", msg);
+        for (char *p = c->err; *p; p++) /* one line, no control characters */
+            if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                *p = '?';
+    }
+    return -1;
+}
+
+int jerr_node(struct jctx *c, const struct jnode *n, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return jerr(c, n ? n->file : NULL, n ? n->line : 0, n ? n->col : 0, "%s", msg);
+}
+
+int jvalid_ident(const char *s)
+{
+    if (!s || !(*s == '_' || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
+        return 0;
+    for (s++; *s; s++)
+        if (!(*s == '_' || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+              (*s >= '0' && *s <= '9')))
+            return 0;
+    return 1;
+}
+
+int jnode_is_null_text(const char *s)
+{
+    return !*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") ||
+           !strcmp(s, "NULL");
+}
+
+struct jnode *jnode_new(struct jctx *c, enum jn_kind k, const char *file,
+                        unsigned long line, unsigned long col)
+{
+    if (c && ++c->nodes > JOB_MAX_NODES) {
+        jerr(c, file, line, col, "too many YAML nodes (limit %d)", JOB_MAX_NODES);
+        return NULL;
+    }
+    struct jnode *n = calloc(1, sizeof *n);
+    if (!n) {
+        if (c)
+            jerr(c, file, line, col, "out of memory");
+        return NULL;
+    }
+    n->kind = k;
+    n->file = file;
+    n->line = line;
+    n->col = col;
+    return n;
+}
+
+void jnode_free(struct jnode *n)
+{
+    if (!n)
+        return;
+    for (size_t i = 0; i < n->n; i++) {
+        if (n->keys)
+            jnode_free(n->keys[i]);
+        jnode_free(n->kids[i]);
+    }
+    free(n->keys);
+    free(n->kids);
+    free(n->from_include);
+    free(n->str);
+    free(n);
+}
+
+static int jnode_grow(struct jnode *n)
+{
+    if (n->n < n->cap)
+        return 0;
+    size_t cap = n->cap ? n->cap * 2 : 8;
+    struct jnode **kids = realloc(n->kids, cap * sizeof *kids);
+    if (!kids)
+        return -1;
+    n->kids = kids;
+    if (n->kind == JN_MAP) {
+        struct jnode **keys = realloc(n->keys, cap * sizeof *keys);
+        if (!keys)
+            return -1;
+        n->keys = keys;
+        unsigned char *fi = realloc(n->from_include, cap);
+        if (!fi)
+            return -1;
+        n->from_include = fi;
+    }
+    n->cap = cap;
+    return 0;
+}
+
+/* Puts KEY: VAL into MAP; an existing key's value is replaced in place. */
+int jmap_put(struct jnode *map, struct jnode *key, struct jnode *val, int from_include)
+{
+    for (size_t i = 0; i < map->n; i++) {
+        if (!strcmp(map->keys[i]->str, key->str)) {
+            jnode_free(map->keys[i]);
+            jnode_free(map->kids[i]);
+            map->keys[i] = key;
+            map->kids[i] = val;
+            map->from_include[i] = (unsigned char)from_include;
+            return 0;
+        }
+    }
+    if (jnode_grow(map))
+        return -1;
+    map->keys[map->n] = key;
+    map->kids[map->n] = val;
+    map->from_include[map->n] = (unsigned char)from_include;
+    map->n++;
+    return 0;
+}
+
+struct jnode *jnode_clone(const struct jnode *n)
+{
+    struct jnode *m = jnode_new(NULL, n->kind, n->file, n->line, n->col);
+    if (!m)
+        return NULL;
+    m->varied = n->varied;
+    if (n->str && !(m->str = strdup(n->str)))
+        goto fail;
+    if (n->n) {
+        m->cap = n->n;
+        m->kids = calloc(n->n, sizeof *m->kids);
+        if (!m->kids)
+            goto fail;
+        if (n->kind == JN_MAP) {
+            m->keys = calloc(n->n, sizeof *m->keys);
+            m->from_include = calloc(n->n, 1);
+            if (!m->keys || !m->from_include)
+                goto fail;
+        }
+        for (size_t i = 0; i < n->n; i++) {
+            m->n = i + 1;
+            if (n->kind == JN_MAP) {
+                m->from_include[i] = n->from_include[i];
+                if (!(m->keys[i] = jnode_clone(n->keys[i])))
+                    goto fail;
+            }
+            if (!(m->kids[i] = jnode_clone(n->kids[i])))
+                goto fail;
+        }
+    }
+    return m;
+fail:
+    jnode_free(m);
+    return NULL;
+}
+
+static const char *ctx_intern_file(struct jctx *c, const char *name)
+{
+    for (size_t i = 0; i < c->nfiles; i++)
+        if (!strcmp(c->files[i], name))
+            return c->files[i];
+    char **f = realloc(c->files, (c->nfiles + 1) * sizeof *f);
+    if (!f)
+        return NULL;
+    c->files = f;
+    if (!(f[c->nfiles] = strdup(name)))
+        return NULL;
+    return f[c->nfiles++];
+}
+
+void jctx_free(struct jctx *c)
+{
+    for (size_t i = 0; i < c->nfiles; i++)
+        free(c->files[i]);
+    free(c->files);
+    for (size_t i = 0; i < c->nprogs; i++) {
+        free(c->progs[i].name);
+        free(c->progs[i].dir);
+    }
+    free(c->progs);
+    for (int i = 0; i < c->depth; i++)
+        free(c->stack[i]);
+    memset(c, 0, sizeof *c);
+}
+
+/* Reads a whole regular file of at most JOB_MAX_FILE_SIZE bytes. */
+static char *read_small_file(struct jctx *c, const char *path, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+        jerr(c, path, 0, 0, "cannot open: %s", strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+        close(fd);
+        jerr(c, path, 0, 0, "not a regular file");
+        return NULL;
+    }
+    if (st.st_size > JOB_MAX_FILE_SIZE) {
+        close(fd);
+        jerr(c, path, 0, 0, "file too large (%lld bytes, limit %d)", (long long)st.st_size,
+             JOB_MAX_FILE_SIZE);
+        return NULL;
+    }
+    char *buf = malloc(JOB_MAX_FILE_SIZE + 1);
+    if (!buf) {
+        close(fd);
+        jerr(c, path, 0, 0, "out of memory");
+        return NULL;
+    }
+    size_t got = 0;
+    for (;;) {
+        ssize_t r = read(fd, buf + got, JOB_MAX_FILE_SIZE + 1 - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            jerr(c, path, 0, 0, "read error: %s", strerror(errno));
+            goto fail;
+        }
+        if (r == 0)
+            break;
+        got += (size_t)r;
+        if (got > JOB_MAX_FILE_SIZE) {
+            jerr(c, path, 0, 0, "file too large (limit %d bytes)", JOB_MAX_FILE_SIZE);
+            goto fail;
+        }
+    }
+    close(fd);
+    buf[got] = 0;
+    *len = got;
+    return buf;
+fail:
+    close(fd);
+    free(buf);
+    return NULL;
+}
+
+struct jparse {
+    struct jctx *c;
+    yaml_parser_t p;
+    const char *file;
+    char *dir; /* directory of file, for includes */
+};
+
+static int parse_error(struct jparse *ps)
+{
+    yaml_parser_t *p = &ps->p;
+    const char *prob = p->problem ? p->problem : "YAML error";
+    if (p->context)
+        return jerr(ps->c, ps->file, (unsigned long)p->problem_mark.line + 1,
+                    (unsigned long)p->problem_mark.column + 1, "%s %s (line %lu:%lu)", prob,
+                    p->context, (unsigned long)p->context_mark.line + 1,
+                    (unsigned long)p->context_mark.column + 1);
+    return jerr(ps->c, ps->file, (unsigned long)p->problem_mark.line + 1,
+                (unsigned long)p->problem_mark.column + 1, "%s", prob);
+}
+
+static int next_event(struct jparse *ps, yaml_event_t *ev)
+{
+    if (!yaml_parser_parse(&ps->p, ev))
+        return parse_error(ps);
+    return 0;
+}
+
+#define EV_LINE(ev) ((unsigned long)(ev)->start_mark.line + 1)
+#define EV_COL(ev) ((unsigned long)(ev)->start_mark.column + 1)
+
+static int check_anchor_tag(struct jparse *ps, yaml_event_t *ev, const yaml_char_t *anchor,
+                            const yaml_char_t *tag, int implicit)
+{
+    if (anchor)
+        return jerr(ps->c, ps->file, EV_LINE(ev), EV_COL(ev),
+                    "YAML anchors (&%s) are not supported", (const char *)anchor);
+    if (tag && !implicit)
+        return jerr(ps->c, ps->file, EV_LINE(ev), EV_COL(ev),
+                    "YAML tags (%s) are not supported", (const char *)tag);
+    return 0;
+}
+
+static int parse_node(struct jparse *ps, yaml_event_t *ev, int depth, struct jnode **out);
+static int include_into(struct jparse *ps, struct jnode *map, const struct jnode *spec,
+                        int depth);
+
+static int check_scalar_text(struct jparse *ps, yaml_event_t *ev)
+{
+    const char *s = (const char *)ev->data.scalar.value;
+    size_t len = ev->data.scalar.length;
+    if (strlen(s) != len)
+        return jerr(ps->c, ps->file, EV_LINE(ev), EV_COL(ev),
+                    "NUL character in a value is not supported");
+    const char *t;
+    if ((t = strstr(s, "{{")) && strstr(t, "}}"))
+        return jerr(ps->c, ps->file, EV_LINE(ev), EV_COL(ev),
+                    "lkp {{ }} expressions (Ruby code) are not supported");
+    if ((t = strstr(s, "<%")) && strstr(t, "%>"))
+        return jerr(ps->c, ps->file, EV_LINE(ev), EV_COL(ev),
+                    "lkp ERB <%% %%> templates are not supported");
+    return 0;
+}
+
+static int parse_mapping(struct jparse *ps, yaml_event_t *start, int depth, struct jnode **out)
+{
+    struct jnode *map = jnode_new(ps->c, JN_MAP, ps->file, EV_LINE(start), EV_COL(start));
+    if (!map)
+        return -1;
+    for (;;) {
+        yaml_event_t kev;
+        if (next_event(ps, &kev))
+            goto fail;
+        if (kev.type == YAML_MAPPING_END_EVENT) {
+            yaml_event_delete(&kev);
+            break;
+        }
+        if (kev.type == YAML_ALIAS_EVENT) {
+            jerr(ps->c, ps->file, EV_LINE(&kev), EV_COL(&kev),
+                 "YAML aliases (*%s) are not supported", (const char *)kev.data.alias.anchor);
+            yaml_event_delete(&kev);
+            goto fail;
+        }
+        if (kev.type != YAML_SCALAR_EVENT) {
+            jerr(ps->c, ps->file, EV_LINE(&kev), EV_COL(&kev),
+                 "a key must be a plain string (complex keys are not supported)");
+            yaml_event_delete(&kev);
+            goto fail;
+        }
+        if (check_anchor_tag(ps, &kev, kev.data.scalar.anchor, kev.data.scalar.tag,
+                             kev.data.scalar.plain_implicit || kev.data.scalar.quoted_implicit) ||
+            check_scalar_text(ps, &kev)) {
+            yaml_event_delete(&kev);
+            goto fail;
+        }
+        int is_include = kev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+                         !strcmp((const char *)kev.data.scalar.value, "<<");
+        struct jnode *key = jnode_new(ps->c, JN_STR, ps->file, EV_LINE(&kev), EV_COL(&kev));
+        if (key && !(key->str = strdup((const char *)kev.data.scalar.value))) {
+            jnode_free(key);
+            key = NULL;
+            jerr(ps->c, ps->file, EV_LINE(&kev), EV_COL(&kev), "out of memory");
+        }
+        yaml_event_delete(&kev);
+        if (!key)
+            goto fail;
+        if (!*key->str) {
+            jerr_node(ps->c, key, "empty key");
+            jnode_free(key);
+            goto fail;
+        }
+        yaml_event_t vev;
+        if (next_event(ps, &vev)) {
+            jnode_free(key);
+            goto fail;
+        }
+        struct jnode *val = NULL;
+        int r = parse_node(ps, &vev, depth + 1, &val);
+        yaml_event_delete(&vev);
+        if (r) {
+            jnode_free(key);
+            goto fail;
+        }
+        if (is_include) {
+            r = include_into(ps, map, val, depth);
+            jnode_free(key);
+            jnode_free(val);
+            if (r)
+                goto fail;
+            continue;
+        }
+        for (size_t i = 0; i < map->n; i++) {
+            if (!map->from_include[i] && !strcmp(map->keys[i]->str, key->str)) {
+                jerr_node(ps->c, key, "duplicate key '%s' (first at line %lu:%lu)", key->str,
+                          map->keys[i]->line, map->keys[i]->col);
+                jnode_free(key);
+                jnode_free(val);
+                goto fail;
+            }
+        }
+        if (jmap_put(map, key, val, 0)) {
+            jerr_node(ps->c, key, "out of memory");
+            jnode_free(key);
+            jnode_free(val);
+            goto fail;
+        }
+    }
+    *out = map;
+    return 0;
+fail:
+    jnode_free(map);
+    return -1;
+}
+
+static int parse_node(struct jparse *ps, yaml_event_t *ev, int depth, struct jnode **out)
+{
+    if (depth > JOB_MAX_DEPTH)
+        return jerr(ps->c, ps->file, EV_LINE(ev), EV_COL(ev),
+                    "YAML nested too deeply (limit %d)", JOB_MAX_DEPTH);
+    switch (ev->type) {
+    case YAML_ALIAS_EVENT:
+        return jerr(ps->c, ps->file, EV_LINE(ev), EV_COL(ev),
+                    "YAML aliases (*%s) are not supported", (const char *)ev->data.alias.anchor);
+    case YAML_SCALAR_EVENT: {
+        if (check_anchor_tag(ps, ev, ev->data.scalar.anchor, ev->data.scalar.tag,
+                             ev->data.scalar.plain_implicit || ev->data.scalar.quoted_implicit) ||
+            check_scalar_text(ps, ev))
+            return -1;
+        const char *s = (const char *)ev->data.scalar.value;
+        int null = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && jnode_is_null_text(s);
+        struct jnode *n = jnode_new(ps->c, null ? JN_NULL : JN_STR, ps->file, EV_LINE(ev),
+                                    EV_COL(ev));
+        if (!n)
+            return -1;
+        if (!null && !(n->str = strdup(s))) {
+            jnode_free(n);
+            return jerr(ps->c, ps->file, EV_LINE(ev), EV_COL(ev), "out of memory");
+        }
+        *out = n;
+        return 0;
+    }
+    case YAML_SEQUENCE_START_EVENT: {
+        if (check_anchor_tag(ps, ev, ev->data.sequence_start.anchor,
+                             ev->data.sequence_start.tag, ev->data.sequence_start.implicit))
+            return -1;
+        struct jnode *seq = jnode_new(ps->c, JN_SEQ, ps->file, EV_LINE(ev), EV_COL(ev));
+        if (!seq)
+            return -1;
+        for (;;) {
+            yaml_event_t iev;
+            if (next_event(ps, &iev))
+                goto seq_fail;
+            if (iev.type == YAML_SEQUENCE_END_EVENT) {
+                yaml_event_delete(&iev);
+                break;
+            }
+            struct jnode *item = NULL;
+            int r = parse_node(ps, &iev, depth + 1, &item);
+            yaml_event_delete(&iev);
+            if (r)
+                goto seq_fail;
+            if (jnode_grow(seq)) {
+                jnode_free(item);
+                jerr_node(ps->c, seq, "out of memory");
+                goto seq_fail;
+            }
+            seq->kids[seq->n++] = item;
+        }
+        *out = seq;
+        return 0;
+    seq_fail:
+        jnode_free(seq);
+        return -1;
+    }
+    case YAML_MAPPING_START_EVENT:
+        if (check_anchor_tag(ps, ev, ev->data.mapping_start.anchor, ev->data.mapping_start.tag,
+                             ev->data.mapping_start.implicit))
+            return -1;
+        return parse_mapping(ps, ev, depth, out);
+    default:
+        return jerr(ps->c, ps->file, EV_LINE(ev), EV_COL(ev), "unexpected YAML event");
+    }
+}
+
+static char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return strdup(".");
+    if (slash == path)
+        return strdup("/");
+    return strndup(path, (size_t)(slash - path));
+}
+
+static int is_regular(const char *p)
+{
+    struct stat st;
+    return !stat(p, &st) && S_ISREG(st.st_mode);
+}
+
+static int parse_file(struct jctx *c, const char *path, int depth, struct jnode ***docs,
+                      size_t *ndocs);
+
+static int include_one(struct jparse *ps, struct jnode *map, const struct jnode *name, int depth)
+{
+    struct jctx *c = ps->c;
+    if (name->kind != JN_STR)
+        return jerr_node(c, name, "`<<:` needs a file name");
+    if (c->no_includes)
+        return jerr_node(c, name, "`<<:` is not allowed here");
+    if (++c->nincludes > JOB_MAX_INCLUDES)
+        return jerr_node(c, name, "too many includes (limit %d)", JOB_MAX_INCLUDES);
+    char *found = NULL;
+    if (name->str[0] == '/') {
+        if (is_regular(name->str))
+            found = strdup(name->str);
+    } else {
+        if (asprintf(&found, "%s/%s", ps->dir, name->str) < 0)
+            found = NULL;
+        else if (!is_regular(found)) {
+            free(found);
+            found = NULL;
+        }
+        for (size_t i = 0; !found && i < c->o->ninclude_dirs; i++) {
+            if (asprintf(&found, "%s/%s", c->o->include_dirs[i], name->str) < 0) {
+                found = NULL;
+                break;
+            }
+            if (!is_regular(found)) {
+                free(found);
+                found = NULL;
+            }
+        }
+    }
+    if (!found)
+        return jerr_node(c, name, "include file '%s' not found (beside %s%s)", name->str,
+                         ps->file, c->o->ninclude_dirs ? " or in the include path" : "");
+    struct jnode **docs = NULL;
+    size_t ndocs = 0;
+    int r = parse_file(c, found, depth, &docs, &ndocs);
+    if (r == -2) /* report at the `<<:` */
+        r = jerr_node(c, name, "include loop: '%s' is already being loaded", name->str);
+    else if (r == -3)
+        r = jerr_node(c, name, "includes nested too deeply (limit %d)", JOB_MAX_INCLUDE_DEPTH);
+    free(found);
+    if (r)
+        return -1;
+    if (ndocs > 1) {
+        r = jerr_node(c, name, "included file '%s' has %zu YAML documents (one allowed)",
+                      name->str, ndocs);
+    } else if (ndocs == 1 && docs[0]->kind != JN_NULL) {
+        struct jnode *d = docs[0];
+        if (d->kind != JN_MAP) {
+            r = jerr_node(c, d, "an included file must hold a mapping");
+        } else {
+            for (size_t i = 0; i < d->n; i++) {
+                if (jmap_put(map, d->keys[i], d->kids[i], 1)) {
+                    r = jerr_node(c, name, "out of memory");
+                    break;
+                }
+                d->keys[i] = d->kids[i] = NULL; /* now owned by map */
+            }
+        }
+    }
+    for (size_t i = 0; i < ndocs; i++)
+        jnode_free(docs[i]);
+    free(docs);
+    return r;
+}
+
+static int include_into(struct jparse *ps, struct jnode *map, const struct jnode *spec,
+                        int depth)
+{
+    switch (spec->kind) {
+    case JN_STR:
+        return include_one(ps, map, spec, depth);
+    case JN_SEQ:
+        for (size_t i = 0; i < spec->n; i++)
+            if (include_one(ps, map, spec->kids[i], depth))
+                return -1;
+        return 0;
+    case JN_MAP:
+        return jerr_node(ps->c, spec,
+                         "`<<:` with a map (lkp's file:/override form) is not supported; "
+                         "write `<<: FILE`");
+    default:
+        return jerr_node(ps->c, spec, "`<<:` needs a file name");
+    }
+}
+
+/* 0, -1 error (message set), -2 include loop, -3 includes too deep (no message). */
+static int parse_file(struct jctx *c, const char *path, int depth, struct jnode ***docs,
+                      size_t *ndocs)
+{
+    char *real = realpath(path, NULL);
+    if (!real)
+        return jerr(c, path, 0, 0, "cannot open: %s", strerror(errno));
+    for (int i = 0; i < c->depth; i++) {
+        if (!strcmp(c->stack[i], real)) {
+            free(real);
+            return -2;
+        }
+    }
+    if (c->depth > JOB_MAX_INCLUDE_DEPTH) {
+        free(real);
+        return -3;
+    }
+    c->stack[c->depth++] = real;
+
+    struct jparse ps = {.c = c};
+    int ret = -1;
+    size_t len = 0;
+    char *text = NULL;
+    *docs = NULL;
+    *ndocs = 0;
+    if (!(ps.file = ctx_intern_file(c, path)) || !(ps.dir = dir_of(path))) {
+        jerr(c, path, 0, 0, "out of memory");
+        goto out;
+    }
+    if (!(text = read_small_file(c, path, &len)))
+        goto out;
+    if (!yaml_parser_initialize(&ps.p)) {
+        jerr(c, path, 0, 0, "out of memory");
+        goto out;
+    }
+    yaml_parser_set_input_string(&ps.p, (const unsigned char *)text, len);
+    yaml_event_t ev;
+    int done = 0;
+    while (!done) {
+        if (next_event(&ps, &ev))
+            goto out_parser;
+        switch (ev.type) {
+        case YAML_STREAM_END_EVENT:
+            done = 1;
+            break;
+        case YAML_DOCUMENT_START_EVENT: {
+            if (*ndocs >= JOB_MAX_DOCUMENTS) {
+                jerr(c, ps.file, EV_LINE(&ev), EV_COL(&ev), "too many YAML documents (limit %d)",
+                     JOB_MAX_DOCUMENTS);
+                yaml_event_delete(&ev);
+                goto out_parser;
+            }
+            yaml_event_t nev;
+            if (next_event(&ps, &nev)) {
+                yaml_event_delete(&ev);
+                goto out_parser;
+            }
+            struct jnode *root = NULL;
+            int r = parse_node(&ps, &nev, depth, &root);
+            yaml_event_delete(&nev);
+            if (r) {
+                yaml_event_delete(&ev);
+                goto out_parser;
+            }
+            struct jnode **d = realloc(*docs, (*ndocs + 1) * sizeof *d);
+            if (!d) {
+                jnode_free(root);
+                jerr(c, path, 0, 0, "out of memory");
+                yaml_event_delete(&ev);
+                goto out_parser;
+            }
+            *docs = d;
+            d[(*ndocs)++] = root;
+            break;
+        }
+        default:
+            break;
+        }
+        yaml_event_delete(&ev);
+    }
+    ret = 0;
+out_parser:
+    yaml_parser_delete(&ps.p);
+out:
+    free(text);
+    free(ps.dir);
+    c->depth--;
+    free(c->stack[c->depth]);
+    c->stack[c->depth] = NULL;
+    if (ret) {
+        for (size_t i = 0; i < *ndocs; i++)
+            jnode_free((*docs)[i]);
+        free(*docs);
+        *docs = NULL;
+        *ndocs = 0;
+    }
+    return ret;
+}
+
+int jyaml_load(struct jctx *c, const char *path, struct jnode ***docs, size_t *ndocs)
+{
+    int r = parse_file(c, path, 0, docs, ndocs);
+    return r < -1 ? jerr(c, path, 0, 0, "include loop") : r;
+}
+
+static int valid_program_name(const char *s)
+{
+    size_t n = strlen(s);
+    if (!n || n > 64 || s[0] == '.' || s[0] == '-' || s[0] == '+')
+        return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              *s == '_' || *s == '-' || *s == '.' || *s == '+'))
+            return 0;
+    return 1;
+}
+
+static int read_meta_type(struct jctx *c, const char *dir, enum job_prog_type *type)
+{
+    char *meta = NULL;
+    *type = JOB_PROG_TEST;
+    if (asprintf(&meta, "%s/meta.yaml", dir) < 0)
+        return jerr(c, dir, 0, 0, "out of memory");
+    if (access(meta, F_OK)) {
+        free(meta);
+        return 0;
+    }
+    struct jnode **docs = NULL;
+    size_t ndocs = 0;
+    int saved = c->no_includes;
+    c->no_includes = 1;
+    int r = parse_file(c, meta, 0, &docs, &ndocs);
+    c->no_includes = saved;
+    if (r < -1)
+        r = jerr(c, meta, 0, 0, "is being loaded already");
+    free(meta);
+    if (r)
+        return -1;
+    if (ndocs > 0 && docs[0]->kind == JN_MAP) {
+        struct jnode *d = docs[0];
+        for (size_t i = 0; i < d->n && !r; i++) {
+            if (strcmp(d->keys[i]->str, "type"))
+                continue;
+            struct jnode *v = d->kids[i];
+            const char *s = v->kind == JN_STR ? v->str : "";
+            if (!strcmp(s, "setup"))
+                *type = JOB_PROG_SETUP;
+            else if (!strcmp(s, "monitor"))
+                *type = JOB_PROG_MONITOR;
+            else if (!strcmp(s, "daemon"))
+                *type = JOB_PROG_DAEMON;
+            else if (!strcmp(s, "workload") || !strcmp(s, "test"))
+                *type = JOB_PROG_TEST;
+            else
+                r = jerr_node(c, v, "unknown program type '%s' "
+                              "(want setup, monitor, daemon, workload or test)", s);
+        }
+    } else if (ndocs > 0 && docs[0]->kind != JN_NULL) {
+        r = jerr_node(c, docs[0], "meta.yaml must hold a mapping");
+    }
+    for (size_t i = 0; i < ndocs; i++)
+        jnode_free(docs[i]);
+    free(docs);
+    return r;
+}
+
+int jprogram_find(struct jctx *c, const struct jnode *key, const struct jprogram_info **info)
+{
+    const char *name = key->str;
+    for (size_t i = 0; i < c->nprogs; i++) {
+        if (!strcmp(c->progs[i].name, name)) {
+            *info = &c->progs[i];
+            return 1;
+        }
+    }
+    if (!valid_program_name(name))
+        return 0;
+    for (size_t i = 0; i < c->o->nprogram_dirs; i++) {
+        char *dir = NULL, *run = NULL;
+        if (asprintf(&dir, "%s/%s", c->o->program_dirs[i], name) < 0)
+            return jerr_node(c, key, "out of memory");
+        if (asprintf(&run, "%s/run", dir) < 0) {
+            free(dir);
+            return jerr_node(c, key, "out of memory");
+        }
+        if (!is_regular(run)) {
+            free(dir);
+            free(run);
+            continue;
+        }
+        if (access(run, X_OK)) {
+            jerr_node(c, key, "program '%s' found but %s is not executable", name, run);
+            free(dir);
+            free(run);
+            return -1;
+        }
+        free(run);
+        enum job_prog_type type;
+        if (read_meta_type(c, dir, &type)) {
+            free(dir);
+            return -1;
+        }
+        struct jprogram_info *p = realloc(c->progs, (c->nprogs + 1) * sizeof *p);
+        if (!p) {
+            free(dir);
+            return jerr_node(c, key, "out of memory");
+        }
+        c->progs = p;
+        p[c->nprogs].name = strdup(name);
+        p[c->nprogs].dir = dir;
+        p[c->nprogs].type = type;
+        if (!p[c->nprogs].name) {
+            free(dir);
+            return jerr_node(c, key, "out of memory");
+        }
+        *info = &p[c->nprogs++];
+        return 1;
+    }
+    return 0;
+}
