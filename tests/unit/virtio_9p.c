@@ -1,0 +1,1344 @@
+/* Unit tests of the 9P2000.L server: wire format (valid, malformed and
+ * truncated messages of every type, scattered buffers) and every operation
+ * against a temporary directory, checked on the host afterwards. */
+/* ---- a tiny 9P2000.L client for the tests (own encoder/decoder) ------- */
+#include "virtio/9p.h"
+
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "tests/unit/testutil.h"
+
+enum {
+    Tlerror = 6, Rlerror, Tstatfs = 8, Rstatfs, Tlopen = 12, Rlopen, Tlcreate = 14, Rlcreate,
+    Tsymlink = 16, Rsymlink, Tmknod = 18, Rmknod, Trename = 20, Rrename, Treadlink = 22, Rreadlink,
+    Tgetattr = 24, Rgetattr, Tsetattr = 26, Rsetattr, Txattrwalk = 30, Rxattrwalk,
+    Txattrcreate = 32, Rxattrcreate, Treaddir = 40, Rreaddir, Tfsync = 50, Rfsync,
+    Tlock = 52, Rlock, Tgetlock = 54, Rgetlock, Tlink = 70, Rlink, Tmkdir = 72, Rmkdir,
+    Trenameat = 74, Rrenameat, Tunlinkat = 76, Runlinkat, Tversion = 100, Rversion,
+    Tauth = 102, Tattach = 104, Rattach, Tflush = 108, Rflush, Twalk = 110, Rwalk,
+    Tread = 116, Rread, Twrite = 118, Rwrite, Tclunk = 120, Rclunk, Tremove = 122, Rremove,
+};
+#define NOFID 0xffffffffu
+#define TAG 0x1234
+#define BUFSZ (P9_MAX_MSIZE + 4096)
+
+static __thread uint8_t tb[BUFSZ], rb[BUFSZ];
+struct T { size_t n; };
+struct R { size_t n, pos; uint8_t type; uint16_t tag; };
+struct qid { uint8_t type; uint32_t version; uint64_t path; };
+
+static void p8(struct T *t, uint8_t v) { ck_assert_uint_lt(t->n, BUFSZ); tb[t->n++] = v; }
+static void p16(struct T *t, uint16_t v) { p8(t, (uint8_t)v); p8(t, (uint8_t)(v >> 8)); }
+static void p32(struct T *t, uint32_t v) { p16(t, (uint16_t)v); p16(t, (uint16_t)(v >> 16)); }
+static void p64(struct T *t, uint64_t v) { p32(t, (uint32_t)v); p32(t, (uint32_t)(v >> 32)); }
+static void pstr(struct T *t, const char *s)
+{
+    size_t l = strlen(s);
+    p16(t, (uint16_t)l);
+    ck_assert_uint_lt(t->n + l, BUFSZ);
+    memcpy(tb + t->n, s, l);
+    t->n += l;
+}
+static struct T tbegin(uint8_t type)
+{
+    struct T t = { 0 };
+    p32(&t, 0);
+    p8(&t, type);
+    p16(&t, TAG);
+    return t;
+}
+static void tend(struct T *t)
+{
+    tb[0] = (uint8_t)t->n; tb[1] = (uint8_t)(t->n >> 8);
+    tb[2] = (uint8_t)(t->n >> 16); tb[3] = (uint8_t)(t->n >> 24);
+}
+
+static uint8_t g8(struct R *r) { ck_assert_uint_lt(r->pos, r->n); return rb[r->pos++]; }
+static uint16_t g16(struct R *r) { uint16_t a = g8(r); return (uint16_t)(a | g8(r) << 8); }
+static uint32_t g32(struct R *r) { uint32_t a = g16(r); return a | (uint32_t)g16(r) << 16; }
+static uint64_t g64(struct R *r) { uint64_t a = g32(r); return a | (uint64_t)g32(r) << 32; }
+static void gstr(struct R *r, char *dst, size_t cap)
+{
+    uint16_t l = g16(r);
+    ck_assert_uint_le(r->pos + l, r->n);
+    ck_assert_uint_lt(l, cap);
+    memcpy(dst, rb + r->pos, l);
+    dst[l] = 0;
+    r->pos += l;
+}
+static struct qid gqid(struct R *r)
+{
+    struct qid q;
+    q.type = g8(r);
+    q.version = g32(r);
+    q.path = g64(r);
+    return q;
+}
+
+/* Checks the reply frame; returns 0 for the matching R-message, the errno of
+ * an Rlerror (with the whole Rlerror consumed). */
+static int decode_reply(struct R *r, size_t len, uint8_t ttype, uint16_t tag)
+{
+    ck_assert_uint_ge(len, 7);
+    r->n = len;
+    r->pos = 0;
+    ck_assert_uint_eq(g32(r), len);
+    r->type = g8(r);
+    r->tag = g16(r);
+    ck_assert_uint_eq(r->tag, tag);
+    if (r->type == Rlerror) {
+        ck_assert_uint_eq(len, 11);
+        int e = (int)g32(r);
+        ck_assert_int_ne(e, 0);
+        return e;
+    }
+    ck_assert_uint_eq(r->type, ttype + 1);
+    return 0;
+}
+
+/* Sends tb[0..n) (size field as encoded) in chunks of `chunk` bytes
+ * (0: one buffer) and receives into rb split the same way. */
+static int rpc_n(struct p9_server *s, size_t n, size_t chunk, struct R *r)
+{
+    static __thread struct iovec in[4096], out[4096];
+    int nin = 0, nout = 0;
+    size_t c = chunk ? chunk : BUFSZ;
+    for (size_t off = 0; off < n; off += c, nin++) {
+        ck_assert_int_lt(nin, 4096);
+        in[nin].iov_base = tb + off;
+        in[nin].iov_len = n - off < c ? n - off : c;
+    }
+    size_t ocap = chunk ? c * 4096 < BUFSZ ? c * 4096 : BUFSZ : BUFSZ;
+    for (size_t off = 0; off < ocap; off += c, nout++) {
+        out[nout].iov_base = rb + off;
+        out[nout].iov_len = ocap - off < c ? ocap - off : c;
+    }
+    memset(rb, 0xee, 64);
+    size_t len = p9_handle(s, in, nin, out, nout);
+    return decode_reply(r, len, tb[4], (uint16_t)(tb[5] | tb[6] << 8));
+}
+
+static int rpc(struct p9_server *s, struct T *t, struct R *r)
+{
+    tend(t);
+    return rpc_n(s, t->n, 0, r);
+}
+
+static int c_version(struct p9_server *s, uint32_t msize, const char *ver, uint32_t *gotm, char *gotv)
+{
+    struct T t = tbegin(Tversion);
+    struct R r;
+    p32(&t, msize);
+    pstr(&t, ver);
+    int e = rpc(s, &t, &r);
+    if (!e) {
+        *gotm = g32(&r);
+        gstr(&r, gotv, 64);
+        ck_assert_uint_eq(r.pos, r.n);
+    }
+    return e;
+}
+
+static int c_attach(struct p9_server *s, uint32_t fid, uint32_t uid, struct qid *q)
+{
+    struct T t = tbegin(Tattach);
+    struct R r;
+    p32(&t, fid);
+    p32(&t, NOFID);
+    pstr(&t, "root");
+    pstr(&t, "");
+    p32(&t, uid);
+    int e = rpc(s, &t, &r);
+    if (!e) {
+        struct qid x = gqid(&r);
+        if (q)
+            *q = x;
+        ck_assert_uint_eq(r.pos, r.n);
+    }
+    return e;
+}
+
+/* Returns -errno for Rlerror, else the number of qids. */
+static int c_walkv(struct p9_server *s, uint32_t fid, uint32_t newfid, int n, const char **names, struct qid *qids)
+{
+    struct T t = tbegin(Twalk);
+    struct R r;
+    p32(&t, fid);
+    p32(&t, newfid);
+    p16(&t, (uint16_t)n);
+    for (int i = 0; i < n; i++)
+        pstr(&t, names[i]);
+    int e = rpc(s, &t, &r);
+    if (e)
+        return -e;
+    int k = g16(&r);
+    ck_assert_int_le(k, n);
+    for (int i = 0; i < k; i++) {
+        struct qid q = gqid(&r);
+        if (qids)
+            qids[i] = q;
+    }
+    ck_assert_uint_eq(r.pos, r.n);
+    return k;
+}
+
+/* Walk along "a/b/c" ("" clones); 0 when complete, else errno (or EIO for partial). */
+static int c_walk(struct p9_server *s, uint32_t fid, uint32_t newfid, const char *path, struct qid *last)
+{
+    char buf[1024];
+    const char *names[16];
+    int n = 0;
+    snprintf(buf, sizeof(buf), "%s", path);
+    for (char *p = strtok(buf, "/"); p; p = strtok(NULL, "/"))
+        names[n++] = p;
+    struct qid qids[16];
+    int k = c_walkv(s, fid, newfid, n, names, qids);
+    if (k < 0)
+        return -k;
+    if (k != n)
+        return EIO;
+    if (last && n)
+        *last = qids[n - 1];
+    return 0;
+}
+
+static int c_fid1(struct p9_server *s, uint8_t type, uint32_t fid)
+{
+    struct T t = tbegin(type);
+    struct R r;
+    p32(&t, fid);
+    int e = rpc(s, &t, &r);
+    if (!e && type != Treadlink && type != Tstatfs)
+        ck_assert_uint_eq(r.pos, r.n);
+    return e;
+}
+#define c_clunk(s, f) c_fid1(s, Tclunk, f)
+#define c_remove(s, f) c_fid1(s, Tremove, f)
+
+static int c_lopen(struct p9_server *s, uint32_t fid, uint32_t flags)
+{
+    struct T t = tbegin(Tlopen);
+    struct R r;
+    p32(&t, fid);
+    p32(&t, flags);
+    int e = rpc(s, &t, &r);
+    if (!e) {
+        gqid(&r);
+        g32(&r);
+        ck_assert_uint_eq(r.pos, r.n);
+    }
+    return e;
+}
+
+static int c_lcreate(struct p9_server *s, uint32_t fid, const char *name, uint32_t flags, uint32_t mode, uint32_t gid)
+{
+    struct T t = tbegin(Tlcreate);
+    struct R r;
+    p32(&t, fid);
+    pstr(&t, name);
+    p32(&t, flags);
+    p32(&t, mode);
+    p32(&t, gid);
+    int e = rpc(s, &t, &r);
+    if (!e) {
+        struct qid q = gqid(&r);
+        ck_assert_uint_eq(q.type, 0);
+        g32(&r);
+        ck_assert_uint_eq(r.pos, r.n);
+    }
+    return e;
+}
+
+/* Returns bytes written or -errno. */
+static long c_write(struct p9_server *s, uint32_t fid, uint64_t off, const void *data, uint32_t len)
+{
+    struct T t = tbegin(Twrite);
+    struct R r;
+    p32(&t, fid);
+    p64(&t, off);
+    p32(&t, len);
+    ck_assert_uint_le(t.n + len, BUFSZ);
+    memcpy(tb + t.n, data, len);
+    t.n += len;
+    int e = rpc(s, &t, &r);
+    if (e)
+        return -e;
+    long n = g32(&r);
+    ck_assert_uint_eq(r.pos, r.n);
+    return n;
+}
+
+/* Returns bytes read (copied to dst) or -errno. */
+static long c_read(struct p9_server *s, uint32_t fid, uint64_t off, uint32_t count, void *dst)
+{
+    struct T t = tbegin(Tread);
+    struct R r;
+    p32(&t, fid);
+    p64(&t, off);
+    p32(&t, count);
+    int e = rpc(s, &t, &r);
+    if (e)
+        return -e;
+    uint32_t n = g32(&r);
+    ck_assert_uint_eq(r.pos + n, r.n);
+    ck_assert_uint_le(n, count);
+    memcpy(dst, rb + r.pos, n);
+    return n;
+}
+
+static int c_mkdir(struct p9_server *s, uint32_t dfid, const char *name, uint32_t mode, uint32_t gid)
+{
+    struct T t = tbegin(Tmkdir);
+    struct R r;
+    p32(&t, dfid);
+    pstr(&t, name);
+    p32(&t, mode);
+    p32(&t, gid);
+    int e = rpc(s, &t, &r);
+    if (!e) {
+        ck_assert_uint_eq(gqid(&r).type, 0x80);
+        ck_assert_uint_eq(r.pos, r.n);
+    }
+    return e;
+}
+
+static int c_symlink(struct p9_server *s, uint32_t dfid, const char *name, const char *target, uint32_t gid)
+{
+    struct T t = tbegin(Tsymlink);
+    struct R r;
+    p32(&t, dfid);
+    pstr(&t, name);
+    pstr(&t, target);
+    p32(&t, gid);
+    int e = rpc(s, &t, &r);
+    if (!e) {
+        ck_assert_uint_eq(gqid(&r).type, 0x02);
+        ck_assert_uint_eq(r.pos, r.n);
+    }
+    return e;
+}
+
+static int c_mknod(struct p9_server *s, uint32_t dfid, const char *name, uint32_t mode, uint32_t maj, uint32_t min)
+{
+    struct T t = tbegin(Tmknod);
+    struct R r;
+    p32(&t, dfid);
+    pstr(&t, name);
+    p32(&t, mode);
+    p32(&t, maj);
+    p32(&t, min);
+    p32(&t, 0);
+    int e = rpc(s, &t, &r);
+    if (!e) {
+        gqid(&r);
+        ck_assert_uint_eq(r.pos, r.n);
+    }
+    return e;
+}
+
+static int c_link(struct p9_server *s, uint32_t dfid, uint32_t fid, const char *name)
+{
+    struct T t = tbegin(Tlink);
+    struct R r;
+    p32(&t, dfid);
+    p32(&t, fid);
+    pstr(&t, name);
+    int e = rpc(s, &t, &r);
+    if (!e)
+        ck_assert_uint_eq(r.pos, r.n);
+    return e;
+}
+
+static int c_rename(struct p9_server *s, uint32_t fid, uint32_t dfid, const char *name)
+{
+    struct T t = tbegin(Trename);
+    struct R r;
+    p32(&t, fid);
+    p32(&t, dfid);
+    pstr(&t, name);
+    int e = rpc(s, &t, &r);
+    if (!e)
+        ck_assert_uint_eq(r.pos, r.n);
+    return e;
+}
+
+static int c_renameat(struct p9_server *s, uint32_t ofid, const char *on, uint32_t nfid, const char *nn)
+{
+    struct T t = tbegin(Trenameat);
+    struct R r;
+    p32(&t, ofid);
+    pstr(&t, on);
+    p32(&t, nfid);
+    pstr(&t, nn);
+    int e = rpc(s, &t, &r);
+    if (!e)
+        ck_assert_uint_eq(r.pos, r.n);
+    return e;
+}
+
+static int c_unlinkat(struct p9_server *s, uint32_t dfid, const char *name, uint32_t flags)
+{
+    struct T t = tbegin(Tunlinkat);
+    struct R r;
+    p32(&t, dfid);
+    pstr(&t, name);
+    p32(&t, flags);
+    int e = rpc(s, &t, &r);
+    if (!e)
+        ck_assert_uint_eq(r.pos, r.n);
+    return e;
+}
+
+#define SA_MODE 0x1
+#define SA_UID 0x2
+#define SA_GID 0x4
+#define SA_SIZE 0x8
+#define SA_ATIME 0x10
+#define SA_MTIME 0x20
+#define SA_ATIME_SET 0x80
+#define SA_MTIME_SET 0x100
+static int c_setattr(struct p9_server *s, uint32_t fid, uint32_t valid, uint32_t mode, uint32_t uid,
+                     uint32_t gid, uint64_t size, uint64_t at, uint64_t mt)
+{
+    struct T t = tbegin(Tsetattr);
+    struct R r;
+    p32(&t, fid);
+    p32(&t, valid);
+    p32(&t, mode);
+    p32(&t, uid);
+    p32(&t, gid);
+    p64(&t, size);
+    p64(&t, at);
+    p64(&t, 5);
+    p64(&t, mt);
+    p64(&t, 7);
+    int e = rpc(s, &t, &r);
+    if (!e)
+        ck_assert_uint_eq(r.pos, r.n);
+    return e;
+}
+
+struct gattr {
+    struct qid qid;
+    uint32_t mode, uid, gid;
+    uint64_t nlink, rdev, size, mtime;
+};
+static int c_getattr(struct p9_server *s, uint32_t fid, struct gattr *a)
+{
+    struct T t = tbegin(Tgetattr);
+    struct R r;
+    p32(&t, fid);
+    p64(&t, 0x7ff);
+    int e = rpc(s, &t, &r);
+    if (e)
+        return e;
+    ck_assert_uint_eq(g64(&r) & 0x7ff, 0x7ff);
+    a->qid = gqid(&r);
+    a->mode = g32(&r);
+    a->uid = g32(&r);
+    a->gid = g32(&r);
+    a->nlink = g64(&r);
+    a->rdev = g64(&r);
+    a->size = g64(&r);
+    g64(&r);
+    g64(&r);
+    g64(&r);
+    g64(&r);
+    a->mtime = g64(&r);
+    for (int i = 0; i < 7; i++)
+        g64(&r);
+    ck_assert_uint_eq(r.pos, r.n);
+    return 0;
+}
+
+static int c_readlink(struct p9_server *s, uint32_t fid, char *dst, size_t cap)
+{
+    struct T t = tbegin(Treadlink);
+    struct R r;
+    p32(&t, fid);
+    int e = rpc(s, &t, &r);
+    if (!e) {
+        gstr(&r, dst, cap);
+        ck_assert_uint_eq(r.pos, r.n);
+    }
+    return e;
+}
+
+/* Reads a whole directory with replies of at most `count` bytes; names are
+ * appended to out separated by '\n'; returns the number of entries or -errno. */
+__attribute__((unused)) static int c_readdir_all(struct p9_server *s, uint32_t fid, uint32_t count, char *out, size_t cap)
+{
+    uint64_t off = 0;
+    int total = 0;
+    out[0] = 0;
+    for (int rounds = 0; rounds < 100000; rounds++) {
+        struct T t = tbegin(Treaddir);
+        struct R r;
+        p32(&t, fid);
+        p64(&t, off);
+        p32(&t, count);
+        int e = rpc(s, &t, &r);
+        if (e)
+            return -e;
+        uint32_t n = g32(&r);
+        ck_assert_uint_le(n, count);
+        ck_assert_uint_eq(r.pos + n, r.n);
+        if (!n)
+            return total;
+        while (r.pos < r.n) {   /* whole entries only */
+            gqid(&r);
+            off = g64(&r);
+            g8(&r);
+            char name[256];
+            gstr(&r, name, sizeof(name));
+            ck_assert_uint_lt(strlen(out) + strlen(name) + 2, cap);
+            strcat(out, name);
+            strcat(out, "\n");
+            total++;
+        }
+    }
+    ck_abort_msg("readdir never ended");
+    return -1;
+}
+
+/* ---- host-side helpers ---------------------------------------------- */
+
+static void put_file(const char *path, const char *content)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(content, f);
+    fclose(f);
+}
+
+static char *slurp(const char *path, char *buf, size_t cap)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    size_t n = fread(buf, 1, cap - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    return buf;
+}
+
+static void rm_rf(const char *path)
+{
+    char cmd[4200];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+/* ---- fixture -------------------------------------------------------- */
+
+#include <pthread.h>
+#include <sys/statfs.h>
+#include <sys/uio.h>
+
+static char dir[256];
+static struct p9_server *S;
+
+static void hpath(char *buf, const char *rel)
+{
+    snprintf(buf, 512, "%s/%s", dir, rel);
+}
+
+static struct p9_server *start(bool ro)
+{
+    char err[256] = "";
+    struct p9_server *s = p9_server_new(dir, ro, err, sizeof(err));
+    ck_assert_msg(s != NULL, "%s", err);
+    uint32_t m;
+    char v[64];
+    ck_assert_int_eq(c_version(s, P9_MAX_MSIZE, "9P2000.L", &m, v), 0);
+    ck_assert_int_eq(c_attach(s, 0, 0, NULL), 0);
+    return s;
+}
+
+static void setup(void)
+{
+    snprintf(dir, sizeof(dir), "/tmp/p9test.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    S = start(false);
+}
+
+static void teardown(void)
+{
+    p9_server_free(S);
+    S = NULL;
+    rm_rf(dir);
+}
+
+/* ---- protocol ------------------------------------------------------- */
+
+START_TEST(version_negotiation)
+{
+    uint32_t m;
+    char v[64];
+    ck_assert_int_eq(c_version(S, 8192, "9P2000.L", &m, v), 0);
+    ck_assert_uint_eq(m, 8192);
+    ck_assert_str_eq(v, "9P2000.L");
+    ck_assert_int_eq(c_version(S, 1u << 30, "9P2000.L", &m, v), 0);
+    ck_assert_uint_eq(m, P9_MAX_MSIZE);
+    ck_assert_int_eq(c_version(S, 65536, "9P2000.u", &m, v), 0);
+    ck_assert_str_eq(v, "unknown");
+    ck_assert_int_eq(c_version(S, 65536, "9P2000", &m, v), 0);
+    ck_assert_str_eq(v, "unknown");
+    ck_assert_int_eq(c_version(S, 100, "9P2000.L", &m, v), EINVAL);
+    /* A new session forgets the old fids. */
+    ck_assert_int_eq(c_attach(S, 7, 0, NULL), 0);
+    ck_assert_int_eq(c_version(S, 65536, "9P2000.L", &m, v), 0);
+    ck_assert_int_eq(c_clunk(S, 7), EBADF);
+    ck_assert_int_eq(c_clunk(S, 0), EBADF);
+}
+END_TEST
+
+/* Raw call with an explicit input length and output capacity. */
+static size_t raw(struct p9_server *s, size_t inlen, size_t outcap)
+{
+    struct iovec in = { tb, inlen }, out = { rb, outcap };
+    return p9_handle(s, &in, 1, &out, 1);
+}
+
+START_TEST(malformed_messages)
+{
+    struct R r;
+    /* Fewer bytes than a header: the tag cannot be read -> NOTAG. */
+    memcpy(tb, "\x03\x00\x00", 3);
+    ck_assert_int_eq(decode_reply(&r, raw(S, 3, 100), 0, 0xffff), EPROTO);
+    ck_assert_int_eq(decode_reply(&r, raw(S, 0, 100), 0, 0xffff), EPROTO);
+    /* Size field larger than the buffer, smaller than a header. */
+    struct T t = tbegin(Tclunk);
+    p32(&t, 0);
+    tend(&t);
+    tb[0] = 200;
+    ck_assert_int_eq(decode_reply(&r, raw(S, t.n, 100), Tclunk, TAG), EPROTO);
+    tb[0] = 6;
+    ck_assert_int_eq(decode_reply(&r, raw(S, t.n, 100), Tclunk, TAG), EPROTO);
+    /* Trailing bytes after the last field. */
+    t = tbegin(Tclunk);
+    p32(&t, 0);
+    p8(&t, 0);
+    ck_assert_int_eq(rpc(S, &t, &r), EPROTO);
+    /* Unknown and unsupported (legacy 9P2000 / auth) types. */
+    uint8_t types[] = { 0, 1, 7, 101, Tauth, 112, 114, 124, 126, 200, 255 };
+    for (size_t i = 0; i < sizeof(types); i++) {
+        t = tbegin(types[i]);
+        p32(&t, 0);
+        tend(&t);
+        ck_assert_int_eq(decode_reply(&r, raw(S, t.n, 100), types[i], TAG), EOPNOTSUPP);
+    }
+    /* A NUL byte inside a string. */
+    t = tbegin(Tlcreate);
+    p32(&t, 0);
+    p16(&t, 3);
+    p8(&t, 'a');
+    p8(&t, 0);
+    p8(&t, 'b');
+    p32(&t, 0);
+    p32(&t, 0644);
+    p32(&t, 0);
+    ck_assert_int_eq(rpc(S, &t, &r), EINVAL);
+    /* A message bigger than the negotiated msize. */
+    uint32_t m;
+    char v[64];
+    ck_assert_int_eq(c_version(S, 8192, "9P2000.L", &m, v), 0);
+    ck_assert_int_eq(c_attach(S, 0, 0, NULL), 0);
+    ck_assert_int_eq(c_lcreate(S, 0, "f", 2, 0644, 0), 0);
+    char big[9000] = { 0 };
+    ck_assert_int_eq(c_write(S, 0, 0, big, sizeof(big)), -EPROTO);
+    ck_assert_int_eq(c_write(S, 0, 0, big, 8000), 8000);
+    /* Output buffers: too small for anything -> 0; just an Rlerror fits. */
+    t = tbegin(Tclunk);
+    p32(&t, 12345);
+    tend(&t);
+    ck_assert_uint_eq(raw(S, t.n, 10), 0);
+    ck_assert_int_eq(decode_reply(&r, raw(S, t.n, 11), Tclunk, TAG), EBADF);
+    /* A reply that does not fit becomes Rlerror(EMSGSIZE). */
+    t = tbegin(Tgetattr);
+    p32(&t, 0);
+    p64(&t, 0x7ff);
+    tend(&t);
+    ck_assert_int_eq(decode_reply(&r, raw(S, t.n, 64), Tgetattr, TAG), EMSGSIZE);
+    /* Write whose count disagrees with the data present. */
+    t = tbegin(Twrite);
+    p32(&t, 0);
+    p64(&t, 0);
+    p32(&t, 10);
+    p8(&t, 'x');
+    ck_assert_int_eq(rpc(S, &t, &r), EPROTO);
+    /* Walk with more than 16 names. */
+    const char *names[17];
+    for (int i = 0; i < 17; i++)
+        names[i] = "a";
+    ck_assert_int_eq(c_walkv(S, 0, 1, 17, names, NULL), -EINVAL);
+}
+END_TEST
+
+/* One valid instance of every supported message. */
+static struct T build(int i)
+{
+    struct T t;
+    switch (i) {
+    case 0: t = tbegin(Tversion); p32(&t, 65536); pstr(&t, "9P2000.L"); break;
+    case 1: t = tbegin(Tattach); p32(&t, 50); p32(&t, NOFID); pstr(&t, "u"); pstr(&t, ""); p32(&t, 0); break;
+    case 2: t = tbegin(Tflush); p16(&t, 7); break;
+    case 3: t = tbegin(Twalk); p32(&t, 0); p32(&t, 51); p16(&t, 2); pstr(&t, "d"); pstr(&t, "f"); break;
+    case 4: t = tbegin(Tclunk); p32(&t, 99); break;
+    case 5: t = tbegin(Tremove); p32(&t, 99); break;
+    case 6: t = tbegin(Tlopen); p32(&t, 99); p32(&t, 0); break;
+    case 7: t = tbegin(Tlcreate); p32(&t, 0); pstr(&t, "x"); p32(&t, 0); p32(&t, 0644); p32(&t, 0); break;
+    case 8: t = tbegin(Tread); p32(&t, 99); p64(&t, 0); p32(&t, 10); break;
+    case 9: t = tbegin(Twrite); p32(&t, 99); p64(&t, 0); p32(&t, 3); p8(&t, 'a'); p8(&t, 'b'); p8(&t, 'c'); break;
+    case 10: t = tbegin(Treaddir); p32(&t, 99); p64(&t, 0); p32(&t, 100); break;
+    case 11: t = tbegin(Tfsync); p32(&t, 99); p32(&t, 0); break;
+    case 12: t = tbegin(Tgetattr); p32(&t, 0); p64(&t, 0x7ff); break;
+    case 13: t = tbegin(Tsetattr); p32(&t, 99); for (int k = 0; k < 4; k++) p32(&t, 0); for (int k = 0; k < 5; k++) p64(&t, 0); break;
+    case 14: t = tbegin(Treadlink); p32(&t, 99); break;
+    case 15: t = tbegin(Tstatfs); p32(&t, 0); break;
+    case 16: t = tbegin(Tmkdir); p32(&t, 0); pstr(&t, "d2"); p32(&t, 0755); p32(&t, 0); break;
+    case 17: t = tbegin(Tsymlink); p32(&t, 0); pstr(&t, "l"); pstr(&t, "t"); p32(&t, 0); break;
+    case 18: t = tbegin(Tmknod); p32(&t, 0); pstr(&t, "n"); p32(&t, 0100644); p32(&t, 0); p32(&t, 0); p32(&t, 0); break;
+    case 19: t = tbegin(Tlink); p32(&t, 0); p32(&t, 99); pstr(&t, "h"); break;
+    case 20: t = tbegin(Trename); p32(&t, 99); p32(&t, 0); pstr(&t, "r"); break;
+    case 21: t = tbegin(Trenameat); p32(&t, 0); pstr(&t, "a"); p32(&t, 0); pstr(&t, "b"); break;
+    case 22: t = tbegin(Tunlinkat); p32(&t, 0); pstr(&t, "zz"); p32(&t, 0); break;
+    case 23: t = tbegin(Tlock); p32(&t, 99); p8(&t, 0); p32(&t, 0); p64(&t, 0); p64(&t, 0); p32(&t, 1); pstr(&t, "c"); break;
+    case 24: t = tbegin(Tgetlock); p32(&t, 99); p8(&t, 0); p64(&t, 0); p64(&t, 0); p32(&t, 1); pstr(&t, "c"); break;
+    case 25: t = tbegin(Txattrwalk); p32(&t, 0); p32(&t, 60); pstr(&t, "user.x"); break;
+    default: t = tbegin(Txattrcreate); p32(&t, 0); pstr(&t, "user.x"); p64(&t, 0); p32(&t, 0); break;
+    }
+    tend(&t);
+    return t;
+}
+#define NBUILD 27
+
+START_TEST(truncated_every_message)
+{
+    struct R r;
+    mkdir(strcat(strcpy((char[512]){0}, dir), "/d"), 0755);
+    for (int i = 0; i < NBUILD; i++) {
+        struct T t = build(i);
+        uint8_t type = tb[4];
+        for (size_t cut = 7; cut < t.n; cut++) {
+            t = build(i);
+            /* size field says cut: the message ends early. */
+            tb[0] = (uint8_t)cut;
+            tb[1] = (uint8_t)(cut >> 8);
+            ck_assert_msg(decode_reply(&r, raw(S, cut, BUFSZ), type, TAG) == EPROTO,
+                          "type %d cut %zu", type, cut);
+            /* size field intact but the buffer ends early. */
+            t = build(i);
+            ck_assert_msg(decode_reply(&r, raw(S, cut, BUFSZ), type, TAG) == EPROTO,
+                          "type %d short buffer %zu", type, cut);
+        }
+        /* Nothing happened: the whole message is still valid (not EPROTO). */
+        t = build(i);
+        int e = decode_reply(&r, raw(S, t.n, BUFSZ), type, TAG);
+        ck_assert_msg((e != EPROTO && e != EOPNOTSUPP) || type == Txattrwalk || type == Txattrcreate,
+                      "type %d full message: %d", type, e);
+        if (type == Tversion)
+            ck_assert_int_eq(c_attach(S, 0, 0, NULL), 0);
+    }
+    /* The truncated creates did not create anything. */
+    char p[512];
+    hpath(p, "x");
+    ck_assert_int_eq(access(p, F_OK), 0);   /* only by the full one */
+}
+END_TEST
+
+START_TEST(scattered_buffers)
+{
+    ck_assert_int_eq(c_walk(S, 0, 1, "", NULL), 0);
+    ck_assert_int_eq(c_lcreate(S, 1, "f", 2, 0644, 0), 0);
+    static char data[3000], back[3000];
+    for (size_t i = 0; i < sizeof(data); i++)
+        data[i] = (char)(i * 7 + 1);
+    size_t chunks[] = { 1, 3, 7, 64 };
+    for (size_t c = 0; c < 4; c++) {
+        for (size_t len = 1000; len <= 3000; len += 2000) {
+            struct T t = tbegin(Twrite);
+            struct R r;
+            p32(&t, 1);
+            p64(&t, 0);
+            p32(&t, (uint32_t)len);
+            memcpy(tb + t.n, data, len);
+            t.n += len;
+            tend(&t);
+            ck_assert_int_eq(rpc_n(S, t.n, chunks[c], &r), 0);
+            ck_assert_uint_eq(g32(&r), len);
+            t = tbegin(Tread);
+            p32(&t, 1);
+            p64(&t, 0);
+            p32(&t, (uint32_t)len);
+            tend(&t);
+            ck_assert_int_eq(rpc_n(S, t.n, chunks[c], &r), 0);
+            ck_assert_uint_eq(g32(&r), len);
+            ck_assert_int_eq(memcmp(rb + r.pos, data, len), 0);
+        }
+    }
+    char p[512];
+    hpath(p, "f");
+    int fd = open(p, O_RDONLY);
+    ck_assert_int_eq(pread(fd, back, 3000, 0), 3000);
+    close(fd);
+    ck_assert_int_eq(memcmp(back, data, 3000), 0);
+}
+END_TEST
+
+/* ---- fids and walks ------------------------------------------------- */
+
+START_TEST(walk_and_fids)
+{
+    char p[512];
+    hpath(p, "a");
+    mkdir(p, 0755);
+    hpath(p, "a/b");
+    mkdir(p, 0755);
+    struct stat st;
+    ck_assert_int_eq(stat(p, &st), 0);
+    struct qid q;
+    ck_assert_int_eq(c_walk(S, 0, 1, "a/b", &q), 0);
+    ck_assert_uint_eq(q.path, st.st_ino);
+    ck_assert_uint_eq(q.type, 0x80);
+    ck_assert_int_eq(c_walk(S, 0, 1, "", NULL), EINVAL);         /* newfid in use */
+    ck_assert_int_eq(c_attach(S, 1, 0, NULL), EINVAL);
+    ck_assert_int_eq(c_walk(S, 77, 2, "a", NULL), EBADF);        /* unknown fid */
+    ck_assert_int_eq(c_walk(S, 0, 2, "nope", NULL), ENOENT);
+    ck_assert_int_eq(c_clunk(S, 2), EBADF);
+    /* Partial walk: one qid, newfid not bound. */
+    const char *names[] = { "a", "nope", "x" };
+    ck_assert_int_eq(c_walkv(S, 0, 2, 3, names, NULL), 1);
+    ck_assert_int_eq(c_clunk(S, 2), EBADF);
+    /* newfid == fid moves the fid. */
+    ck_assert_int_eq(c_walk(S, 0, 2, "a", NULL), 0);
+    ck_assert_int_eq(c_walk(S, 2, 2, "b", &q), 0);
+    ck_assert_uint_eq(q.path, st.st_ino);
+    /* ".." goes up. */
+    hpath(p, "a");
+    ck_assert_int_eq(stat(p, &st), 0);
+    ck_assert_int_eq(c_walk(S, 2, 3, "..", &q), 0);
+    ck_assert_uint_eq(q.path, st.st_ino);
+    /* Walking from a file is ENOTDIR. */
+    ck_assert_int_eq(c_lcreate(S, 3, "f", 0, 0644, 0), 0);
+    ck_assert_int_eq(c_walk(S, 3, 4, "x", NULL), ENOTDIR);
+    ck_assert_int_eq(c_walk(S, 3, 3, "", NULL), EINVAL);         /* open fid cannot move */
+    /* Clunk frees; the number can be reused. */
+    ck_assert_int_eq(c_clunk(S, 1), 0);
+    ck_assert_int_eq(c_clunk(S, 1), EBADF);
+    ck_assert_int_eq(c_walk(S, 0, 1, "a", NULL), 0);
+    ck_assert_int_eq(c_walk(S, 0, NOFID, "a", NULL), EINVAL);
+    /* Attach with an auth fid is refused. */
+    struct T t = tbegin(Tattach);
+    struct R r;
+    p32(&t, 9);
+    p32(&t, 1);
+    pstr(&t, "u");
+    pstr(&t, "");
+    p32(&t, 0);
+    ck_assert_int_eq(rpc(S, &t, &r), EINVAL);
+}
+END_TEST
+
+START_TEST(fid_table_is_bounded)
+{
+    int e = 0;
+    uint32_t i;
+    for (i = 1; i < 70000 && !e; i++)
+        e = c_walk(S, 0, i, "", NULL);
+    ck_assert_int_eq(e, ENFILE);
+    ck_assert_uint_eq(i - 1, 65536);    /* fid 0 + 65535 clones */
+    ck_assert_int_eq(c_clunk(S, 5), 0);
+    ck_assert_int_eq(c_walk(S, 0, 5, "", NULL), 0);
+}
+END_TEST
+
+/* ---- files ---------------------------------------------------------- */
+
+START_TEST(create_read_write)
+{
+    char p[512], buf[64];
+    ck_assert_int_eq(c_walk(S, 0, 1, "", NULL), 0);
+    ck_assert_int_eq(c_lcreate(S, 1, "f", 2, 0640, 0), 0);
+    hpath(p, "f");
+    struct stat st;
+    ck_assert_int_eq(lstat(p, &st), 0);
+    ck_assert(S_ISREG(st.st_mode));
+    ck_assert_uint_eq(st.st_mode & 07777, 0640);
+    ck_assert_int_eq(c_write(S, 1, 0, "hello", 5), 5);
+    ck_assert_int_eq(c_write(S, 1, 10, "world", 5), 5);
+    ck_assert_int_eq(c_read(S, 1, 0, 5, buf), 5);
+    ck_assert_int_eq(memcmp(buf, "hello", 5), 0);
+    ck_assert_int_eq(c_read(S, 1, 15, 5, buf), 0);
+    ck_assert_int_eq(c_read(S, 1, (uint64_t)1 << 63, 5, buf), -EINVAL);
+    ck_assert_int_eq(lstat(p, &st), 0);
+    ck_assert_int_eq(st.st_size, 15);
+    ck_assert_int_eq(c_lopen(S, 1, 0), EINVAL);                  /* already open */
+    /* Existing name: opened without EXCL (with TRUNC), refused with EXCL. */
+    ck_assert_int_eq(c_walk(S, 0, 2, "", NULL), 0);
+    ck_assert_int_eq(c_lcreate(S, 2, "f", 0200 | 2, 0644, 0), EEXIST);
+    ck_assert_int_eq(c_lcreate(S, 2, "f", 01000 | 2, 0644, 0), 0);
+    ck_assert_int_eq(lstat(p, &st), 0);
+    ck_assert_int_eq(st.st_size, 0);
+    /* lopen: read-only fid cannot write, unopened fid cannot read. */
+    put_file(p, "content");
+    ck_assert_int_eq(c_walk(S, 0, 3, "f", NULL), 0);
+    ck_assert_int_eq(c_read(S, 3, 0, 5, buf), -EBADF);
+    ck_assert_int_eq(c_lopen(S, 3, 0), 0);
+    ck_assert_int_eq(c_write(S, 3, 0, "x", 1), -EBADF);
+    ck_assert_int_eq(c_read(S, 3, 0, 64, buf), 7);
+    ck_assert_int_eq(memcmp(buf, "content", 7), 0);
+    /* Append mode. */
+    ck_assert_int_eq(c_walk(S, 0, 4, "f", NULL), 0);
+    ck_assert_int_eq(c_lopen(S, 4, 1 | 02000), 0);
+    ck_assert_int_eq(c_write(S, 4, 0, "++", 2), 2);
+    ck_assert_str_eq(slurp(p, buf, sizeof(buf)), "content++");
+    /* Directories open read-only only; reading one is EISDIR. */
+    ck_assert_int_eq(c_walk(S, 0, 5, "", NULL), 0);
+    ck_assert_int_eq(c_lopen(S, 5, 2), EISDIR);
+    ck_assert_int_eq(c_lopen(S, 5, 0), 0);
+    ck_assert_int_eq(c_read(S, 5, 0, 5, buf), -EISDIR);
+    /* fsync. */
+    struct T t = tbegin(Tfsync);
+    struct R r;
+    p32(&t, 4);
+    p32(&t, 1);
+    ck_assert_int_eq(rpc(S, &t, &r), 0);
+    t = tbegin(Tfsync);
+    p32(&t, 0);
+    p32(&t, 0);
+    ck_assert_int_eq(rpc(S, &t, &r), EBADF);
+}
+END_TEST
+
+START_TEST(large_io)
+{
+    size_t len = 900 * 1024;
+    char *data = malloc(len), *back = malloc(len);
+    for (size_t i = 0; i < len; i++)
+        data[i] = (char)(i ^ (i >> 9));
+    ck_assert_int_eq(c_walk(S, 0, 1, "", NULL), 0);
+    ck_assert_int_eq(c_lcreate(S, 1, "big", 2, 0644, 0), 0);
+    ck_assert_int_eq(c_write(S, 1, 0, data, (uint32_t)len), (long)len);
+    ck_assert_int_eq(c_read(S, 1, 0, (uint32_t)len, back), (long)len);
+    ck_assert_int_eq(memcmp(data, back, len), 0);
+    /* A count beyond msize is clamped to what fits the reply. */
+    ck_assert_int_eq(c_read(S, 1, 0, 0xffffffffu, back), (long)len);
+    char p[512];
+    hpath(p, "big");
+    int fd = open(p, O_RDONLY);
+    memset(back, 0, len);
+    ck_assert_int_eq(pread(fd, back, len, 0), (long)len);
+    close(fd);
+    ck_assert_int_eq(memcmp(data, back, len), 0);
+    free(data);
+    free(back);
+}
+END_TEST
+
+START_TEST(dirs_links_renames)
+{
+    char p[512], buf[256];
+    struct stat st;
+    ck_assert_int_eq(c_mkdir(S, 0, "d", 0750, 0), 0);
+    hpath(p, "d");
+    ck_assert_int_eq(lstat(p, &st), 0);
+    ck_assert(S_ISDIR(st.st_mode));
+    ck_assert_uint_eq(st.st_mode & 07777, 0750);
+    ck_assert_int_eq(c_mkdir(S, 0, "d", 0750, 0), EEXIST);
+    /* symlink + readlink */
+    ck_assert_int_eq(c_symlink(S, 0, "l", "target/x", 0), 0);
+    hpath(p, "l");
+    ssize_t n = readlink(p, buf, sizeof(buf));
+    ck_assert_int_eq(n, 8);
+    ck_assert_int_eq(memcmp(buf, "target/x", 8), 0);
+    ck_assert_int_eq(c_walk(S, 0, 1, "l", NULL), 0);
+    ck_assert_int_eq(c_readlink(S, 1, buf, sizeof(buf)), 0);
+    ck_assert_str_eq(buf, "target/x");
+    ck_assert_int_eq(c_readlink(S, 0, buf, sizeof(buf)), EINVAL);
+    /* mknod: regular files and fifos only. */
+    ck_assert_int_eq(c_mknod(S, 0, "p", S_IFIFO | 0600, 0, 0), 0);
+    hpath(p, "p");
+    ck_assert_int_eq(lstat(p, &st), 0);
+    ck_assert(S_ISFIFO(st.st_mode));
+    ck_assert_int_eq(c_mknod(S, 0, "r", S_IFREG | 0604, 0, 0), 0);
+    hpath(p, "r");
+    ck_assert_int_eq(lstat(p, &st), 0);
+    ck_assert(S_ISREG(st.st_mode));
+    ck_assert_uint_eq(st.st_mode & 07777, 0604);
+    ck_assert_int_eq(c_mknod(S, 0, "c", S_IFCHR | 0600, 1, 3), EPERM);
+    ck_assert_int_eq(c_mknod(S, 0, "b", S_IFBLK | 0600, 7, 0), EPERM);
+    ck_assert_int_eq(c_mknod(S, 0, "s", S_IFSOCK | 0600, 0, 0), EPERM);
+    ck_assert_int_eq(c_mknod(S, 0, "x", 0170000 | 0600, 0, 0), EINVAL);
+    /* link */
+    ck_assert_int_eq(c_walk(S, 0, 2, "r", NULL), 0);
+    ck_assert_int_eq(c_link(S, 0, 2, "hard"), 0);
+    hpath(p, "r");
+    ck_assert_int_eq(lstat(p, &st), 0);
+    ck_assert_uint_eq(st.st_nlink, 2);
+    ck_assert_int_eq(c_walk(S, 0, 3, "d", NULL), 0);
+    ck_assert_int_eq(c_link(S, 0, 3, "dirlink"), EPERM);
+    /* renameat and rename (the fid follows its file) */
+    ck_assert_int_eq(c_renameat(S, 0, "hard", 3, "moved"), 0);
+    hpath(p, "d/moved");
+    ck_assert_int_eq(lstat(p, &st), 0);
+    ck_assert_int_eq(c_rename(S, 2, 3, "r2"), 0);
+    hpath(p, "r");
+    ck_assert_int_eq(lstat(p, &st), -1);
+    hpath(p, "d/r2");
+    ck_assert_int_eq(lstat(p, &st), 0);
+    struct gattr a;
+    ck_assert_int_eq(c_getattr(S, 2, &a), 0);
+    ck_assert_uint_eq(a.qid.path, st.st_ino);
+    ck_assert_int_eq(c_rename(S, 0, 0, "root"), EBUSY);
+    /* remove follows the renamed fid and clunks it */
+    ck_assert_int_eq(c_remove(S, 2), 0);
+    ck_assert_int_eq(lstat(p, &st), -1);
+    ck_assert_int_eq(c_clunk(S, 2), EBADF);
+    ck_assert_int_eq(c_remove(S, 0), EBUSY);
+    ck_assert_int_eq(c_clunk(S, 0), EBADF);
+    ck_assert_int_eq(c_attach(S, 0, 0, NULL), 0);
+    /* unlinkat */
+    ck_assert_int_eq(c_unlinkat(S, 0, "d", 0), EISDIR);
+    ck_assert_int_eq(c_unlinkat(S, 0, "d", 0x200), ENOTEMPTY);
+    ck_assert_int_eq(c_unlinkat(S, 3, "moved", 0), 0);
+    ck_assert_int_eq(c_unlinkat(S, 0, "d", 0x200), 0);
+    ck_assert_int_eq(c_unlinkat(S, 0, "l", 0), 0);
+    ck_assert_int_eq(c_unlinkat(S, 0, "l", 0), ENOENT);
+    ck_assert_int_eq(c_unlinkat(S, 0, "p", 0x1000), EINVAL);
+    hpath(p, "d");
+    ck_assert_int_eq(lstat(p, &st), -1);
+    hpath(p, "l");
+    ck_assert_int_eq(lstat(p, &st), -1);
+}
+END_TEST
+
+START_TEST(attributes)
+{
+    char p[512];
+    struct stat st;
+    hpath(p, "f");
+    put_file(p, "0123456789");
+    ck_assert_int_eq(c_walk(S, 0, 1, "f", NULL), 0);
+    struct gattr a;
+    ck_assert_int_eq(c_getattr(S, 1, &a), 0);
+    ck_assert_int_eq(lstat(p, &st), 0);
+    ck_assert_uint_eq(a.qid.path, st.st_ino);
+    ck_assert_uint_eq(a.mode, st.st_mode);
+    ck_assert_uint_eq(a.size, 10);
+    ck_assert_uint_eq(a.nlink, 1);
+    ck_assert_int_eq(c_setattr(S, 1, SA_MODE, 0600, 0, 0, 0, 0, 0), 0);
+    ck_assert_int_eq(lstat(p, &st), 0);
+    ck_assert_uint_eq(st.st_mode & 07777, 0600);
+    /* set-user/group-ID bits never reach the host for files. */
+    ck_assert_int_eq(c_setattr(S, 1, SA_MODE, 06755, 0, 0, 0, 0, 0), 0);
+    ck_assert_int_eq(lstat(p, &st), 0);
+    ck_assert_uint_eq(st.st_mode & 07777, 0755);
+    ck_assert_int_eq(c_setattr(S, 1, SA_SIZE, 0, 0, 0, 3, 0, 0), 0);
+    ck_assert_int_eq(lstat(p, &st), 0);
+    ck_assert_int_eq(st.st_size, 3);
+    ck_assert_int_eq(c_setattr(S, 1, SA_ATIME | SA_ATIME_SET | SA_MTIME | SA_MTIME_SET, 0, 0, 0, 0, 1000, 2000), 0);
+    ck_assert_int_eq(lstat(p, &st), 0);
+    ck_assert_int_eq(st.st_atim.tv_sec, 1000);
+    ck_assert_int_eq(st.st_atim.tv_nsec, 5);
+    ck_assert_int_eq(st.st_mtim.tv_sec, 2000);
+    ck_assert_int_eq(st.st_mtim.tv_nsec, 7);
+    ck_assert_int_eq(c_setattr(S, 1, SA_MTIME, 0, 0, 0, 0, 0, 0), 0);
+    ck_assert_int_eq(lstat(p, &st), 0);
+    ck_assert_int_gt(st.st_mtim.tv_sec, 2000);
+    if (geteuid() == 0) {
+        ck_assert_int_eq(c_setattr(S, 1, SA_UID | SA_GID, 0, 1234, 5678, 0, 0, 0), 0);
+        ck_assert_int_eq(lstat(p, &st), 0);
+        ck_assert_uint_eq(st.st_uid, 1234);
+        ck_assert_uint_eq(st.st_gid, 5678);
+    } else {
+        ck_assert_int_eq(c_setattr(S, 1, SA_UID, 0, 0, 0, 0, 0, 0), EPERM);
+    }
+    /* Directories: size is EISDIR, set-group-ID survives. */
+    ck_assert_int_eq(c_setattr(S, 0, SA_SIZE, 0, 0, 0, 0, 0, 0), EISDIR);
+    ck_assert_int_eq(c_setattr(S, 0, SA_MODE, 02755, 0, 0, 0, 0, 0), 0);
+    ck_assert_int_eq(lstat(dir, &st), 0);
+    ck_assert_uint_eq(st.st_mode & 07777, 02755);
+    /* Open for writing: truncate through the open file. */
+    ck_assert_int_eq(c_lopen(S, 1, 2), 0);
+    ck_assert_int_eq(c_setattr(S, 1, SA_SIZE, 0, 0, 0, 1, 0, 0), 0);
+    ck_assert_int_eq(lstat(p, &st), 0);
+    ck_assert_int_eq(st.st_size, 1);
+    /* statfs matches the host. */
+    struct T t = tbegin(Tstatfs);
+    struct R r;
+    p32(&t, 0);
+    ck_assert_int_eq(rpc(S, &t, &r), 0);
+    struct statfs sf;
+    ck_assert_int_eq(statfs(dir, &sf), 0);
+    ck_assert_uint_eq(g32(&r), (uint32_t)sf.f_type);
+    ck_assert_uint_eq(g32(&r), (uint32_t)sf.f_bsize);
+    ck_assert_uint_eq(g64(&r), sf.f_blocks);
+    g64(&r);
+    g64(&r);
+    ck_assert_uint_eq(g64(&r), sf.f_files);
+    g64(&r);
+    g64(&r);
+    ck_assert_uint_eq(g32(&r), (uint32_t)sf.f_namelen);
+    ck_assert_uint_eq(r.pos, r.n);
+}
+END_TEST
+
+START_TEST(ownership_of_created_files)
+{
+    char p[512];
+    struct stat st;
+    ck_assert_int_eq(c_attach(S, 1, 1000, NULL), 0);
+    ck_assert_int_eq(c_walk(S, 1, 2, "", NULL), 0);
+    ck_assert_int_eq(c_lcreate(S, 2, "f", 2, 0644, 2000), 0);
+    ck_assert_int_eq(c_mkdir(S, 1, "d", 0755, 2001), 0);
+    ck_assert_int_eq(c_symlink(S, 1, "l", "f", 2002), 0);
+    uid_t u = geteuid() == 0 ? 1000 : geteuid();
+    hpath(p, "f");
+    ck_assert_int_eq(lstat(p, &st), 0);
+    ck_assert_uint_eq(st.st_uid, u);
+    if (geteuid() == 0)
+        ck_assert_uint_eq(st.st_gid, 2000);
+    hpath(p, "d");
+    ck_assert_int_eq(lstat(p, &st), 0);
+    ck_assert_uint_eq(st.st_uid, u);
+    if (geteuid() == 0)
+        ck_assert_uint_eq(st.st_gid, 2001);
+    hpath(p, "l");
+    ck_assert_int_eq(lstat(p, &st), 0);
+    ck_assert_uint_eq(st.st_uid, u);
+    if (geteuid() == 0)
+        ck_assert_uint_eq(st.st_gid, 2002);
+}
+END_TEST
+
+START_TEST(readdir_offsets)
+{
+    char p[512], names[65536];
+    for (int i = 0; i < 300; i++) {
+        char rel[64];
+        snprintf(rel, sizeof(rel), "file-with-a-longish-name-%03d", i);
+        hpath(p, rel);
+        put_file(p, "");
+    }
+    ck_assert_int_eq(c_walk(S, 0, 1, "", NULL), 0);
+    ck_assert_int_eq(c_readdir_all(S, 1, 4096, names, sizeof(names)), -EBADF);
+    ck_assert_int_eq(c_lopen(S, 1, 0), 0);
+    /* Small replies force many calls resuming from returned offsets. */
+    uint32_t counts[] = { 100, 333, 4096, 65536 };
+    for (int c = 0; c < 4; c++) {
+        int n = c_readdir_all(S, 1, counts[c], names, sizeof(names));
+        ck_assert_int_eq(n, 302);
+        for (int i = 0; i < 300; i++) {
+            char want[80];
+            snprintf(want, sizeof(want), "\nfile-with-a-longish-name-%03d\n", i);
+            char *hit = strstr(names, want + 1);
+            ck_assert_ptr_nonnull(hit);
+            ck_assert_ptr_null(strstr(hit + 1, want));   /* exactly once */
+        }
+    }
+    /* A count too small for the first entry is an error, not end-of-dir. */
+    struct T t = tbegin(Treaddir);
+    struct R r;
+    p32(&t, 1);
+    p64(&t, 0);
+    p32(&t, 20);
+    ck_assert_int_eq(rpc(S, &t, &r), EINVAL);
+    ck_assert_int_eq(c_walk(S, 0, 2, "file-with-a-longish-name-000", NULL), 0);
+    ck_assert_int_eq(c_lopen(S, 2, 0), 0);
+    t = tbegin(Treaddir);
+    p32(&t, 2);
+    p64(&t, 0);
+    p32(&t, 4096);
+    ck_assert_int_eq(rpc(S, &t, &r), ENOTDIR);
+}
+END_TEST
+
+START_TEST(locks_flush_xattrs)
+{
+    ck_assert_int_eq(c_lcreate(S, 0, "f", 2, 0644, 0), 0);
+    struct T t = tbegin(Tlock);
+    struct R r;
+    p32(&t, 0);
+    p8(&t, 1);
+    p32(&t, 0);
+    p64(&t, 0);
+    p64(&t, 100);
+    p32(&t, 42);
+    pstr(&t, "guest");
+    ck_assert_int_eq(rpc(S, &t, &r), 0);
+    ck_assert_uint_eq(g8(&r), 0);
+    ck_assert_uint_eq(r.pos, r.n);
+    t = tbegin(Tlock);
+    p32(&t, 0);
+    p8(&t, 9);
+    p32(&t, 0);
+    p64(&t, 0);
+    p64(&t, 100);
+    p32(&t, 42);
+    pstr(&t, "guest");
+    ck_assert_int_eq(rpc(S, &t, &r), EINVAL);
+    t = tbegin(Tgetlock);
+    p32(&t, 0);
+    p8(&t, 1);
+    p64(&t, 5);
+    p64(&t, 100);
+    p32(&t, 42);
+    pstr(&t, "guest");
+    ck_assert_int_eq(rpc(S, &t, &r), 0);
+    ck_assert_uint_eq(g8(&r), 2);
+    ck_assert_uint_eq(g64(&r), 5);
+    ck_assert_uint_eq(g64(&r), 100);
+    ck_assert_uint_eq(g32(&r), 42);
+    char cid[64];
+    gstr(&r, cid, sizeof(cid));
+    ck_assert_str_eq(cid, "guest");
+    t = tbegin(Tflush);
+    p16(&t, 1);
+    ck_assert_int_eq(rpc(S, &t, &r), 0);
+    ck_assert_uint_eq(r.n, 7);
+    t = tbegin(Txattrwalk);
+    p32(&t, 0);
+    p32(&t, 1);
+    pstr(&t, "user.foo");
+    ck_assert_int_eq(rpc(S, &t, &r), EOPNOTSUPP);
+    ck_assert_int_eq(c_clunk(S, 1), EBADF);
+    t = tbegin(Txattrcreate);
+    p32(&t, 0);
+    pstr(&t, "user.foo");
+    p64(&t, 3);
+    p32(&t, 0);
+    ck_assert_int_eq(rpc(S, &t, &r), EOPNOTSUPP);
+}
+END_TEST
+
+/* ---- read-only export ----------------------------------------------- */
+
+START_TEST(readonly_refuses_changes)
+{
+    char p[512], buf[64];
+    hpath(p, "f");
+    put_file(p, "data");
+    hpath(p, "d");
+    mkdir(p, 0755);
+    struct stat before, st;
+    hpath(p, "f");
+    ck_assert_int_eq(stat(p, &before), 0);
+    struct p9_server *ro = start(true);
+    ck_assert_int_eq(c_walk(ro, 0, 1, "f", NULL), 0);
+    ck_assert_int_eq(c_walk(ro, 0, 2, "d", NULL), 0);
+    ck_assert_int_eq(c_lcreate(ro, 2, "new", 2, 0644, 0), EROFS);
+    ck_assert_int_eq(c_mkdir(ro, 0, "nd", 0755, 0), EROFS);
+    ck_assert_int_eq(c_symlink(ro, 0, "sl", "f", 0), EROFS);
+    ck_assert_int_eq(c_mknod(ro, 0, "nn", S_IFREG | 0644, 0, 0), EROFS);
+    ck_assert_int_eq(c_mknod(ro, 0, "nf", S_IFIFO | 0644, 0, 0), EROFS);
+    ck_assert_int_eq(c_link(ro, 0, 1, "hl"), EROFS);
+    ck_assert_int_eq(c_rename(ro, 1, 0, "g"), EROFS);
+    ck_assert_int_eq(c_renameat(ro, 0, "f", 0, "g"), EROFS);
+    ck_assert_int_eq(c_unlinkat(ro, 0, "f", 0), EROFS);
+    ck_assert_int_eq(c_unlinkat(ro, 0, "d", 0x200), EROFS);
+    uint32_t sets[] = { SA_MODE, SA_UID, SA_GID, SA_SIZE, SA_ATIME, SA_MTIME, 0x40 };
+    for (int i = 0; i < 7; i++)
+        ck_assert_int_eq(c_setattr(ro, 1, sets[i], 0777, 1, 1, 0, 0, 0), EROFS);
+    ck_assert_int_eq(c_lopen(ro, 1, 1), EROFS);
+    ck_assert_int_eq(c_lopen(ro, 1, 2), EROFS);
+    ck_assert_int_eq(c_lopen(ro, 1, 01000), EROFS);
+    struct T t = tbegin(Txattrcreate);
+    struct R r;
+    p32(&t, 1);
+    pstr(&t, "user.x");
+    p64(&t, 1);
+    p32(&t, 0);
+    ck_assert_int_eq(rpc(ro, &t, &r), EROFS);
+    ck_assert_int_eq(c_walk(ro, 0, 3, "f", NULL), 0);
+    ck_assert_int_eq(c_remove(ro, 3), EROFS);
+    ck_assert_int_eq(c_clunk(ro, 3), EBADF);
+    /* Reading still works. */
+    ck_assert_int_eq(c_lopen(ro, 1, 0), 0);
+    ck_assert_int_eq(c_write(ro, 1, 0, "x", 1), -EROFS);
+    ck_assert_int_eq(c_read(ro, 1, 0, 64, buf), 4);
+    p9_server_free(ro);
+    /* Host unchanged. */
+    hpath(p, "f");
+    ck_assert_str_eq(slurp(p, buf, sizeof(buf)), "data");
+    ck_assert_int_eq(stat(p, &st), 0);
+    ck_assert_uint_eq(st.st_mode, before.st_mode);
+    ck_assert_uint_eq(st.st_uid, before.st_uid);
+    ck_assert_int_eq(st.st_mtim.tv_sec, before.st_mtim.tv_sec);
+    ck_assert_int_eq(st.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
+    DIR *d = opendir(dir);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        n++;
+    closedir(d);
+    ck_assert_int_eq(n, 4);     /* . .. f d */
+}
+END_TEST
+
+/* ---- concurrency ---------------------------------------------------- */
+
+static void *worker(void *arg)
+{
+    uint32_t base = (uint32_t)(uintptr_t)arg * 10 + 100;
+    char buf[64];
+    for (int i = 0; i < 300; i++) {
+        ck_assert_int_eq(c_walk(S, 0, base, "f", NULL), 0);
+        ck_assert_int_eq(c_lopen(S, base, 0), 0);
+        ck_assert_int_eq(c_read(S, base, 0, 64, buf), 6);
+        ck_assert_int_eq(memcmp(buf, "shared", 6), 0);
+        ck_assert_int_eq(c_walk(S, 0, base + 1, "", NULL), 0);
+        ck_assert_int_eq(c_clunk(S, base), 0);
+        ck_assert_int_eq(c_clunk(S, base + 1), 0);
+    }
+    return NULL;
+}
+
+START_TEST(concurrent_requests)
+{
+    char p[512];
+    hpath(p, "f");
+    put_file(p, "shared");
+    pthread_t th[8];
+    for (uintptr_t i = 0; i < 8; i++)
+        ck_assert_int_eq(pthread_create(&th[i], NULL, worker, (void *)i), 0);
+    for (int i = 0; i < 8; i++)
+        pthread_join(th[i], NULL);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("virtio_9p");
+    TCase *tc = tcase_create("protocol");
+    tcase_set_timeout(tc, 60);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, version_negotiation);
+    tcase_add_test(tc, malformed_messages);
+    tcase_add_test(tc, truncated_every_message);
+    tcase_add_test(tc, scattered_buffers);
+    tcase_add_test(tc, walk_and_fids);
+    tcase_add_test(tc, fid_table_is_bounded);
+    tcase_add_test(tc, create_read_write);
+    tcase_add_test(tc, large_io);
+    tcase_add_test(tc, dirs_links_renames);
+    tcase_add_test(tc, attributes);
+    tcase_add_test(tc, ownership_of_created_files);
+    tcase_add_test(tc, readdir_offsets);
+    tcase_add_test(tc, locks_flush_xattrs);
+    tcase_add_test(tc, readonly_refuses_changes);
+    tcase_add_test(tc, concurrent_requests);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+TEST_MAIN(suite)
