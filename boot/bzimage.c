@@ -14,10 +14,10 @@ static uint64_t rd64(const uint8_t *p) { return rd32(p) | (uint64_t)rd32(p + 4) 
 int bz_parse(const uint8_t *img, size_t len, struct bz_info *bz, char *err, size_t errlen)
 {
     memset(bz, 0, sizeof(*bz));
-    if (len < 0x270)
-        fail("not a bzImage: file is only %zu bytes", len);
-    if (rd16(img + 0x1fe) != 0xaa55 || memcmp(img + 0x202, "HdrS", 4) != 0)
+    if (len < 0x206 || rd16(img + 0x1fe) != 0xaa55 || memcmp(img + 0x202, "HdrS", 4) != 0)
         fail("not a bzImage: no Linux boot header (\"HdrS\" signature missing)");
+    if (len < 0x26c)
+        fail("truncated: %zu bytes end inside the setup header", len);
     bz->protocol = rd16(img + 0x206);
     if (bz->protocol < BZ_MIN_PROTOCOL)
         fail("boot protocol %u.%02u is too old (need 2.12 or newer)",

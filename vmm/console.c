@@ -21,15 +21,29 @@ struct console {
     bool crashed;
 };
 
+/* How the kernel starts the messages that mean it crashed.  They are matched
+ * at the start of the message (after the "[ 1.234567] " timestamp), so user
+ * output such as "DEBUG: ..." or "traps: prog[1] general protection fault"
+ * does not count. */
 static const char *const crash_marks[] = {
-    "Kernel panic - not syncing", "BUG: ", "Oops: ", "kernel BUG at",
-    "general protection fault", "Unable to handle kernel",
+    "Kernel panic - not syncing", "BUG: ", "Oops: ", "kernel BUG at ",
+    "general protection fault, ", "general protection fault: ",
 };
 
 bool console_is_crash_line(const char *line)
 {
+    while (*line == '\r' || *line == ' ')
+        line++;
+    if (*line == '[') {                      /* printk timestamp */
+        const char *end = strchr(line, ']');
+        if (end) {
+            line = end + 1;
+            while (*line == ' ')
+                line++;
+        }
+    }
     for (size_t i = 0; i < sizeof(crash_marks) / sizeof(crash_marks[0]); i++)
-        if (strstr(line, crash_marks[i]))
+        if (!strncmp(line, crash_marks[i], strlen(crash_marks[i])))
             return true;
     return false;
 }

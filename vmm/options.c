@@ -173,6 +173,9 @@ int boot_parse_args(int argc, char **argv, struct boot_opts *o, char *err, size_
                 BAD("too many --share (at most %d)", MAX_SHARES);
             if (parse_share(optarg, o->nshares, &o->shares[o->nshares], err, errlen))
                 return -1;
+            for (int i = 0; i < o->nshares; i++)
+                if (!strcmp(o->shares[i].tag, o->shares[o->nshares].tag))
+                    BAD("--share: tag '%s' is used twice", o->shares[i].tag);
             o->nshares++;
             break;
         case OPT_DISCOVERY:
