@@ -30,8 +30,8 @@ CHECK_LIBS := $(shell pkg-config --libs check)
 # One static library per folder; data flows job -> initrd -> boot -> vmm <- virtio.
 DIRS := job initrd boot virtio vmm
 MAIN := vmm/main.c
-srcs = $(filter-out $(MAIN),$(wildcard $(1)/*.c))
-objs = $(patsubst %.c,$(B)/%.o,$(call srcs,$(1)))
+srcs = $(filter-out $(MAIN),$(wildcard $(1)/*.c $(1)/*.S))
+objs = $(patsubst %,$(B)/%.o,$(basename $(call srcs,$(1))))
 $(foreach d,$(DIRS),$(eval $(B)/lib$(d).a: $(call objs,$(d))))
 # What a test of folder X links with (X first, then what X uses).
 libs_job    := $(B)/libjob.a
@@ -52,6 +52,13 @@ $(BIN): $(B)/vmm/main.o $(ALL_LIBS)
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+# Text files built into the binary with .incbin.
+$(B)/initrd/assets.o: initrd/init.sh
+$(B)/job/assets.o: job/runtime.sh
 
 $(B)/lib%.a:
 	@mkdir -p $(dir $@)

@@ -84,4 +84,8 @@ const char *job_default_program_dir(void);
  * prefixed "minivmm compile: ".  argv[0] is "compile". */
 int job_compile_main(int argc, char **argv);
 
+/* job/runtime.sh, built into the binary: the guest puts it at
+ * /minivmm/runtime.sh, where generated scripts source it. */
+extern const char job_runtime_sh[];
+
 #endif

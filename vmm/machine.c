@@ -231,7 +231,7 @@ static int build_cmdline(char *buf, size_t len, const struct boot_opts *o, const
     return n < len ? (int)n : -1;
 }
 
-int machine_run(const struct boot_opts *o)
+int machine_run(const struct boot_opts *o, struct machine_result *res)
 {
     char err[512];
     uint8_t *img = NULL;
@@ -352,6 +352,17 @@ int machine_run(const struct boot_opts *o)
     }
     if (o->timing != TIMING_OFF)
         timing_report(stderr, o->timing == TIMING_JSON);
+    if (res) {
+        res->end = end;
+        res->guest_status = vm->guest_status;
+        snprintf(res->crash, sizeof(res->crash), "%s", crash ? crash : "");
+        size_t n;
+        FILE *f = open_memstream(&res->timing_json, &n);
+        if (f) {
+            timing_report(f, true);
+            fclose(f);
+        }
+    }
 out:
     for (int i = 0; i < m->nshares; i++)
         virtio_9p_free(m->shares[i]);
@@ -374,5 +385,5 @@ int boot_main(int argc, char **argv)
         fprintf(stderr, "minivmm boot: %s\n", err);
         return EXIT_HOST_ERROR;
     }
-    return machine_run(&o);
+    return machine_run(&o, NULL);
 }

@@ -4,8 +4,19 @@
 #define VMM_MACHINE_H
 #include "vmm/options.h"
 
-/* Boots o->kernel with everything in *o and returns the exit status. */
-int machine_run(const struct boot_opts *o);
+#include "vmm/vm.h"
+
+/* How a run went, for callers that report it (minivmm run). */
+struct machine_result {
+    enum vm_end end;
+    int guest_status;          /* with VM_END_STATUS */
+    char crash[256];           /* first crash line on the console, or "" */
+    char *timing_json;         /* malloc'd boot timer report (one JSON object) */
+};
+
+/* Boots o->kernel with everything in *o and returns the exit status.
+ * res may be NULL; otherwise the caller frees res->timing_json. */
+int machine_run(const struct boot_opts *o, struct machine_result *res);
 /* `minivmm boot ...` */
 int boot_main(int argc, char **argv);
 #endif

@@ -5,6 +5,7 @@
 #include "initrd/cpio.h"
 #include "job/job.h"
 #include "vmm/machine.h"
+#include "vmm/run.h"
 #include "vmm/status.h"
 #include "vmm/timing.h"
 
@@ -12,6 +13,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
 "usage: minivmm COMMAND [OPTIONS]\n"
+"  run JOB.yaml ...            compile a job, pack it, boot it, collect its results\n"
 "  boot --kernel BZIMAGE ...   boot a kernel with initrds and a command line\n"
 "  compile JOB.yaml ...        compile a job file into shell scripts\n"
 "  pack -o OUT PATH...         pack files into a cpio initrd\n"
@@ -29,6 +31,8 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (!strcmp(cmd, "boot"))
         return boot_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "run"))
+        return run_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "compile"))
         return job_compile_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "pack"))

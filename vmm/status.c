@@ -38,3 +38,16 @@ const char *vm_end_name(enum vm_end end)
     }
     return "?";
 }
+
+const char *exit_status_meaning(int status)
+{
+    switch (status) {
+    case 0: return "pass";
+    case EXIT_TIMEOUT: return "timeout";
+    case EXIT_CANNOT_TEST: return "cannot test";
+    case EXIT_CRASH: return "crash";
+    case EXIT_NO_STATUS: return "no status";
+    case EXIT_HOST_ERROR: return "host error";
+    }
+    return "fail";
+}

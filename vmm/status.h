@@ -15,4 +15,6 @@
 /* crashed: a crash message was seen on the console before the VM ended. */
 int exit_status(enum vm_end end, int guest_status, bool crashed);
 const char *vm_end_name(enum vm_end end);
+/* One word or two for an exit status: "pass", "fail", "timeout", "crash"... */
+const char *exit_status_meaning(int status);
 #endif

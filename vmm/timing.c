@@ -19,7 +19,15 @@ static double now_ms(void)
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-void timing_start(void) { t0 = now_ms(); }
+void timing_start(void)
+{
+    pthread_mutex_lock(&lock);
+    t0 = now_ms();
+    t_entry = t_end = -1;
+    nmarks = dropped = 0;
+    atomic_store(&entered, false);
+    pthread_mutex_unlock(&lock);
+}
 
 void timing_guest_entry(void)
 {

@@ -1,0 +1,572 @@
+/* minivmm run: for each job that JOB.yaml expands to, write the job script,
+ * pack an initrd (base userland + modules + job), boot the kernel with the
+ * result directory shared over virtio-9p, and record how it went. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <glob.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+#include "boot/bzimage.h"
+#include "initrd/assets.h"
+#include "initrd/cpio.h"
+#include "initrd/modules.h"
+#include "job/job.h"
+#include "vmm/machine.h"
+#include "vmm/run.h"
+#include "vmm/status.h"
+#include "vmm/timing.h"
+
+#define ERR(...) fprintf(stderr, "minivmm run: " __VA_ARGS__)
+#define RESULT_TAG "minivmm-result"
+#define MAX_PROGDIRS 16
+
+struct run_opts {
+    const char *job, *kernel, *result_root, *modules, *rootfs;
+    const char *progdirs[MAX_PROGDIRS];
+    int nprogdirs;
+    int cpus;
+    uint64_t memory;
+    long timeout;               /* -1: the job's, else DEFAULT_TIMEOUT */
+    bool keep_going, verbose;
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+"usage: minivmm run JOB.yaml [--kernel BZIMAGE] [--result-root DIR] [--modules DIR]\n"
+"                   [--rootfs FILE.cgz|DIR] [--programs DIR]... [--cpus N] [--memory SIZE]\n"
+"                   [--timeout S] [--keep-going] [--verbose]\n"
+"Compiles JOB.yaml, and for each job it expands to packs an initrd, boots the\n"
+"kernel, runs the job and leaves its results in\n"
+"RESULT_ROOT/TESTCASE/PARAMS/KERNEL_VERSION/N/ (default RESULT_ROOT: ./results).\n"
+"Exit status: 0 if every job passed, else the first failed job's (man minivmm).\n");
+}
+
+/* snprintf for paths: -1 with errno ENAMETOOLONG when the result does not fit. */
+__attribute__((format(printf, 3, 4)))
+static int pathf(char *buf, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, len, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= len) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    return 0;
+}
+
+static bool readable_file(const char *p)
+{
+    struct stat st;
+    return p && stat(p, &st) == 0 && S_ISREG(st.st_mode) && access(p, R_OK) == 0;
+}
+
+/* --kernel, else the running kernel's image, else the one `make deps` fetched. */
+static const char *default_kernel(char *buf, size_t len)
+{
+    struct utsname u;
+    if (uname(&u) == 0) {
+        snprintf(buf, len, "/boot/vmlinuz-%s", u.release);
+        if (readable_file(buf))
+            return buf;
+    }
+    const char *patterns[2] = { MINIVMM_DATADIR "/kernel/boot/vmlinuz-*", NULL };
+    char exe[PATH_MAX], pat[PATH_MAX + 64];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash)
+            *slash = 0;
+        snprintf(pat, sizeof(pat), "%s/build/debian/root/boot/vmlinuz-*", exe);
+        patterns[1] = pat;
+    }
+    for (int i = 0; i < 2; i++) {
+        glob_t g;
+        if (patterns[i] && glob(patterns[i], 0, NULL, &g) == 0 && g.gl_pathc) {
+            snprintf(buf, len, "%s", g.gl_pathv[g.gl_pathc - 1]);
+            globfree(&g);
+            return buf;
+        }
+    }
+    return NULL;
+}
+
+/* Module tree: --modules, else /lib/modules/KVER, else beside the kernel
+ * (DIR/boot/vmlinuz -> DIR/lib/modules/KVER, the layout of a .deb). */
+static const char *default_modules(const char *kernel, const char *kver, char *buf, size_t len)
+{
+    struct stat st;
+    snprintf(buf, len, "/lib/modules/%s", kver);
+    if (stat(buf, &st) == 0 && S_ISDIR(st.st_mode))
+        return buf;
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof(dir), "%s", kernel);
+    char *slash = strrchr(dir, '/');
+    if (slash) {
+        *slash = 0;
+        if (pathf(buf, len, "%s/../lib/modules/%s", dir, kver) == 0 &&
+            stat(buf, &st) == 0 && S_ISDIR(st.st_mode))
+            return buf;
+    }
+    return NULL;
+}
+
+static void cache_dir(char *buf, size_t len)
+{
+    const char *x = getenv("XDG_CACHE_HOME"), *h = getenv("HOME");
+    if (x && *x)
+        snprintf(buf, len, "%s/minivmm", x);
+    else if (h && *h)
+        snprintf(buf, len, "%s/.cache/minivmm", h);
+    else
+        snprintf(buf, len, "/tmp/minivmm-cache-%u", (unsigned)getuid());
+}
+
+static int mkdir_p(const char *path)
+{
+    char tmp[PATH_MAX];
+    snprintf(tmp, sizeof(tmp), "%s", path);
+    for (char *p = tmp + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+                return -1;
+            *p = '/';
+        }
+    return mkdir(tmp, 0755) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+static int write_text(const char *dir, const char *name, const char *text)
+{
+    char p[PATH_MAX];
+    if (pathf(p, sizeof(p), "%s/%s", dir, name) < 0)
+        return -1;
+    FILE *f = fopen(p, "wx");          /* the directory is new: never overwrite */
+    if (!f)
+        return -1;
+    fputs(text, f);
+    return fclose(f);
+}
+
+static void json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+/* Busybox (or the user's rootfs directory) as a cached archive. */
+static int base_archive(const struct run_opts *o, const char *cache, char *out, size_t len)
+{
+    struct cpio_opts co = { .compress = CPIO_COMPRESS_GZIP, .reproducible = true, .gzip_level = 6 };
+    struct cpio_builder *b = cpio_builder_new();
+    int rc = -1;
+    if (!b)
+        return -1;
+    if (o->rootfs) {
+        if (cpio_add_host(b, o->rootfs, "/") < 0) {
+            ERR("--rootfs %s: %s\n", o->rootfs, cpio_error(b));
+            goto out;
+        }
+    } else {
+        const char *bb = readable_file("/bin/busybox") ? "/bin/busybox" :
+                         readable_file("/usr/bin/busybox") ? "/usr/bin/busybox" : NULL;
+        if (!bb) {
+            ERR("busybox not found: install busybox-static (make deps) or give --rootfs\n");
+            goto out;
+        }
+        if (cpio_add_host_file(b, "bin/busybox", bb, 0755) < 0 ||
+            cpio_add_symlink(b, "bin/sh", "busybox") < 0 ||
+            cpio_add_chardev(b, "dev/console", 0600, 5, 1) < 0) {
+            ERR("packing busybox: %s\n", cpio_error(b));
+            goto out;
+        }
+    }
+    if (cpio_cached(b, &co, cache, out, len, NULL) < 0) {
+        ERR("cannot write the base archive in %s: %s\n", cache, cpio_error(b));
+        goto out;
+    }
+    rc = 0;
+out:
+    cpio_builder_free(b);
+    return rc;
+}
+
+static int modules_archive(const char *moddir, const char *kver, const char *cache,
+                           char *out, size_t len)
+{
+    struct initrd_modules mods = { 0 };
+    char err[512];
+    if (initrd_modules_resolve(moddir, kver, initrd_default_modules, initrd_n_default_modules,
+                               &mods, err, sizeof(err)) < 0) {
+        ERR("modules: %s\n", err);
+        return -1;
+    }
+    struct cpio_opts co = { .compress = CPIO_COMPRESS_GZIP, .reproducible = true, .gzip_level = 6 };
+    struct cpio_builder *b = cpio_builder_new();
+    int rc = -1;
+    if (!b)
+        goto out;
+    if (initrd_modules_add(b, &mods, err, sizeof(err)) < 0) {
+        ERR("modules: %s\n", err);
+        goto out;
+    }
+    if (cpio_cached(b, &co, cache, out, len, NULL) < 0) {
+        ERR("cannot write the module archive in %s: %s\n", cache, cpio_error(b));
+        goto out;
+    }
+    rc = 0;
+out:
+    cpio_builder_free(b);
+    initrd_modules_free(&mods);
+    return rc;
+}
+
+/* /init, the runtime, the job script and the job's programs. */
+static int job_archive(const struct job *j, const char *script, const char *path)
+{
+    struct cpio_opts co = { .compress = CPIO_COMPRESS_GZIP, .gzip_level = 1 };
+    struct cpio_builder *b = cpio_builder_new();
+    int rc = -1;
+    if (!b)
+        return -1;
+    if (cpio_add_file_mem(b, "init", 0755, initrd_init_sh, strlen(initrd_init_sh)) < 0 ||
+        cpio_add_file_mem(b, "minivmm/runtime.sh", 0644, job_runtime_sh, strlen(job_runtime_sh)) < 0 ||
+        cpio_add_file_mem(b, "minivmm/job.sh", 0755, script, strlen(script)) < 0)
+        goto fail;
+    for (size_t i = 0; i < job_nprograms(j); i++) {
+        char dest[PATH_MAX];
+        snprintf(dest, sizeof(dest), "minivmm/programs/%s", job_program_name(j, i));
+        if (cpio_add_host(b, job_program_dir(j, i), dest) < 0)
+            goto fail;
+    }
+    if (cpio_write_file(b, path, &co) < 0)
+        goto fail;
+    rc = 0;
+    goto out;
+fail:
+    ERR("packing the job: %s\n", cpio_error(b));
+out:
+    cpio_builder_free(b);
+    return rc;
+}
+
+/* RESULT_ROOT/TESTCASE/PARAMS/KVER/N with the first N that is free. */
+static int result_dir(const char *root, const struct job *j, const char *kver, char *out, size_t len)
+{
+    const char *name = job_name(j), *tc = job_testcase(j);
+    size_t tl = strlen(tc);
+    const char *params = "defaults";
+    if (!strncmp(name, tc, tl) && name[tl] == '-' && name[tl + 1])
+        params = name + tl + 1;
+    char base[PATH_MAX];
+    if (pathf(base, sizeof(base), "%s/%s/%s/%s", root, tc, params, kver) < 0 || mkdir_p(base) < 0)
+        return -1;
+    for (int n = 0; n < 100000; n++) {
+        if (pathf(out, len, "%s/%d", base, n) < 0)
+            return -1;
+        if (mkdir(out, 0755) == 0)
+            return 0;
+        if (errno != EEXIST)
+            return -1;
+    }
+    errno = ENOSPC;
+    return -1;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int run_one(const struct run_opts *o, const struct job *j, const char *kernel,
+                   const char *kver, const char *const *parts, int nparts, const char *cache)
+{
+    char dir[PATH_MAX], path[PATH_MAX];
+    if (result_dir(o->result_root, j, kver, dir, sizeof(dir)) < 0) {
+        ERR("%s: cannot create a result directory under %s: %s\n", job_name(j),
+            o->result_root, strerror(errno));
+        return EXIT_HOST_ERROR;
+    }
+    char *yaml = job_to_yaml(j), *script = job_to_shell(j);
+    if (!yaml || !script || write_text(dir, "job.yaml", yaml) || write_text(dir, "job.sh", script)) {
+        ERR("%s: cannot write the job into %s: %s\n", job_name(j), dir, strerror(errno));
+        free(yaml);
+        free(script);
+        return EXIT_HOST_ERROR;
+    }
+    int jrc = pathf(path, sizeof(path), "%s/job-%d.cgz", cache, (int)getpid()) < 0 ? -1
+              : job_archive(j, script, path);
+    free(yaml);
+    free(script);
+    if (jrc < 0)
+        return EXIT_HOST_ERROR;
+
+    struct boot_opts b = { 0 };
+    b.kernel = kernel;
+    for (int i = 0; i < nparts; i++)
+        b.initrds[b.ninitrds++] = parts[i];
+    b.initrds[b.ninitrds++] = path;
+    b.append = job_kernel_cmdline(j);
+    b.memory = o->memory;
+    b.cpus = o->cpus;
+    b.timeout = o->timeout >= 0 ? o->timeout : job_timeout(j) > 0 ? job_timeout(j) : DEFAULT_TIMEOUT;
+    char console[PATH_MAX];
+    if (pathf(console, sizeof(console), "%s/console.log", dir) < 0) {
+        ERR("%s: result directory path too long\n", job_name(j));
+        return EXIT_HOST_ERROR;
+    }
+    b.console = console;
+    b.quiet = !o->verbose;
+    snprintf(b.shares[0].dir, sizeof(b.shares[0].dir), "%s", dir);
+    snprintf(b.shares[0].tag, sizeof(b.shares[0].tag), RESULT_TAG);
+    b.nshares = 1;
+
+    struct machine_result res = { 0 };
+    double t0 = now_s();
+    timing_start();
+    int st = machine_run(&b, &res);
+    double took = now_s() - t0;
+    unlink(path);
+
+    char num[16];
+    snprintf(num, sizeof(num), "%d\n", st);
+    FILE *f = pathf(path, sizeof(path), "%s/summary.json", dir) < 0 ? NULL : fopen(path, "wx");
+    if (write_text(dir, "exit_status", num) || !f) {
+        ERR("%s: cannot write results into %s: %s\n", job_name(j), dir, strerror(errno));
+        if (f)
+            fclose(f);
+        free(res.timing_json);
+        return EXIT_HOST_ERROR;
+    }
+    fprintf(f, "{\"job\": ");
+    json_str(f, job_name(j));
+    fprintf(f, ", \"testcase\": ");
+    json_str(f, job_testcase(j));
+    fprintf(f, ", \"kernel\": ");
+    json_str(f, kernel);
+    fprintf(f, ", \"kernel_version\": ");
+    json_str(f, kver);
+    fprintf(f, ", \"exit_status\": %d, \"verdict\": \"%s\", \"end\": \"%s\"", st,
+            exit_status_meaning(st), vm_end_name(res.end));
+    if (res.end == VM_END_STATUS)
+        fprintf(f, ", \"guest_status\": %d", res.guest_status);
+    fprintf(f, ", \"crash\": ");
+    json_str(f, res.crash);
+    fprintf(f, ", \"wall_seconds\": %.3f, \"timing\": %s}\n", took,
+            res.timing_json ? res.timing_json : "null");
+    fclose(f);
+    free(res.timing_json);
+
+    printf("minivmm: %s: %s (exit %d, %.1f s) -> %s\n", job_name(j), exit_status_meaning(st),
+           st, took, dir);
+    fflush(stdout);
+    return st;
+}
+
+enum { O_KERNEL = 256, O_RESULT, O_MODULES, O_ROOTFS, O_PROGRAMS, O_CPUS, O_MEMORY,
+       O_TIMEOUT, O_KEEP, O_VERBOSE, O_HELP };
+static const struct option longopts[] = {
+    { "kernel", required_argument, NULL, O_KERNEL },
+    { "result-root", required_argument, NULL, O_RESULT },
+    { "modules", required_argument, NULL, O_MODULES },
+    { "rootfs", required_argument, NULL, O_ROOTFS },
+    { "programs", required_argument, NULL, O_PROGRAMS },
+    { "cpus", required_argument, NULL, O_CPUS },
+    { "memory", required_argument, NULL, O_MEMORY },
+    { "timeout", required_argument, NULL, O_TIMEOUT },
+    { "keep-going", no_argument, NULL, O_KEEP },
+    { "verbose", no_argument, NULL, O_VERBOSE },
+    { "help", no_argument, NULL, O_HELP },
+    { 0 },
+};
+
+static int parse(int argc, char **argv, struct run_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->result_root = "results";
+    o->cpus = 1;
+    o->memory = DEFAULT_MEMORY;
+    o->timeout = -1;
+    optind = 1;
+    opterr = 0;
+    int c;
+    char *end;
+    while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+        switch (c) {
+        case O_KERNEL: o->kernel = optarg; break;
+        case O_RESULT: o->result_root = optarg; break;
+        case O_MODULES: o->modules = optarg; break;
+        case O_ROOTFS: o->rootfs = optarg; break;
+        case O_PROGRAMS:
+            if (o->nprogdirs == MAX_PROGDIRS - 1) {
+                ERR("too many --programs (at most %d)\n", MAX_PROGDIRS - 1);
+                return -1;
+            }
+            o->progdirs[o->nprogdirs++] = optarg;
+            break;
+        case O_CPUS:
+            o->cpus = (int)strtol(optarg, &end, 10);
+            if (*end || end == optarg || o->cpus < 1 || o->cpus > MAX_CPUS) {
+                ERR("--cpus '%s': give a number from 1 to %d\n", optarg, MAX_CPUS);
+                return -1;
+            }
+            break;
+        case O_MEMORY:
+            if (parse_size(optarg, &o->memory) || o->memory < (32ULL << 20) ||
+                o->memory > (1ULL << 40)) {
+                ERR("--memory '%s': give a size from 32M to 1024G, e.g. 512M\n", optarg);
+                return -1;
+            }
+            break;
+        case O_TIMEOUT:
+            o->timeout = strtol(optarg, &end, 10);
+            if (*end || end == optarg || o->timeout < 0 || o->timeout > 1000000) {
+                ERR("--timeout '%s': give whole seconds, 0 for none\n", optarg);
+                return -1;
+            }
+            break;
+        case O_KEEP: o->keep_going = true; break;
+        case O_VERBOSE: o->verbose = true; break;
+        case O_HELP: usage(stdout); return 1;
+        case ':': ERR("option %s needs a value\n", argv[optind - 1]); return -1;
+        default: ERR("unknown option '%s' (see minivmm run --help)\n", argv[optind - 1]); return -1;
+        }
+    }
+    if (optind != argc - 1) {
+        if (optind >= argc)
+            ERR("no job file given (minivmm run JOB.yaml)\n");
+        else
+            ERR("give exactly one job file\n");
+        return -1;
+    }
+    o->job = argv[optind];
+    return 0;
+}
+
+int run_main(int argc, char **argv)
+{
+    struct run_opts o;
+    int r = parse(argc, argv, &o);
+    if (r)
+        return r > 0 ? 0 : EXIT_HOST_ERROR;
+
+    /* Everything is checked before anything boots. */
+    char kbuf[PATH_MAX];
+    const char *kernel = o.kernel ? o.kernel : default_kernel(kbuf, sizeof(kbuf));
+    if (!kernel) {
+        ERR("no kernel: give --kernel, or run `make deps` to fetch Debian's\n");
+        return EXIT_HOST_ERROR;
+    }
+    if (!readable_file(kernel)) {
+        ERR("cannot read kernel %s: %s\n", kernel, errno ? strerror(errno) : "not a file");
+        return EXIT_HOST_ERROR;
+    }
+    if (!o.kernel)
+        fprintf(stderr, "minivmm run: using kernel %s\n", kernel);
+    uint8_t *img = NULL;
+    size_t len = 0;
+    struct bz_info bz;
+    char err[512];
+    FILE *kf = fopen(kernel, "rb");
+    if (kf) {
+        struct stat st;
+        if (fstat(fileno(kf), &st) == 0 && (img = malloc((size_t)st.st_size + 1)))
+            len = fread(img, 1, (size_t)st.st_size, kf);
+        fclose(kf);
+    }
+    if (!img || bz_parse(img, len, &bz, err, sizeof(err)) < 0) {
+        ERR("cannot boot %s: %s\n", kernel, img ? err : "cannot read it");
+        free(img);
+        return img ? EXIT_CANNOT_TEST : EXIT_HOST_ERROR;
+    }
+    free(img);
+    const char *kver = bz.version[0] ? bz.version : "unknown";
+
+    const char *progdirs[MAX_PROGDIRS];
+    int np = 0;
+    for (int i = 0; i < o.nprogdirs; i++)
+        progdirs[np++] = o.progdirs[i];
+    if (job_default_program_dir())
+        progdirs[np++] = job_default_program_dir();
+    struct job_opts jo = { .program_dirs = progdirs, .nprogram_dirs = (size_t)np, .nr_cpu = o.cpus };
+    struct job_list jobs = { 0 };
+    if (job_load(o.job, &jo, &jobs, err, sizeof(err)) < 0) {
+        ERR("%s\n", err);
+        return EXIT_HOST_ERROR;
+    }
+    int status = EXIT_HOST_ERROR;
+    if (mkdir_p(o.result_root) < 0 || access(o.result_root, W_OK) < 0) {
+        ERR("result root %s cannot be written: %s\n", o.result_root, strerror(errno));
+        goto out;
+    }
+    char cache[PATH_MAX];
+    cache_dir(cache, sizeof(cache));
+    if (mkdir_p(cache) < 0) {
+        ERR("cannot create cache directory %s: %s\n", cache, strerror(errno));
+        goto out;
+    }
+
+    char mbuf[PATH_MAX], base[PATH_MAX], mods[PATH_MAX];
+    const char *parts[2];
+    int nparts = 0;
+    if (o.rootfs && readable_file(o.rootfs)) {
+        parts[nparts++] = o.rootfs;             /* an lkp-style rootfs .cgz, used as it is */
+    } else {
+        if (base_archive(&o, cache, base, sizeof(base)) < 0)
+            goto out;
+        parts[nparts++] = base;
+    }
+    const char *moddir = o.modules ? o.modules : default_modules(kernel, kver, mbuf, sizeof(mbuf));
+    if (o.modules) {
+        struct stat st;
+        if (stat(o.modules, &st) < 0 || !S_ISDIR(st.st_mode)) {
+            ERR("--modules %s is not a readable directory\n", o.modules);
+            goto out;
+        }
+    }
+    if (moddir) {
+        if (modules_archive(moddir, kver, cache, mods, sizeof(mods)) < 0)
+            goto out;
+        parts[nparts++] = mods;
+    } else {
+        fprintf(stderr, "minivmm run: no module tree for %s: assuming virtio-mmio and 9p are "
+                "built into the kernel (give --modules DIR otherwise)\n", kver);
+    }
+
+    status = 0;
+    for (size_t i = 0; i < jobs.n; i++) {
+        int st = run_one(&o, jobs.v[i], kernel, kver, parts, nparts, cache);
+        if (st != 0 && status == 0)
+            status = st;
+        if (st != 0 && !o.keep_going && i + 1 < jobs.n) {
+            fprintf(stderr, "minivmm run: stopping after a failed job (--keep-going runs the "
+                    "other %zu)\n", jobs.n - i - 1);
+            break;
+        }
+    }
+out:
+    job_list_free(&jobs);
+    return status;
+}
