@@ -102,6 +102,11 @@ install: minivmm
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)
 	install -m 0755 minivmm $(DESTDIR)$(BINDIR)/minivmm
 	install -m 0644 docs/minivmm.1 $(DESTDIR)$(MANDIR)/minivmm.1
+	for p in programs/*/; do \
+		install -d $(DESTDIR)$(DATADIR)/$$p && \
+		install -m 0644 $$p* $(DESTDIR)$(DATADIR)/$$p && \
+		chmod 0755 $(DESTDIR)$(DATADIR)/$$p/run || exit 1; \
+	done
 
 clean:
 	rm -rf build build-san minivmm minivmm-san
