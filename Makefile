@@ -69,7 +69,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
 testdir = $(firstword $(subst _, ,$(1)))
 .SECONDEXPANSION:
-$(B)/tests/%: tests/unit/%.c tests/unit/testutil.h $$(libs_$$(call testdir,$$*))
+$(B)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $$(libs_$$(call testdir,$$*))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -Wl,--start-group $(libs_$(call testdir,$*)) -Wl,--end-group $(LDLIBS) $(CHECK_LIBS)
 

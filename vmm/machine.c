@@ -35,6 +35,21 @@ struct machine {
     struct acpi_mmio_dev virtio[MAX_SHARES];
 };
 
+/* Reads up to n bytes; returns how many (short only at end of file or error). */
+static size_t read_full(int fd, uint8_t *buf, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read(fd, buf + got, n - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    return got;
+}
+
 static int read_file(const char *path, uint8_t **buf, size_t *len, char *err, size_t errlen)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -51,15 +66,7 @@ static int read_file(const char *path, uint8_t **buf, size_t *len, char *err, si
         return -1;
     }
     *buf = malloc(st.st_size ? (size_t)st.st_size : 1);
-    size_t got = 0;
-    while (*buf && got < (size_t)st.st_size) {
-        ssize_t r = read(fd, *buf + got, (size_t)st.st_size - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        got += (size_t)r;
-    }
+    size_t got = *buf ? read_full(fd, *buf, (size_t)st.st_size) : 0;
     close(fd);
     if (!*buf || got != (size_t)st.st_size) {
         snprintf(err, errlen, "cannot read %s: %s", path, *buf ? "short read" : "out of memory");
@@ -102,15 +109,13 @@ static int load_initrds(struct vm *vm, const struct boot_opts *o, const struct b
             ERR("cannot read initrd %s: %s\n", o->initrds[i], strerror(errno));
             return -1;
         }
-        size_t want = (size_t)st.st_size, got = 0;
-        while (got < want) {
-            ssize_t r = read(fd, dst + got, want - got);
-            if (r < 0 && errno == EINTR)
-                continue;
-            if (r <= 0)
-                break;
-            got += (size_t)r;
+        size_t want = (size_t)st.st_size;
+        if ((uint64_t)(dst - gmem_ptr(&vm->mem, *addr, total)) + want > total) {
+            ERR("cannot read initrd %s: it grew while being read\n", o->initrds[i]);
+            close(fd);
+            return -1;
         }
+        size_t got = read_full(fd, dst, want);
         close(fd);
         if (got != want) {
             ERR("cannot read initrd %s: it changed while being read\n", o->initrds[i]);
