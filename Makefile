@@ -111,4 +111,4 @@ install: minivmm
 clean:
 	rm -rf build build-san minivmm minivmm-san
 
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+-include $(wildcard $(B)/*/*.d)

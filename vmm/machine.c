@@ -110,7 +110,7 @@ static int load_initrds(struct vm *vm, const struct boot_opts *o, const struct b
             return -1;
         }
         size_t want = (size_t)st.st_size;
-        if ((uint64_t)(dst - gmem_ptr(&vm->mem, *addr, total)) + want > total) {
+        if ((uint64_t)(dst - (uint8_t *)gmem_ptr(&vm->mem, *addr, total)) + want > total) {
             ERR("cannot read initrd %s: it grew while being read\n", o->initrds[i]);
             close(fd);
             return -1;
