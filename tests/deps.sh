@@ -1,6 +1,7 @@
 #!/bin/sh
 # `make deps`: install what the build and every test need (Debian), then fetch
 # and unpack the Debian kernel that the nested rig (tests/rig) boots.
+# Also builds the small custom test kernel (tests/kernel/build-custom.sh).
 # Idempotent: packages already installed and a kernel already unpacked are
 # left alone.  Writes build/debian/env (sourceable by sh):
 #   MINIVMM_TEST_KERNEL   path of the unpacked vmlinuz
@@ -86,3 +87,8 @@ mv "$dest/env.tmp" "$dest/env"
 echo "deps: kernel  $vmlinuz"
 echo "deps: modules $moddir"
 echo "deps: env     $dest/env"
+
+# 3. The small custom test kernel (virtio-mmio command-line devices, 9p built
+# in), for the rig's command-line discovery case.  Several minutes the first
+# time; skipped when already built.
+"$top/tests/kernel/build-custom.sh" || die "building the custom test kernel failed"

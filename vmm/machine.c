@@ -260,6 +260,8 @@ int machine_run(const struct boot_opts *o, struct machine_result *res)
     if (vm_create(&m->vm, o->memory, o->cpus))
         goto out;
     struct vm *vm = &m->vm;
+    const char *trace = getenv("MINIVMM_TRACE_IO");
+    vm->trace_io = trace && *trace == '1';
     uint64_t load = bz_load_address(&bz, vm->mem.low_size, err, sizeof(err));
     if (!load) {
         ERR("cannot boot %s: %s\n", o->kernel, err);
@@ -336,6 +338,9 @@ int machine_run(const struct boot_opts *o, struct machine_result *res)
     enum vm_end end = vm_wait(vm, o->timeout * 1000, tick, m);
     timing_end(vm_end_name(end));
     vm_stop(vm);
+    if (end == VM_END_TIMEOUT)            /* where the guest was stuck */
+        for (int i = 0; i < vm->ncpus; i++)
+            vm_dump_regs(&vm->vcpus[i]);
     console_flush(m->con);
 
     const char *crash = console_crash(m->con);

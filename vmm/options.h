@@ -11,7 +11,7 @@
 #define MAX_CPUS    64
 #define DEFAULT_MEMORY (512ULL << 20)
 #define DEFAULT_TIMEOUT 600
-#define DEFAULT_CMDLINE "console=ttyS0 panic=-1 no_timer_check"
+#define DEFAULT_CMDLINE "console=ttyS0 panic=-1 reboot=acpi pci=off no_timer_check"
 
 enum timing_fmt { TIMING_OFF, TIMING_TEXT, TIMING_JSON };
 enum discovery { DISCOVER_BOTH, DISCOVER_ACPI, DISCOVER_CMDLINE };

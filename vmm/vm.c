@@ -150,7 +150,7 @@ void vm_request_end(struct vm *vm, enum vm_end why, int status)
     pthread_mutex_unlock(&vm->end_lock);
 }
 
-static void dump_regs(struct vcpu *c)
+void vm_dump_regs(struct vcpu *c)
 {
     struct kvm_regs r;
     struct kvm_sregs s;
@@ -167,8 +167,12 @@ static void do_io(struct vcpu *c)
     struct kvm_run *run = c->run;
     uint8_t *data = (uint8_t *)run + run->io.data_offset;
     bool wr = run->io.direction == KVM_EXIT_IO_OUT;
-    for (uint32_t i = 0; i < run->io.count; i++, data += run->io.size)
-        bus_dispatch(&c->vm->pio, run->io.port, data, run->io.size, wr);
+    for (uint32_t i = 0; i < run->io.count; i++, data += run->io.size) {
+        bool hit = bus_dispatch(&c->vm->pio, run->io.port, data, run->io.size, wr);
+        if (c->vm->trace_io && (!hit || run->io.port != 0x3f8))
+            fprintf(stderr, "minivmm: io %s port 0x%x size %u value 0x%x%s\n", wr ? "out" : "in",
+                    run->io.port, run->io.size, data[0], hit ? "" : " (unhandled)");
+    }
 }
 
 static void *vcpu_thread(void *arg)
@@ -222,18 +226,18 @@ static void *vcpu_thread(void *arg)
         case KVM_EXIT_INTERNAL_ERROR:
             ERR("KVM internal error on vCPU %d, suberror %u (1 = emulation failure)\n",
                 c->id, run->internal.suberror);
-            dump_regs(c);
+            vm_dump_regs(c);
             vm_request_end(vm, VM_END_ERROR, 0);
             break;
         case KVM_EXIT_FAIL_ENTRY:
             ERR("KVM could not enter vCPU %d: hardware reason 0x%llx\n", c->id,
                 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
-            dump_regs(c);
+            vm_dump_regs(c);
             vm_request_end(vm, VM_END_ERROR, 0);
             break;
         default:
             ERR("vCPU %d: unexpected KVM exit %u\n", c->id, run->exit_reason);
-            dump_regs(c);
+            vm_dump_regs(c);
             vm_request_end(vm, VM_END_ERROR, 0);
         }
     }

@@ -40,6 +40,7 @@ struct vm {
 
     pthread_mutex_t end_lock;
     pthread_cond_t end_cond;
+    bool trace_io;             /* MINIVMM_TRACE_IO=1: log port I/O on stderr */
     enum vm_end end;           /* first reason wins */
     int guest_status;          /* with VM_END_STATUS */
 };
@@ -58,6 +59,8 @@ enum vm_end vm_wait(struct vm *vm, long timeout_ms, void (*tick)(void *), void *
 void vm_stop(struct vm *vm);
 /* Records why the VM ends (the first call wins) and wakes vm_wait. */
 void vm_request_end(struct vm *vm, enum vm_end why, int status);
+/* Prints the vCPU's registers on stderr (one line), e.g. after a timeout. */
+void vm_dump_regs(struct vcpu *c);
 /* Stops all vCPU threads and frees everything. */
 void vm_destroy(struct vm *vm);
 
