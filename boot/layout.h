@@ -13,7 +13,9 @@
 #define LAYOUT_CMDLINE_MAX  0x10000ULL
 #define LAYOUT_EBDA         0x9fc00ULL  /* RAM ends here below 1 MiB */
 #define LAYOUT_ACPI         0xe0000ULL  /* RSDP, then the other tables */
-#define LAYOUT_ACPI_MAX     0x20000ULL  /* up to 1 MiB */
+#define LAYOUT_ACPI_MAX     0x10000ULL  /* up to the MP table */
+#define LAYOUT_MPTABLE      0xf0000ULL  /* MP floating pointer, then the table */
+#define LAYOUT_MPTABLE_MAX  0x10000ULL  /* up to 1 MiB */
 #define LAYOUT_HIMEM        0x100000ULL /* 1 MiB */
 #define LAYOUT_MMIO_HOLE    0xc0000000ULL /* [3 GiB, 4 GiB) is not RAM */
 #define LAYOUT_IOAPIC       0xfec00000ULL

@@ -12,6 +12,7 @@
 #include "boot/bzimage.h"
 #include "boot/cpu.h"
 #include "boot/layout.h"
+#include "boot/mptable.h"
 #include "boot/zeropage.h"
 #include "vmm/console.h"
 #include "vmm/machine.h"
@@ -309,19 +310,25 @@ int machine_run(const struct boot_opts *o, struct machine_result *res)
     }
     memcpy(gmem_ptr(&vm->mem, LAYOUT_CMDLINE, (uint64_t)clen + 1), cmdline, (size_t)clen + 1);
 
-    struct acpi_config acfg = {
-        .ncpus = o->cpus,
-        .virtio = m->virtio,
-        .nvirtio = o->discovery == DISCOVER_CMDLINE ? 0 : m->nshares,
-    };
-    if (acpi_build(gmem_ptr(&vm->mem, LAYOUT_ACPI, LAYOUT_ACPI_MAX), LAYOUT_ACPI,
-                   LAYOUT_ACPI_MAX, &acfg) < 0) {
+    /* The MP table serves kernels without ACPI.  With --virtio-discovery
+     * cmdline there are no ACPI tables at all: under hardware-reduced ACPI
+     * Linux has no ISA IRQs, so a virtio_mmio.device= IRQ would not exist. */
+    if (mptable_build(gmem_ptr(&vm->mem, LAYOUT_MPTABLE, LAYOUT_MPTABLE_MAX), LAYOUT_MPTABLE,
+                      LAYOUT_MPTABLE_MAX, o->cpus) < 0) {
+        ERR("cannot build the MP table\n");
+        goto out;
+    }
+    bool acpi = o->discovery != DISCOVER_CMDLINE;
+    struct acpi_config acfg = { .ncpus = o->cpus, .virtio = m->virtio, .nvirtio = m->nshares };
+    if (acpi && acpi_build(gmem_ptr(&vm->mem, LAYOUT_ACPI, LAYOUT_ACPI_MAX), LAYOUT_ACPI,
+                           LAYOUT_ACPI_MAX, &acfg) < 0) {
         ERR("cannot build ACPI tables\n");
         goto out;
     }
     struct zp_params zp = {
         .cmdline_addr = LAYOUT_CMDLINE, .initrd_addr = initrd_addr, .initrd_size = initrd_size,
-        .rsdp_addr = LAYOUT_ACPI, .low_size = vm->mem.low_size, .high_size = vm->mem.high_size,
+        .rsdp_addr = acpi ? LAYOUT_ACPI : 0, .low_size = vm->mem.low_size,
+        .high_size = vm->mem.high_size,
     };
     zp_build(gmem_ptr(&vm->mem, LAYOUT_ZERO_PAGE, ZP_SIZE), img, &bz, &zp);
     cpu_write_tables(vm->mem.host);

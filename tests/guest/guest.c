@@ -112,6 +112,10 @@ void guest_main(uint8_t *zp)
         printable(rsdp, 8);
     puts_("]\n");
 
+    puts_("tinyguest: mp=[");
+    printable((const uint8_t *)(uintptr_t)0xf0000, 4);   /* MP floating pointer */
+    puts_("]\n");
+
     const char *m = arg(cmd, "marks=");
     while (m && *m >= '0' && *m <= '9') {
         unsigned v = num(&m);
