@@ -241,10 +241,12 @@ out:
     return rc;
 }
 
-/* /init, the runtime, the job script and the job's programs. */
-static int job_archive(const struct job *j, const char *script, const char *path)
+/* /init, the runtime, the job script and the job's programs, cached by
+ * content like the other archives: a re-run of the same job packs nothing. */
+static int job_archive(const struct job *j, const char *script, const char *cache,
+                       char *path, size_t len)
 {
-    struct cpio_opts co = { .compress = CPIO_COMPRESS_GZIP, .gzip_level = 1 };
+    struct cpio_opts co = { .compress = CPIO_COMPRESS_GZIP, .reproducible = true, .gzip_level = 6 };
     struct cpio_builder *b = cpio_builder_new();
     int rc = -1;
     if (!b)
@@ -259,7 +261,7 @@ static int job_archive(const struct job *j, const char *script, const char *path
         if (cpio_add_host(b, job_program_dir(j, i), dest) < 0)
             goto fail;
     }
-    if (cpio_write_file(b, path, &co) < 0)
+    if (cpio_cached(b, &co, cache, path, len, NULL) < 0)
         goto fail;
     rc = 0;
     goto out;
@@ -316,8 +318,7 @@ static int run_one(const struct run_opts *o, const struct job *j, const char *ke
         free(script);
         return EXIT_HOST_ERROR;
     }
-    int jrc = pathf(path, sizeof(path), "%s/job-%d.cgz", cache, (int)getpid()) < 0 ? -1
-              : job_archive(j, script, path);
+    int jrc = job_archive(j, script, cache, path, sizeof(path));
     free(yaml);
     free(script);
     if (jrc < 0)
@@ -348,7 +349,6 @@ static int run_one(const struct run_opts *o, const struct job *j, const char *ke
     timing_start();
     int st = machine_run(&b, &res);
     double took = now_s() - t0;
-    unlink(path);
 
     char num[16];
     snprintf(num, sizeof(num), "%d\n", st);
