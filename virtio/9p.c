@@ -692,20 +692,31 @@ out:
     return 0;
 }
 
-static int t_read(struct req *q)
+/* Tread and Treaddir: fid[4] offset[8] count[4].  The count is cut to what
+ * fits in the reply after its count[4]; the caller puts the fid. */
+static int read_args(struct req *q, struct fid **f, uint64_t *off, uint32_t *count)
 {
     uint32_t fid = p9_get32(&q->r);
-    uint64_t off = p9_get64(&q->r);
-    uint32_t count = p9_get32(&q->r);
+    *off = p9_get64(&q->r);
+    *count = p9_get32(&q->r);
     DECODED(q);
-    if (off > INT64_MAX)
+    if (*off > INT64_MAX)
         return EINVAL;
     size_t max = q->w.limit - 4;
-    if (count > max)
-        count = (uint32_t)max;
-    struct fid *f = fid_get(q->s, fid);
-    if (!f)
-        return EBADF;
+    if (*count > max)
+        *count = (uint32_t)max;
+    *f = fid_get(q->s, fid);
+    return *f ? 0 : EBADF;
+}
+
+static int t_read(struct req *q)
+{
+    uint64_t off;
+    uint32_t count;
+    struct fid *f;
+    int e = read_args(q, &f, &off, &count);
+    if (e)
+        return e;
     pthread_mutex_lock(&f->lock);
     int fd = f->ofd;
     bool dir = f->odir;
@@ -811,18 +822,12 @@ struct ldirent64 {
 
 static int t_readdir(struct req *q)
 {
-    uint32_t fid = p9_get32(&q->r);
-    uint64_t off = p9_get64(&q->r);
-    uint32_t count = p9_get32(&q->r);
-    DECODED(q);
-    if (off > INT64_MAX)
-        return EINVAL;
-    size_t max = q->w.limit - 4;
-    if (count > max)
-        count = (uint32_t)max;
-    struct fid *f = fid_get(q->s, fid);
-    if (!f)
-        return EBADF;
+    uint64_t off;
+    uint32_t count;
+    struct fid *f;
+    int e = read_args(q, &f, &off, &count);
+    if (e)
+        return e;
     enum { DBUF = 32768 };
     char *dbuf = malloc(DBUF);
     int err = dbuf ? 0 : ENOMEM;

@@ -174,10 +174,23 @@ static void json_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
+/* Writes b, gzip'd and with normalised times and owners, into the cache
+ * under a name made from its content; out gets the path. */
+static int cache_archive(struct cpio_builder *b, const char *what, const char *cache,
+                         char *out, size_t len)
+{
+    static const struct cpio_opts co = {
+        .compress = CPIO_COMPRESS_GZIP, .reproducible = true, .gzip_level = 6,
+    };
+    if (cpio_cached(b, &co, cache, out, len, NULL) == 0)
+        return 0;
+    ERR("cannot write the %s archive in %s: %s\n", what, cache, cpio_error(b));
+    return -1;
+}
+
 /* Busybox (or the user's rootfs directory) as a cached archive. */
 static int base_archive(const struct run_opts *o, const char *cache, char *out, size_t len)
 {
-    struct cpio_opts co = { .compress = CPIO_COMPRESS_GZIP, .reproducible = true, .gzip_level = 6 };
     struct cpio_builder *b = cpio_builder_new();
     int rc = -1;
     if (!b)
@@ -201,10 +214,8 @@ static int base_archive(const struct run_opts *o, const char *cache, char *out, 
             goto out;
         }
     }
-    if (cpio_cached(b, &co, cache, out, len, NULL) < 0) {
-        ERR("cannot write the base archive in %s: %s\n", cache, cpio_error(b));
+    if (cache_archive(b, "base", cache, out, len) < 0)
         goto out;
-    }
     rc = 0;
 out:
     cpio_builder_free(b);
@@ -221,7 +232,6 @@ static int modules_archive(const char *moddir, const char *kver, const char *cac
         ERR("modules: %s\n", err);
         return -1;
     }
-    struct cpio_opts co = { .compress = CPIO_COMPRESS_GZIP, .reproducible = true, .gzip_level = 6 };
     struct cpio_builder *b = cpio_builder_new();
     int rc = -1;
     if (!b)
@@ -230,10 +240,8 @@ static int modules_archive(const char *moddir, const char *kver, const char *cac
         ERR("modules: %s\n", err);
         goto out;
     }
-    if (cpio_cached(b, &co, cache, out, len, NULL) < 0) {
-        ERR("cannot write the module archive in %s: %s\n", cache, cpio_error(b));
+    if (cache_archive(b, "module", cache, out, len) < 0)
         goto out;
-    }
     rc = 0;
 out:
     cpio_builder_free(b);
@@ -246,9 +254,8 @@ out:
 static int job_archive(const struct job *j, const char *script, const char *cache,
                        char *path, size_t len)
 {
-    struct cpio_opts co = { .compress = CPIO_COMPRESS_GZIP, .reproducible = true, .gzip_level = 6 };
     struct cpio_builder *b = cpio_builder_new();
-    int rc = -1;
+    int rc;
     if (!b)
         return -1;
     if (cpio_add_file_mem(b, "init", 0755, initrd_init_sh, strlen(initrd_init_sh)) < 0 ||
@@ -261,15 +268,13 @@ static int job_archive(const struct job *j, const char *script, const char *cach
         if (cpio_add_host(b, job_program_dir(j, i), dest) < 0)
             goto fail;
     }
-    if (cpio_cached(b, &co, cache, path, len, NULL) < 0)
-        goto fail;
-    rc = 0;
-    goto out;
-fail:
-    ERR("packing the job: %s\n", cpio_error(b));
-out:
+    rc = cache_archive(b, "job", cache, path, len);
     cpio_builder_free(b);
     return rc;
+fail:
+    ERR("packing the job: %s\n", cpio_error(b));
+    cpio_builder_free(b);
+    return -1;
 }
 
 /* RESULT_ROOT/TESTCASE/PARAMS/KVER/N with the first N that is free. */
