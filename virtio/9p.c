@@ -228,11 +228,19 @@ static void fid_clunk_all(struct p9_server *s)
     }
 }
 
-static struct node *fid_node(struct fid *f)
+/* The node a fid stands for, with a reference the caller drops with
+ * node_put, and the fid's uid when uid is not NULL.  NULL: unknown fid. */
+static struct node *node_of(struct req *q, uint32_t fid, uint32_t *uid)
 {
+    struct fid *f = fid_get(q->s, fid);
+    if (!f)
+        return NULL;
     pthread_mutex_lock(&f->lock);
     struct node *n = node_ref(f->node);
+    if (uid)
+        *uid = f->uid;
     pthread_mutex_unlock(&f->lock);
+    fid_put(q->s, f);
     return n;
 }
 
@@ -901,11 +909,9 @@ static int t_getattr(struct req *q)
     uint32_t fid = p9_get32(&q->r);
     p9_get64(&q->r);            /* request mask: we always answer the basic set */
     DECODED(q);
-    struct fid *f = fid_get(q->s, fid);
-    if (!f)
+    struct node *n = node_of(q, fid, NULL);
+    if (!n)
         return EBADF;
-    struct node *n = fid_node(f);
-    fid_put(q->s, f);
     struct stat st;
     int err = ERR(fstat(n->fd, &st));
     node_put(n);
@@ -1009,11 +1015,9 @@ static int t_readlink(struct req *q)
 {
     uint32_t fid = p9_get32(&q->r);
     DECODED(q);
-    struct fid *f = fid_get(q->s, fid);
-    if (!f)
+    struct node *n = node_of(q, fid, NULL);
+    if (!n)
         return EBADF;
-    struct node *n = fid_node(f);
-    fid_put(q->s, f);
     struct stat st;
     char buf[PATH_MAX];
     ssize_t len = -1;
@@ -1061,21 +1065,6 @@ static int t_statfs(struct req *q)
 
 /* ---- directory changes ---------------------------------------------- */
 
-/* Looks up a directory fid's node for a create-like request. */
-static struct node *dir_node(struct req *q, uint32_t fid, uint32_t *uid)
-{
-    struct fid *f = fid_get(q->s, fid);
-    if (!f)
-        return NULL;
-    pthread_mutex_lock(&f->lock);
-    struct node *n = node_ref(f->node);
-    if (uid)
-        *uid = f->uid;
-    pthread_mutex_unlock(&f->lock);
-    fid_put(q->s, f);
-    return n;
-}
-
 static int t_mkdir(struct req *q)
 {
     uint32_t fid = p9_get32(&q->r);
@@ -1087,7 +1076,7 @@ static int t_mkdir(struct req *q)
     if (err)
         return err;
     uint32_t uid;
-    struct node *d = dir_node(q, fid, &uid);
+    struct node *d = node_of(q, fid, &uid);
     if (!d)
         return EBADF;
     mode_t m = safe_mode(mode, true);
@@ -1112,7 +1101,7 @@ static int t_symlink(struct req *q)
     if (err)
         return err;
     uint32_t uid;
-    struct node *d = dir_node(q, fid, &uid);
+    struct node *d = node_of(q, fid, &uid);
     if (!d)
         return EBADF;
     struct p9_qid qid;
@@ -1147,7 +1136,7 @@ static int t_mknod(struct req *q)
     if (type != S_IFREG && type != S_IFIFO)
         return EINVAL;
     uint32_t uid;
-    struct node *d = dir_node(q, fid, &uid);
+    struct node *d = node_of(q, fid, &uid);
     if (!d)
         return EBADF;
     mode_t m = safe_mode(mode, false);
@@ -1170,10 +1159,10 @@ static int t_link(struct req *q)
     int err = check_name(name);
     if (err)
         return err;
-    struct node *d = dir_node(q, dfid, NULL);
+    struct node *d = node_of(q, dfid, NULL);
     if (!d)
         return EBADF;
-    struct node *n = dir_node(q, fid, NULL);
+    struct node *n = node_of(q, fid, NULL);
     if (!n) {
         node_put(d);
         return EBADF;
@@ -1217,7 +1206,7 @@ static int t_rename(struct req *q)
     struct fid *f = fid_get(q->s, fid);
     if (!f)
         return EBADF;
-    struct node *d = dir_node(q, dfid, NULL);
+    struct node *d = node_of(q, dfid, NULL);
     if (!d) {
         fid_put(q->s, f);
         return EBADF;
@@ -1257,10 +1246,10 @@ static int t_renameat(struct req *q)
         err = check_name(nname);
     if (err)
         return err;
-    struct node *od = dir_node(q, ofid, NULL);
+    struct node *od = node_of(q, ofid, NULL);
     if (!od)
         return EBADF;
-    struct node *nd = dir_node(q, nfid, NULL);
+    struct node *nd = node_of(q, nfid, NULL);
     if (!nd) {
         node_put(od);
         return EBADF;
@@ -1283,7 +1272,7 @@ static int t_unlinkat(struct req *q)
         return err;
     if (flags & ~(uint32_t)P9_DOTL_AT_REMOVEDIR)
         return EINVAL;
-    struct node *d = dir_node(q, fid, NULL);
+    struct node *d = node_of(q, fid, NULL);
     if (!d)
         return EBADF;
     err = ERR(unlinkat(d->fd, name, flags ? AT_REMOVEDIR : 0));
@@ -1295,11 +1284,9 @@ static int t_remove(struct req *q)
 {
     uint32_t fid = p9_get32(&q->r);
     DECODED(q);
-    struct fid *f = fid_get(q->s, fid);
-    if (!f)
+    struct node *n = node_of(q, fid, NULL);
+    if (!n)
         return EBADF;
-    struct node *n = fid_node(f);
-    fid_put(q->s, f);
     int err = 0;
     struct stat st;
     if (q->s->readonly)
