@@ -26,6 +26,7 @@
 #include "virtio/9p_dev.h"
 
 #define ERR(...) fprintf(stderr, "minivmm: " __VA_ARGS__)
+#define MAX_KERNEL_SIZE (256 << 20)
 
 struct machine {
     struct vm vm;
@@ -61,8 +62,9 @@ static int read_file(const char *path, uint8_t **buf, size_t *len, char *err, si
             close(fd);
         return -1;
     }
-    if (!S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "%s is not a regular file", path);
+    if (!S_ISREG(st.st_mode) || st.st_size > MAX_KERNEL_SIZE) {
+        snprintf(err, errlen, "%s is %s", path, S_ISREG(st.st_mode) ?
+                 "larger than any kernel image (256 MiB)" : "not a regular file");
         close(fd);
         return -1;
     }
@@ -86,9 +88,12 @@ static int load_initrds(struct vm *vm, const struct boot_opts *o, const struct b
     uint64_t total = 0;
     struct stat st;
     for (int i = 0; i < o->ninitrds; i++) {
-        if (stat(o->initrds[i], &st) < 0 || !S_ISREG(st.st_mode)) {
-            ERR("cannot read initrd %s: %s\n", o->initrds[i],
-                errno ? strerror(errno) : "not a regular file");
+        if (stat(o->initrds[i], &st) < 0) {
+            ERR("cannot read initrd %s: %s\n", o->initrds[i], strerror(errno));
+            return -1;
+        }
+        if (!S_ISREG(st.st_mode)) {
+            ERR("initrd %s is not a regular file\n", o->initrds[i]);
             return -1;
         }
         total += ((uint64_t)st.st_size + 3) & ~3ULL;
