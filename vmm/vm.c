@@ -187,9 +187,9 @@ static void *vcpu_thread(void *arg)
     sigaddset(&unblock, SIGUSR1);
     pthread_sigmask(SIG_UNBLOCK, &unblock, NULL);
 
+    if (c->id == 0)
+        timing_guest_entry();               /* the first KVM_RUN of the boot CPU */
     while (__atomic_load_n(&vm->end, __ATOMIC_ACQUIRE) == VM_RUNNING) {
-        if (c->id == 0)
-            timing_guest_entry();
         if (ioctl(c->fd, KVM_RUN, 0) < 0) {
             if (errno == EINTR || errno == EAGAIN) {
                 c->run->immediate_exit = 0;
