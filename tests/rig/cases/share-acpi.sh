@@ -1,8 +1,19 @@
 # share-acpi: the stock kernel loads virtio/9p modules from its initrd, finds
 # the virtio-mmio device through ACPI, and writes a tree into --share; after
 # minivmm exits the host tree matches the guest's checksums byte for byte.
-mkdir -p "$OUT/share"
-boot share --initrd "$INITRD" --timeout 300 --virtio-discovery acpi --share "$OUT/share" --memory 512M
+attempt() {
+    rm -rf "$OUT/share" && mkdir -p "$OUT/share"
+    boot share --initrd "$INITRD" --timeout 300 --virtio-discovery acpi --share "$OUT/share" --memory 512M
+}
+attempt
+# OPEN BUG (docs/testing.md, "Known open problem"): in about 3 of 10 rig runs the
+# L2 guest triple-faults during this case's 64 MiB of 9p writes.  Retried once,
+# visibly; a second triple fault, or any other failure, fails the case.
+if [ "$rc" = 126 ] && grep -q "triple-faulted" "$OUT/share.err"; then
+    echo "RIG-LOG $CASE first attempt: the guest triple-faulted; retrying once"
+    addnote "RETRIED after an L2 triple fault (open bug)"
+    attempt
+fi
 expect_rc 0
 S=$OUT/share
 if [ -f "$S/guest.md5" ] && (cd "$S" && md5sum -c guest.md5 > "$OUT/md5.log" 2>&1); then
