@@ -407,7 +407,7 @@ static int t_attach(struct req *q)
 
 static int t_flush(struct req *q)
 {
-    p9_get16(&q->r);            /* requests finish synchronously */
+    p9_get16(&q->r);            /* the transport answers earlier requests first */
     DECODED(q);
     return 0;
 }
@@ -1407,6 +1407,16 @@ static int dispatch(struct req *q, uint8_t type)
     case P9_TXATTRCREATE: return t_xattrcreate(q);
     default: return EOPNOTSUPP;
     }
+}
+
+bool p9_is_flush(const struct iovec *in, int nin)
+{
+    if (p9_iov_total(in, nin) < P9_HDRSZ)
+        return false;
+    struct p9_rbuf r;
+    p9_rbuf_init(&r, in, nin, P9_HDRSZ);
+    p9_get32(&r);
+    return p9_get8(&r) == P9_TFLUSH;
 }
 
 size_t p9_handle(struct p9_server *s, const struct iovec *in, int nin, const struct iovec *out, int nout)

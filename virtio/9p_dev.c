@@ -15,6 +15,13 @@
  * without bound. */
 #define WQ_CAP (2 * VIRTIO_9P_QUEUE_MAX)
 
+struct virtio_9p;
+struct worker {
+    struct virtio_9p *p;
+    pthread_t thread;
+    uint64_t seq;              /* of the chain it is serving; 0 when idle */
+};
+
 struct virtio_9p {
     struct virtio_mmio *m;
     struct p9_server *srv;
@@ -22,12 +29,14 @@ struct virtio_9p {
     uint8_t config[2 + VIRTIO_9P_TAG_MAX];
 
     pthread_mutex_t lock;
-    pthread_cond_t has_work, not_full, idle;
+    pthread_cond_t has_work, not_full, idle, done;
     struct virtq_chain *wq[WQ_CAP];
+    uint64_t wseq[WQ_CAP];     /* arrival order of each queued chain, from 1 */
+    uint64_t next_seq;
     unsigned wq_head, wq_count;
     int busy;                  /* chains inside p9_handle */
     bool stop;
-    pthread_t workers[VIRTIO_9P_WORKERS];
+    struct worker workers[VIRTIO_9P_WORKERS];
     int nworkers;
 };
 
@@ -49,7 +58,9 @@ static void handle_chain(void *dev, struct virtio_mmio *m, uint16_t q, struct vi
         virtio_mmio_complete(m, c, 0);
         return;
     }
-    p->wq[(p->wq_head + p->wq_count) % WQ_CAP] = c;
+    unsigned slot = (p->wq_head + p->wq_count) % WQ_CAP;
+    p->wq[slot] = c;
+    p->wseq[slot] = ++p->next_seq;
     p->wq_count++;
     pthread_cond_signal(&p->has_work);
     pthread_mutex_unlock(&p->lock);
@@ -73,9 +84,20 @@ static void reset(void *dev)
     pthread_mutex_unlock(&p->lock);
 }
 
+/* Is a chain that arrived before `seq` still being served?  Chains leave
+ * the queue in arrival order, so the earlier ones are all in workers. */
+static bool earlier_in_flight(const struct virtio_9p *p, uint64_t seq)
+{
+    for (int i = 0; i < p->nworkers; i++)
+        if (p->workers[i].seq && p->workers[i].seq < seq)
+            return true;
+    return false;
+}
+
 static void *worker(void *arg)
 {
-    struct virtio_9p *p = arg;
+    struct worker *w = arg;
+    struct virtio_9p *p = w->p;
     pthread_mutex_lock(&p->lock);
     for (;;) {
         while (!p->stop && p->wq_count == 0)
@@ -83,10 +105,18 @@ static void *worker(void *arg)
         if (p->stop)
             break;
         struct virtq_chain *c = p->wq[p->wq_head];
+        w->seq = p->wseq[p->wq_head];
         p->wq_head = (p->wq_head + 1) % WQ_CAP;
         p->wq_count--;
         p->busy++;
         pthread_cond_signal(&p->not_full);
+        /* 9P: the reply to a flushed request must reach the client before
+         * Rflush, or the client may reuse the tag (and the buffers) while
+         * the old reply is still being written.  A Tflush therefore waits
+         * for every request that came before it. */
+        if (p9_is_flush(c->in, c->nin))
+            while (earlier_in_flight(p, w->seq))
+                pthread_cond_wait(&p->done, &p->lock);
         pthread_mutex_unlock(&p->lock);
 
         size_t len = 0;
@@ -95,6 +125,8 @@ static void *worker(void *arg)
         virtio_mmio_complete(p->m, c, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
 
         pthread_mutex_lock(&p->lock);
+        w->seq = 0;
+        pthread_cond_broadcast(&p->done);
         if (--p->busy == 0)
             pthread_cond_broadcast(&p->idle);
     }
@@ -110,7 +142,7 @@ static void stop_workers(struct virtio_9p *p)
     pthread_cond_broadcast(&p->not_full);
     pthread_mutex_unlock(&p->lock);
     for (int i = 0; i < p->nworkers; i++)
-        pthread_join(p->workers[i], NULL);
+        pthread_join(p->workers[i].thread, NULL);
     p->nworkers = 0;
     while (p->wq_count) {
         free(p->wq[p->wq_head]);
@@ -119,7 +151,8 @@ static void stop_workers(struct virtio_9p *p)
     }
 }
 
-struct virtio_9p *virtio_9p_new(struct vm *vm, uint64_t base, uint32_t irq,
+struct virtio_9p *virtio_9p_new(struct vm *vm, const struct guest_mem *mem,
+                                uint64_t base, uint32_t irq,
                                 const char *host_dir, const char *tag, bool readonly,
                                 char *err, size_t errlen)
 {
@@ -129,8 +162,8 @@ struct virtio_9p *virtio_9p_new(struct vm *vm, uint64_t base, uint32_t irq,
                  tag ? tag : "", VIRTIO_9P_TAG_MAX);
         return NULL;
     }
-    if (!vm) {
-        snprintf(err, errlen, "virtio-9p: no VM");
+    if (!mem) {
+        snprintf(err, errlen, "virtio-9p: no guest memory");
         return NULL;
     }
     struct virtio_9p *p = calloc(1, sizeof(*p));
@@ -142,6 +175,7 @@ struct virtio_9p *virtio_9p_new(struct vm *vm, uint64_t base, uint32_t irq,
     pthread_cond_init(&p->has_work, NULL);
     pthread_cond_init(&p->not_full, NULL);
     pthread_cond_init(&p->idle, NULL);
+    pthread_cond_init(&p->done, NULL);
 
     size_t clen = virtio_9p_config(p->config, sizeof(p->config), tag);
     p->ops = (struct virtio_dev_ops){
@@ -160,17 +194,18 @@ struct virtio_9p *virtio_9p_new(struct vm *vm, uint64_t base, uint32_t irq,
     if (!p->srv)
         goto fail;
     for (int i = 0; i < VIRTIO_9P_WORKERS; i++) {
-        int e = pthread_create(&p->workers[i], NULL, worker, p);
+        p->workers[i].p = p;
+        int e = pthread_create(&p->workers[i].thread, NULL, worker, &p->workers[i]);
         if (e) {
             snprintf(err, errlen, "virtio-9p: cannot start worker threads: %s", strerror(e));
             goto fail;
         }
         char name[16];
         snprintf(name, sizeof(name), "9p-worker-%u", (unsigned)i & 0xf);
-        pthread_setname_np(p->workers[i], name);
+        pthread_setname_np(p->workers[i].thread, name);
         p->nworkers++;
     }
-    p->m = virtio_mmio_new(vm, &vm->mem, base, irq, &p->ops, p);
+    p->m = virtio_mmio_new(vm, mem, base, irq, &p->ops, p);
     if (!p->m) {
         snprintf(err, errlen, "virtio-9p: cannot set up the virtio-mmio device at 0x%" PRIx64,
                  base);
@@ -186,6 +221,7 @@ fail:
     pthread_cond_destroy(&p->has_work);
     pthread_cond_destroy(&p->not_full);
     pthread_cond_destroy(&p->idle);
+    pthread_cond_destroy(&p->done);
     free(p);
     return NULL;
 }
@@ -202,5 +238,11 @@ void virtio_9p_free(struct virtio_9p *p)
     pthread_cond_destroy(&p->has_work);
     pthread_cond_destroy(&p->not_full);
     pthread_cond_destroy(&p->idle);
+    pthread_cond_destroy(&p->done);
     free(p);
+}
+
+struct virtio_mmio *virtio_9p_transport(struct virtio_9p *p)
+{
+    return p->m;
 }

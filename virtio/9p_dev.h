@@ -26,11 +26,17 @@
 struct vm;
 struct virtio_9p;
 
-/* Exports host_dir as `tag` at MMIO base with interrupt irq.  Returns NULL
- * with a one-line reason in err on failure. */
-struct virtio_9p *virtio_9p_new(struct vm *vm, uint64_t base, uint32_t irq,
+/* Exports host_dir as `tag` at MMIO base with interrupt irq, over guest
+ * memory mem.  With vm NULL the transport is not bound to KVM and has no
+ * I/O thread: the caller drives it (tests).  Returns NULL with a one-line
+ * reason in err on failure. */
+struct guest_mem;
+struct virtio_9p *virtio_9p_new(struct vm *vm, const struct guest_mem *mem,
+                                uint64_t base, uint32_t irq,
                                 const char *host_dir, const char *tag, bool readonly,
                                 char *err, size_t errlen);
+/* The device's virtio-mmio transport (to drive it without KVM). */
+struct virtio_mmio *virtio_9p_transport(struct virtio_9p *p);
 /* After the vCPUs have stopped: stops the I/O thread and workers, frees. */
 void virtio_9p_free(struct virtio_9p *p);
 

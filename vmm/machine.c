@@ -291,7 +291,7 @@ int machine_run(const struct boot_opts *o, struct machine_result *res)
     static const uint32_t irqs[] = VIRTIO_IRQS;
     for (int i = 0; i < o->nshares; i++) {
         uint64_t base = VIRTIO_MMIO_BASE + (uint64_t)i * VIRTIO_MMIO_SIZE;
-        m->shares[i] = virtio_9p_new(vm, base, irqs[i], o->shares[i].dir, o->shares[i].tag,
+        m->shares[i] = virtio_9p_new(vm, &vm->mem, base, irqs[i], o->shares[i].dir, o->shares[i].tag,
                                      o->shares[i].readonly, err, sizeof(err));
         if (!m->shares[i]) {
             ERR("--share %s: %s\n", o->shares[i].dir, err);

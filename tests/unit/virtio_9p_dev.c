@@ -1,0 +1,257 @@
+/* virtio-9p device: the server behind the virtio-mmio transport and its
+ * worker pool, driven as the Linux driver drives it.  No KVM: guest RAM is
+ * an mmap, the test calls the queue processing as the I/O thread would and
+ * waits for the workers' completions in the used ring. */
+#include <fcntl.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tests/unit/testutil.h"
+/* Only the message builders and reply decoder of the shared client are used. */
+#pragma GCC diagnostic ignored "-Wunused-function"
+#include "tests/unit/virtio_9p_client.h"
+#include "virtio/9p_dev.h"
+#include "virtio/mmio.h"
+#include "vmm/mem.h"
+
+#define RAM_SIZE (16u << 20)
+#define QNUM  16
+#define DESC  0x1000
+#define AVAIL 0x2000
+#define USED  0x3000
+#define REQ   0x10000               /* request slot i at REQ + i * 0x1000 */
+#define REPLY 0x100000              /* reply slot i at REPLY + i * RSLOT */
+#define RSLOT (P9_MAX_MSIZE + 0x10000)
+#define FILE_SIZE (4u << 20)
+
+static struct guest_mem mem;
+static struct virtio_9p *dev;
+static struct virtio_mmio *m;
+static uint16_t avail_idx, seen_used;
+static char dir[64];
+static uint8_t *content;
+
+static void *gpa(uint64_t a) { return mem.host + a; }
+
+static void w32(uint64_t off, uint32_t v)
+{
+    uint8_t d[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24) };
+    virtio_mmio_io(m, off, d, 4, true);
+}
+
+static void set_desc(uint16_t i, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
+{
+    struct virtq_desc d = { addr, len, flags, next };
+    memcpy(gpa(DESC + 16ULL * i), &d, sizeof(d));
+}
+
+static uint16_t used_idx(void) { return __atomic_load_n((uint16_t *)gpa(USED + 2), __ATOMIC_ACQUIRE); }
+static uint32_t used_id(unsigned i) { return *(uint32_t *)gpa(USED + 4 + 8 * (i % QNUM)); }
+static uint32_t used_len(unsigned i) { return *(uint32_t *)gpa(USED + 8 + 8 * (i % QNUM)); }
+
+/* Puts the message in tb (size field set, tag replaced) into request slot
+ * `slot` with a reply buffer and makes it available; nothing is processed. */
+static void post(struct T *t, int slot, uint16_t tag)
+{
+    tend(t);
+    tb[5] = (uint8_t)tag;
+    tb[6] = (uint8_t)(tag >> 8);
+    memcpy(gpa(REQ + 0x1000ULL * slot), tb, t->n);
+    uint16_t h = (uint16_t)(2 * slot);
+    set_desc(h, REQ + 0x1000ULL * slot, (uint32_t)t->n, VIRTQ_DESC_F_NEXT, (uint16_t)(h + 1));
+    set_desc((uint16_t)(h + 1), REPLY + (uint64_t)RSLOT * slot, RSLOT, VIRTQ_DESC_F_WRITE, 0);
+    uint16_t *a = gpa(AVAIL);
+    a[2 + avail_idx % QNUM] = h;
+    avail_idx++;
+    __atomic_store_n(&a[1], avail_idx, __ATOMIC_RELEASE);
+}
+
+/* Hands what is available to the workers and waits (hang guard: 10 s, not
+ * a speed check) until n more chains are used. */
+static void run_queue(uint16_t n)
+{
+    ck_assert_int_ge(virtio_mmio_process_queue(m, 0), 0);
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while ((uint16_t)(used_idx() - seen_used) < n) {
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        ck_assert_int_lt(t.tv_sec - t0.tv_sec, 10);
+        usleep(50);
+    }
+    ck_assert_uint_eq((uint16_t)(used_idx() - seen_used), n);
+}
+
+/* The reply of the k-th used element (since the last check) into rb. */
+static int reply_of(unsigned k, struct R *r, uint8_t ttype, uint16_t tag, int *slot)
+{
+    unsigned u = (unsigned)(uint16_t)(seen_used + k);
+    *slot = (int)used_id(u) / 2;
+    size_t len = used_len(u);
+    ck_assert_uint_le(len, RSLOT);
+    memcpy(rb, gpa(REPLY + (uint64_t)RSLOT * *slot), len);
+    return decode_reply(r, len, ttype, tag);
+}
+
+static int call(struct T *t, struct R *r)
+{
+    uint8_t type = tb[4];
+    post(t, 0, 1);
+    run_queue(1);
+    int slot;
+    int e = reply_of(0, r, type, 1, &slot);
+    seen_used++;
+    return e;
+}
+
+static void setup(void)
+{
+    mem.host = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ck_assert_ptr_ne(mem.host, MAP_FAILED);
+    mem.low_size = RAM_SIZE;
+    mem.high_size = 0;
+    avail_idx = seen_used = 0;
+
+    snprintf(dir, sizeof(dir), "/tmp/minivmm-9pdev-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    content = malloc(FILE_SIZE);
+    ck_assert_ptr_nonnull(content);
+    for (uint32_t i = 0; i < FILE_SIZE; i++)
+        content[i] = (uint8_t)(i * 2654435761u >> 13);
+    char path[128];
+    snprintf(path, sizeof(path), "%s/big", dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, content, FILE_SIZE), FILE_SIZE);
+    close(fd);
+
+    char err[256] = "";
+    dev = virtio_9p_new(NULL, &mem, 0xd0000000, 5, dir, "t", false, err, sizeof(err));
+    ck_assert_msg(dev != NULL, "%s", err);
+    m = virtio_9p_transport(dev);
+
+    /* The driver's bring-up: VERSION_1, one queue. */
+    w32(VIRTIO_MMIO_STATUS, 0);
+    w32(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+    w32(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+    w32(VIRTIO_MMIO_DRIVER_FEATURES, 1u << VIRTIO_9P_MOUNT_TAG);
+    w32(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+    w32(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(1ULL << VIRTIO_F_VERSION_1 >> 32));
+    uint32_t st = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK;
+    w32(VIRTIO_MMIO_STATUS, st);
+    w32(VIRTIO_MMIO_QUEUE_SEL, 0);
+    w32(VIRTIO_MMIO_QUEUE_NUM, QNUM);
+    w32(VIRTIO_MMIO_QUEUE_DESC_LOW, DESC);
+    w32(VIRTIO_MMIO_QUEUE_DRIVER_LOW, AVAIL);
+    w32(VIRTIO_MMIO_QUEUE_DEVICE_LOW, USED);
+    w32(VIRTIO_MMIO_QUEUE_READY, 1);
+    w32(VIRTIO_MMIO_STATUS, st | VIRTIO_STATUS_DRIVER_OK);
+    ck_assert_uint_eq(virtio_mmio_status(m), st | VIRTIO_STATUS_DRIVER_OK);
+
+    /* version, attach, walk to big, open it. */
+    struct R r;
+    struct T t = tbegin(Tversion);
+    p32(&t, P9_MAX_MSIZE);
+    pstr(&t, "9P2000.L");
+    ck_assert_int_eq(call(&t, &r), 0);
+    ck_assert_uint_eq(g32(&r), P9_MAX_MSIZE);
+    t = tbegin(Tattach);
+    p32(&t, 1);
+    p32(&t, NOFID);
+    pstr(&t, "root");
+    pstr(&t, "");
+    p32(&t, 0);
+    ck_assert_int_eq(call(&t, &r), 0);
+    t = tbegin(Twalk);
+    p32(&t, 1);
+    p32(&t, 2);
+    p16(&t, 1);
+    pstr(&t, "big");
+    ck_assert_int_eq(call(&t, &r), 0);
+    t = tbegin(Tlopen);
+    p32(&t, 2);
+    p32(&t, O_RDONLY);
+    ck_assert_int_eq(call(&t, &r), 0);
+}
+
+static void teardown(void)
+{
+    virtio_9p_free(dev);
+    rm_rf(dir);
+    free(content);
+    munmap(mem.host, RAM_SIZE);
+}
+
+static void post_read(int slot, uint16_t tag, uint64_t off, uint32_t count)
+{
+    struct T t = tbegin(Tread);
+    p32(&t, 2);
+    p64(&t, off);
+    p32(&t, count);
+    post(&t, slot, tag);
+}
+
+/* 9P: "if a response to the flushed request is received before the
+ * Rflush, the client must honor it"; the Linux client frees the request
+ * (and unpins its pages) on Rflush.  So Rflush must come after the replies
+ * of every request made available before the Tflush, even when the worker
+ * pool serves them at the same time. */
+START_TEST(rflush_after_flushed_replies)
+{
+    for (int round = 0; round < 100; round++) {
+        for (int i = 0; i < 3; i++)
+            post_read(i, (uint16_t)(10 + i), (uint64_t)((round + i) % 8) << 19, 1u << 19);
+        struct T t = tbegin(Tflush);
+        p16(&t, 12);                        /* the last read */
+        post(&t, 3, 13);
+        run_queue(4);
+        for (unsigned k = 0; k < 4; k++) {
+            struct R r;
+            int slot;
+            unsigned u = (unsigned)(uint16_t)(seen_used + k);
+            if (used_id(u) == 6) {
+                ck_assert_msg(k == 3, "round %d: Rflush was used element %u of 4, before a "
+                              "reply to an earlier read", round, k + 1);
+                ck_assert_int_eq(reply_of(k, &r, Tflush, 13, &slot), 0);
+                ck_assert_uint_eq(r.n, 7);
+                continue;
+            }
+            /* The read replies are whole and right. */
+            slot = (int)used_id(u) / 2;
+            ck_assert_int_lt(slot, 3);
+            ck_assert_int_eq(reply_of(k, &r, Tread, (uint16_t)(10 + slot), &slot), 0);
+            ck_assert_uint_eq(g32(&r), 1u << 19);
+            uint64_t off = (uint64_t)((round + slot) % 8) << 19;
+            ck_assert_int_eq(memcmp(rb + r.pos, content + off, 1u << 19), 0);
+        }
+        seen_used = (uint16_t)(seen_used + 4);
+    }
+}
+END_TEST
+
+/* A Tflush of a tag nobody uses is answered at once. */
+START_TEST(flush_unknown_tag)
+{
+    struct T t = tbegin(Tflush);
+    p16(&t, 999);
+    struct R r;
+    ck_assert_int_eq(call(&t, &r), 0);
+    ck_assert_uint_eq(r.n, 7);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("virtio_9p_dev");
+    TCase *t = tcase_create("device");
+    tcase_add_checked_fixture(t, setup, teardown);
+    tcase_set_timeout(t, 60);
+    tcase_add_test(t, rflush_after_flushed_replies);
+    tcase_add_test(t, flush_unknown_tag);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+TEST_MAIN(suite)
