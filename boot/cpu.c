@@ -110,6 +110,13 @@ void cpu_adjust_cpuid(struct kvm_cpuid2 *c, int id, int ncpus)
     }
 }
 
+void cpu_enable_tsc_deadline(struct kvm_cpuid2 *c)
+{
+    for (uint32_t i = 0; i < c->nent; i++)
+        if (c->entries[i].function == 1)
+            c->entries[i].ecx |= 1u << 24;
+}
+
 void cpu_lapic_lint(struct kvm_lapic_state *l)
 {
     uint32_t v;

@@ -29,6 +29,11 @@ void cpu_boot_msrs(struct kvm_msrs *msrs);
  * APIC IDs, logical CPU counts, the hypervisor bit. */
 void cpu_adjust_cpuid(struct kvm_cpuid2 *c, int id, int ncpus);
 
+/* Offers the TSC-deadline timer (leaf 1 ECX bit 24).  KVM emulates it in
+ * the in-kernel LAPIC (KVM_CAP_TSC_DEADLINE_TIMER) but does not list it in
+ * KVM_GET_SUPPORTED_CPUID; without it Linux calibrates the LAPIC timer. */
+void cpu_enable_tsc_deadline(struct kvm_cpuid2 *c);
+
 /* LAPIC LVT LINT0 = ExtINT, LINT1 = NMI in a KVM_GET_LAPIC register page. */
 void cpu_lapic_lint(struct kvm_lapic_state *l);
 #endif

@@ -151,6 +151,7 @@ static int setup_vcpus(struct vm *vm, uint64_t entry)
         n *= 2;
     }
     size_t csz = sizeof(*cpuid) + cpuid->nent * sizeof(cpuid->entries[0]);
+    bool tsc_deadline = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0;
     struct kvm_cpuid2 *mine = malloc(csz);
     struct kvm_msrs *msrs = calloc(1, sizeof(*msrs) + CPU_BOOT_MSRS * sizeof(msrs->entries[0]));
     int rc = -1;
@@ -160,6 +161,8 @@ static int setup_vcpus(struct vm *vm, uint64_t entry)
         struct vcpu *c = &vm->vcpus[i];
         memcpy(mine, cpuid, csz);
         cpu_adjust_cpuid(mine, i, vm->ncpus);
+        if (tsc_deadline)
+            cpu_enable_tsc_deadline(mine);
         if (ioctl(c->fd, KVM_SET_CPUID2, mine) < 0) {
             ERR("KVM_SET_CPUID2 failed: %s\n", strerror(errno));
             goto out;

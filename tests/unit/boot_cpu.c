@@ -399,6 +399,20 @@ START_TEST(lapic_lint)
 }
 END_TEST
 
+START_TEST(tsc_deadline_offered)
+{
+    struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + 2 * sizeof(c->entries[0]));
+    c->nent = 2;
+    c->entries[0].function = 1;
+    c->entries[0].ecx = 0x1;
+    c->entries[1].function = 7;
+    cpu_enable_tsc_deadline(c);
+    ck_assert_uint_eq(c->entries[0].ecx, 0x1u | (1u << 24));
+    ck_assert_uint_eq(c->entries[1].ecx, 0);            /* other leaves untouched */
+    free(c);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("boot_cpu");
@@ -418,6 +432,7 @@ static Suite *suite(void)
     tcase_add_test(tc, cpuid_smp);
     tcase_add_test(tc, cpuid_up_and_max);
     tcase_add_test(tc, lapic_lint);
+    tcase_add_test(tc, tsc_deadline_offered);
     suite_add_tcase(s, tc);
     return s;
 }
