@@ -160,6 +160,25 @@ void vm_dump_regs(struct vcpu *c)
         "rcx=%016llx rdx=%016llx rsi=%016llx rdi=%016llx cr0=%llx cr2=%llx cr3=%llx "
         "cr4=%llx efer=%llx cs=%04x\n", c->id, r.rip, r.rsp, r.rflags, r.rax, r.rbx, r.rcx,
         r.rdx, r.rsi, r.rdi, s.cr0, s.cr2, s.cr3, s.cr4, s.efer, s.cs.selector);
+    ERR("vCPU %d: idt=%llx/%x gdt=%llx/%x tr=%04x/%llx ss=%04x r8=%016llx r9=%016llx "
+        "r10=%016llx r11=%016llx r12=%016llx r13=%016llx r14=%016llx r15=%016llx "
+        "rbp=%016llx\n", c->id, s.idt.base, s.idt.limit, s.gdt.base, s.gdt.limit,
+        s.tr.selector, s.tr.base, s.ss.selector, r.r8, r.r9, r.r10, r.r11, r.r12, r.r13,
+        r.r14, r.r15, r.rbp);
+}
+
+/* Where a triple fault happened, when KVM still knows: on Intel the state
+ * is kept, but on AMD KVM has already reset the vCPU (the VMCB is undefined
+ * after a shutdown intercept), and a reset state would only mislead. */
+static void dump_shutdown_regs(struct vcpu *c)
+{
+    struct kvm_regs r;
+    struct kvm_sregs s;
+    if (ioctl(c->fd, KVM_GET_REGS, &r) < 0 || ioctl(c->fd, KVM_GET_SREGS, &s) < 0)
+        return;
+    if (r.rip == 0xfff0 && s.cs.selector == 0xf000)
+        return;
+    vm_dump_regs(c);
 }
 
 static void do_io(struct vcpu *c)
@@ -208,7 +227,8 @@ static void *vcpu_thread(void *arg)
             bus_dispatch(&vm->mmio, run->mmio.phys_addr, run->mmio.data,
                          run->mmio.len, run->mmio.is_write);
             break;
-        case KVM_EXIT_SHUTDOWN:
+        case KVM_EXIT_SHUTDOWN:             /* triple fault */
+            dump_shutdown_regs(c);
             vm_request_end(vm, VM_END_SHUTDOWN, 0);
             break;
         case KVM_EXIT_SYSTEM_EVENT:
