@@ -70,6 +70,7 @@ struct p9_server {
     struct fid *buckets[FID_BUCKETS];
     unsigned nfids;
     _Atomic uint32_t msize;
+    bool trace;             /* MINIVMM_TRACE_9P=1: one stderr line per request */
 };
 
 struct req {
@@ -1447,6 +1448,11 @@ size_t p9_handle(struct p9_server *s, const struct iovec *in, int nin, const str
             err = EPROTO;
         } else {
             q.r.left = size - P9_HDRSZ;
+            if (s->trace) {      /* the first two words: fid (and newfid, ...) */
+                struct p9_rbuf t = q.r;
+                uint32_t a = p9_get32(&t), b = p9_get32(&t);
+                fprintf(stderr, "minivmm: 9p T%u tag %u %u %u\n", type, tag, a, b);
+            }
             err = dispatch(&q, type);
         }
     }
@@ -1455,6 +1461,8 @@ size_t p9_handle(struct p9_server *s, const struct iovec *in, int nin, const str
     if (!err && q.w.over)
         err = EMSGSIZE;         /* the reply does not fit the guest's buffers */
     uint8_t rtype = (uint8_t)(type + 1);
+    if (err && s->trace)
+        fprintf(stderr, "minivmm: 9p T%u tag %u -> Rlerror %d (%s)\n", type, tag, err, strerror(err));
     if (err) {
         q.w.len = 0;
         q.w.over = false;
@@ -1506,6 +1514,8 @@ struct p9_server *p9_server_new(const char *root, bool readonly, char *err, size
     }
     close(probe);
     s->readonly = readonly;
+    const char *tr = getenv("MINIVMM_TRACE_9P");
+    s->trace = tr && *tr && strcmp(tr, "0") != 0;
     s->as_root = geteuid() == 0;
     s->umask = umask(022);
     umask(s->umask);
