@@ -26,10 +26,10 @@ void p9_server_free(struct p9_server *s);
    may call it from several worker threads at once for different requests. */
 size_t p9_handle(struct p9_server *s, const struct iovec *in, int nin, const struct iovec *out, int nout);
 
-/* The msize the server will accept at most (>= 512 KiB, e.g. 1 MiB). */
 /* Is this request (the guest's readable buffers) a Tflush?  The transport
  * orders Rflush after the replies to every earlier request. */
 bool p9_is_flush(const struct iovec *in, int nin);
 
+/* The msize the server will accept at most (>= 512 KiB, e.g. 1 MiB). */
 #define P9_MAX_MSIZE (1024 * 1024)
 #endif

@@ -150,21 +150,27 @@ void vm_request_end(struct vm *vm, enum vm_end why, int status)
     pthread_mutex_unlock(&vm->end_lock);
 }
 
+static void print_regs(const struct vcpu *c, const struct kvm_regs *r,
+                       const struct kvm_sregs *s)
+{
+    ERR("vCPU %d: rip=%016llx rsp=%016llx rflags=%08llx rax=%016llx rbx=%016llx "
+        "rcx=%016llx rdx=%016llx rsi=%016llx rdi=%016llx cr0=%llx cr2=%llx cr3=%llx "
+        "cr4=%llx efer=%llx cs=%04x\n", c->id, r->rip, r->rsp, r->rflags, r->rax, r->rbx,
+        r->rcx, r->rdx, r->rsi, r->rdi, s->cr0, s->cr2, s->cr3, s->cr4, s->efer,
+        s->cs.selector);
+    ERR("vCPU %d: idt=%llx/%x gdt=%llx/%x tr=%04x/%llx ss=%04x r8=%016llx r9=%016llx "
+        "r10=%016llx r11=%016llx r12=%016llx r13=%016llx r14=%016llx r15=%016llx "
+        "rbp=%016llx\n", c->id, s->idt.base, s->idt.limit, s->gdt.base, s->gdt.limit,
+        s->tr.selector, s->tr.base, s->ss.selector, r->r8, r->r9, r->r10, r->r11, r->r12,
+        r->r13, r->r14, r->r15, r->rbp);
+}
+
 void vm_dump_regs(struct vcpu *c)
 {
     struct kvm_regs r;
     struct kvm_sregs s;
-    if (ioctl(c->fd, KVM_GET_REGS, &r) < 0 || ioctl(c->fd, KVM_GET_SREGS, &s) < 0)
-        return;
-    ERR("vCPU %d: rip=%016llx rsp=%016llx rflags=%08llx rax=%016llx rbx=%016llx "
-        "rcx=%016llx rdx=%016llx rsi=%016llx rdi=%016llx cr0=%llx cr2=%llx cr3=%llx "
-        "cr4=%llx efer=%llx cs=%04x\n", c->id, r.rip, r.rsp, r.rflags, r.rax, r.rbx, r.rcx,
-        r.rdx, r.rsi, r.rdi, s.cr0, s.cr2, s.cr3, s.cr4, s.efer, s.cs.selector);
-    ERR("vCPU %d: idt=%llx/%x gdt=%llx/%x tr=%04x/%llx ss=%04x r8=%016llx r9=%016llx "
-        "r10=%016llx r11=%016llx r12=%016llx r13=%016llx r14=%016llx r15=%016llx "
-        "rbp=%016llx\n", c->id, s.idt.base, s.idt.limit, s.gdt.base, s.gdt.limit,
-        s.tr.selector, s.tr.base, s.ss.selector, r.r8, r.r9, r.r10, r.r11, r.r12, r.r13,
-        r.r14, r.r15, r.rbp);
+    if (ioctl(c->fd, KVM_GET_REGS, &r) == 0 && ioctl(c->fd, KVM_GET_SREGS, &s) == 0)
+        print_regs(c, &r, &s);
 }
 
 /* Where a triple fault happened, when KVM still knows: on Intel the state
@@ -176,9 +182,8 @@ static void dump_shutdown_regs(struct vcpu *c)
     struct kvm_sregs s;
     if (ioctl(c->fd, KVM_GET_REGS, &r) < 0 || ioctl(c->fd, KVM_GET_SREGS, &s) < 0)
         return;
-    if (r.rip == 0xfff0 && s.cs.selector == 0xf000)
-        return;
-    vm_dump_regs(c);
+    if (r.rip != 0xfff0 || s.cs.selector != 0xf000)
+        print_regs(c, &r, &s);
 }
 
 static void do_io(struct vcpu *c)
