@@ -59,6 +59,15 @@ struct fid {
     uint32_t uid;           /* n_uname of the attach this fid descends from */
 };
 
+#define TRACE_RING 65536
+
+struct trace_rec {
+    uint32_t a, b;
+    int err;                /* -1: a request; else the error of its reply */
+    uint16_t tag;
+    uint8_t type;
+};
+
 struct p9_server {
     struct node *root;
     bool readonly;
@@ -71,6 +80,8 @@ struct p9_server {
     unsigned nfids;
     _Atomic uint32_t msize;
     bool trace;             /* MINIVMM_TRACE_9P=1: one stderr line per request */
+    struct trace_rec *ring; /* MINIVMM_TRACE_9P=ring: kept in memory, printed at exit */
+    _Atomic uint64_t ring_next;
 };
 
 struct req {
@@ -1420,6 +1431,25 @@ bool p9_is_flush(const struct iovec *in, int nin)
     return p9_get8(&r) == P9_TFLUSH;
 }
 
+/* ---- tracing (MINIVMM_TRACE_9P) ------------------------------------ */
+
+static void trace_print(const struct trace_rec *r)
+{
+    if (r->err < 0)
+        fprintf(stderr, "minivmm: 9p T%u tag %u %u %u\n", r->type, r->tag, r->a, r->b);
+    else
+        fprintf(stderr, "minivmm: 9p T%u tag %u -> Rlerror %d (%s)\n", r->type, r->tag, r->err,
+                strerror(r->err));
+}
+
+static void trace(struct p9_server *s, struct trace_rec r)
+{
+    if (s->ring)
+        s->ring[atomic_fetch_add(&s->ring_next, 1) % TRACE_RING] = r;
+    else
+        trace_print(&r);
+}
+
 size_t p9_handle(struct p9_server *s, const struct iovec *in, int nin, const struct iovec *out, int nout)
 {
     if (nin < 0 || !in)
@@ -1448,10 +1478,10 @@ size_t p9_handle(struct p9_server *s, const struct iovec *in, int nin, const str
             err = EPROTO;
         } else {
             q.r.left = size - P9_HDRSZ;
-            if (s->trace) {      /* the first two words: fid (and newfid, ...) */
+            if (s->trace || s->ring) {  /* the first two words: fid (and newfid, ...) */
                 struct p9_rbuf t = q.r;
                 uint32_t a = p9_get32(&t), b = p9_get32(&t);
-                fprintf(stderr, "minivmm: 9p T%u tag %u %u %u\n", type, tag, a, b);
+                trace(s, (struct trace_rec){ a, b, -1, tag, type });
             }
             err = dispatch(&q, type);
         }
@@ -1461,8 +1491,8 @@ size_t p9_handle(struct p9_server *s, const struct iovec *in, int nin, const str
     if (!err && q.w.over)
         err = EMSGSIZE;         /* the reply does not fit the guest's buffers */
     uint8_t rtype = (uint8_t)(type + 1);
-    if (err && s->trace)
-        fprintf(stderr, "minivmm: 9p T%u tag %u -> Rlerror %d (%s)\n", type, tag, err, strerror(err));
+    if (err && (s->trace || s->ring))
+        trace(s, (struct trace_rec){ 0, 0, err, tag, type });
     if (err) {
         q.w.len = 0;
         q.w.over = false;
@@ -1516,6 +1546,10 @@ struct p9_server *p9_server_new(const char *root, bool readonly, char *err, size
     s->readonly = readonly;
     const char *tr = getenv("MINIVMM_TRACE_9P");
     s->trace = tr && *tr && strcmp(tr, "0") != 0;
+    if (s->trace && !strcmp(tr, "ring")) {
+        s->trace = false;
+        s->ring = calloc(TRACE_RING, sizeof(*s->ring));
+    }
     s->as_root = geteuid() == 0;
     s->umask = umask(022);
     umask(s->umask);
@@ -1540,6 +1574,12 @@ void p9_server_free(struct p9_server *s)
 {
     if (!s)
         return;
+    if (s->ring) {              /* the workers have stopped */
+        uint64_t end = atomic_load(&s->ring_next);
+        for (uint64_t i = end > TRACE_RING ? end - TRACE_RING : 0; i < end; i++)
+            trace_print(&s->ring[i % TRACE_RING]);
+        free(s->ring);
+    }
     fid_clunk_all(s);
     node_put(s->root);
     close(s->procfd);

@@ -797,6 +797,47 @@ START_TEST(concurrent_requests)
 }
 END_TEST
 
+/* MINIVMM_TRACE_9P: "1" prints each request and error reply as it is
+ * served; "ring" prints the same lines only when the server is freed. */
+static size_t stderr_text(int fd, char *buf, size_t cap)
+{
+    fflush(stderr);
+    ssize_t n = pread(fd, buf, cap - 1, 0);
+    ck_assert_int_ge(n, 0);
+    buf[n] = 0;
+    return (size_t)n;
+}
+
+START_TEST(trace_modes)
+{
+    static const char *modes[] = { "1", "ring" };
+    for (int i = 0; i < 2; i++) {
+        char tmpl[] = "/tmp/p9trace.XXXXXX", buf[4096];
+        int fd = mkstemp(tmpl), saved = dup(2);
+        ck_assert_int_ge(fd, 0);
+        unlink(tmpl);
+        dup2(fd, 2);
+        setenv("MINIVMM_TRACE_9P", modes[i], 1);
+        struct p9_server *s = start(false);
+        int e = c_walk(s, 0, 7, "missing", NULL);
+        stderr_text(fd, buf, sizeof(buf));
+        bool live = strstr(buf, "minivmm: 9p T110 tag") != NULL;
+        p9_server_free(s);
+        stderr_text(fd, buf, sizeof(buf));
+        unsetenv("MINIVMM_TRACE_9P");
+        dup2(saved, 2);
+        close(saved);
+        close(fd);
+        ck_assert_int_eq(e, ENOENT);
+        ck_assert_msg(live == (i == 0), "mode %s: lines %s before the server was freed",
+                      modes[i], live ? "printed" : "not printed");
+        ck_assert_msg(strstr(buf, "minivmm: 9p T110 tag") && strstr(buf, "0 7\n"),
+                      "mode %s: no Twalk line in: %s", modes[i], buf);
+        ck_assert_msg(strstr(buf, "-> Rlerror 2 ("), "mode %s: no error line in: %s", modes[i], buf);
+    }
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("virtio_9p");
@@ -818,6 +859,7 @@ static Suite *suite(void)
     tcase_add_test(tc, locks_flush_xattrs);
     tcase_add_test(tc, readonly_refuses_changes);
     tcase_add_test(tc, concurrent_requests);
+    tcase_add_test(tc, trace_modes);
     suite_add_tcase(s, tc);
     return s;
 }

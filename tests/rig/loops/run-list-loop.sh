@@ -1,10 +1,10 @@
 # Debugging loop (docs/testing.md, "a 9p create that sometimes fails"):
 # RIG_CASES_DIR=tests/rig/loops tests/rig/run ./minivmm  -- runs run-list's job
-# up to 10 times with MINIVMM_TRACE_9P=1 and shows the trace around the first EINVAL.
+# up to 20 times with MINIVMM_TRACE_9P=ring (kept in memory, printed at exit) and shows the trace around the first EINVAL.
 . /rig/run-lib.sh
-export MINIVMM_TRACE_9P=1
+export MINIVMM_TRACE_9P=ring
 i=0; f=0
-while [ $i -lt 10 ] && [ $f = 0 ]; do
+while [ $i -lt 20 ] && [ $f = 0 ]; do
     i=$((i+1))
     rm -rf "$OUT/results"
     runjob list-$i sleep-list.yaml --timeout 300
