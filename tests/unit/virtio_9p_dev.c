@@ -242,6 +242,48 @@ START_TEST(flush_unknown_tag)
 }
 END_TEST
 
+/* Eight clients at once, each in a loop the Linux client makes for every
+ * created file: clone the directory fid, create through the clone, write,
+ * clunk, remove.  A fid number is reused as soon as its Rclunk is back, so
+ * the worker pool must never answer a clunk before the fid is gone, nor see
+ * a fid that another worker is still adding. */
+#define NCLIENT 8
+static const uint8_t client_step[] = { Twalk, Tlcreate, Twrite, Tclunk, Tunlinkat };
+START_TEST(concurrent_create_clunk_reuse)
+{
+    int step[NCLIENT] = { 0 }, gen[NCLIENT] = { 0 };
+    for (int round = 0; round < 400; round++) {
+        for (int k = 0; k < NCLIENT; k++) {
+            uint32_t fid = 100 + (uint32_t)k;
+            char name[32];
+            snprintf(name, sizeof(name), "f%d-%d", k, gen[k]);
+            struct T t = tbegin(client_step[step[k]]);
+            switch (step[k]) {
+            case 0: p32(&t, 1); p32(&t, fid); p16(&t, 0); break;
+            case 1: p32(&t, fid); pstr(&t, name); p32(&t, O_WRONLY); p32(&t, 0644); p32(&t, 0); break;
+            case 2: p32(&t, fid); p64(&t, 0); p32(&t, 1); p8(&t, 'x'); break;
+            case 3: p32(&t, fid); break;
+            case 4: p32(&t, 1); pstr(&t, name); p32(&t, 0); break;
+            }
+            post(&t, k, (uint16_t)(20 + k));
+        }
+        run_queue(NCLIENT);
+        for (unsigned u = 0; u < NCLIENT; u++) {
+            int k = (int)used_id((unsigned)(uint16_t)(seen_used + u)) / 2, slot;
+            struct R r;
+            ck_assert_int_lt(k, NCLIENT);
+            int e = reply_of(u, &r, client_step[step[k]], (uint16_t)(20 + k), &slot);
+            ck_assert_msg(e == 0, "round %d client %d step %d: error %d", round, k, step[k], e);
+            if (++step[k] == 5) {
+                step[k] = 0;
+                gen[k]++;
+            }
+        }
+        seen_used = (uint16_t)(seen_used + NCLIENT);
+    }
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("virtio_9p_dev");
@@ -250,6 +292,7 @@ static Suite *suite(void)
     tcase_set_timeout(t, 60);
     tcase_add_test(t, rflush_after_flushed_replies);
     tcase_add_test(t, flush_unknown_tag);
+    tcase_add_test(t, concurrent_create_clunk_reuse);
     suite_add_tcase(s, t);
     return s;
 }
