@@ -66,6 +66,10 @@ struct trace_rec {
     int err;                /* -1: a request; else the error of its reply */
     uint16_t tag;
     uint8_t type;
+    uint8_t nhead;          /* error replies: the request's first bytes */
+    uint8_t head[40];
+    uint16_t nin;           /* and how it came: buffers, total length */
+    uint32_t inlen;
 };
 
 struct p9_server {
@@ -1435,11 +1439,15 @@ bool p9_is_flush(const struct iovec *in, int nin)
 
 static void trace_print(const struct trace_rec *r)
 {
-    if (r->err < 0)
+    if (r->err < 0) {
         fprintf(stderr, "minivmm: 9p T%u tag %u %u %u\n", r->type, r->tag, r->a, r->b);
-    else
-        fprintf(stderr, "minivmm: 9p T%u tag %u -> Rlerror %d (%s)\n", r->type, r->tag, r->err,
-                strerror(r->err));
+        return;
+    }
+    char hex[2 * sizeof(r->head) + 1] = "";
+    for (int i = 0; i < r->nhead; i++)
+        snprintf(hex + 2 * i, 3, "%02x", r->head[i]);
+    fprintf(stderr, "minivmm: 9p T%u tag %u -> Rlerror %d (%s) [request in %u buffers, %u bytes: %s]\n",
+            r->type, r->tag, r->err, strerror(r->err), r->nin, r->inlen, hex);
 }
 
 static void trace(struct p9_server *s, struct trace_rec r)
@@ -1481,7 +1489,7 @@ size_t p9_handle(struct p9_server *s, const struct iovec *in, int nin, const str
             if (s->trace || s->ring) {  /* the first two words: fid (and newfid, ...) */
                 struct p9_rbuf t = q.r;
                 uint32_t a = p9_get32(&t), b = p9_get32(&t);
-                trace(s, (struct trace_rec){ a, b, -1, tag, type });
+                trace(s, (struct trace_rec){ .a = a, .b = b, .err = -1, .tag = tag, .type = type });
             }
             err = dispatch(&q, type);
         }
@@ -1491,8 +1499,15 @@ size_t p9_handle(struct p9_server *s, const struct iovec *in, int nin, const str
     if (!err && q.w.over)
         err = EMSGSIZE;         /* the reply does not fit the guest's buffers */
     uint8_t rtype = (uint8_t)(type + 1);
-    if (err && (s->trace || s->ring))
-        trace(s, (struct trace_rec){ 0, 0, err, tag, type });
+    if (err && (s->trace || s->ring)) {
+        struct trace_rec t = { .err = err, .tag = tag, .type = type, .nin = (uint16_t)nin,
+                               .inlen = inlen > UINT32_MAX ? UINT32_MAX : (uint32_t)inlen };
+        struct p9_rbuf r;
+        t.nhead = (uint8_t)(inlen < sizeof(t.head) ? inlen : sizeof(t.head));
+        p9_rbuf_init(&r, in, nin, t.nhead);
+        p9_get_bytes(&r, t.head, t.nhead);
+        trace(s, t);
+    }
     if (err) {
         q.w.len = 0;
         q.w.over = false;

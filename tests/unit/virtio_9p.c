@@ -833,7 +833,8 @@ START_TEST(trace_modes)
                       modes[i], live ? "printed" : "not printed");
         ck_assert_msg(strstr(buf, "minivmm: 9p T110 tag") && strstr(buf, "0 7\n"),
                       "mode %s: no Twalk line in: %s", modes[i], buf);
-        ck_assert_msg(strstr(buf, "-> Rlerror 2 ("), "mode %s: no error line in: %s", modes[i], buf);
+        ck_assert_msg(strstr(buf, "-> Rlerror 2 (") && strstr(buf, "[request in 1 buffers, 26 bytes: "
+                      "1a0000006e"), "mode %s: no error line with the request in: %s", modes[i], buf);
     }
 }
 END_TEST
