@@ -447,9 +447,13 @@ static struct node *walk_one(struct p9_server *s, struct node *cur, const char *
         *err = ENOTDIR;
         return NULL;
     }
-    (void)s;
     if (!strcmp(name, ".."))    /* lexical parent; the root is its own parent */
         return node_ref(cur->parent ? cur->parent : cur);
+    /* Linux (v9fs_fid_lookup_with_uid, at least to 6.1) walks the root
+     * dentry's own name, "/", from the root fid when two processes of one
+     * uid make their first lookups at once: it means the root itself. */
+    if (!strcmp(name, "/") && cur == s->root)
+        return node_ref(cur);
     if ((*err = check_name(name)))
         return NULL;
     int fd = sys_openat2(cur->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0, RESOLVE_STRICT);

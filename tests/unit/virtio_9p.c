@@ -331,6 +331,31 @@ START_TEST(walk_and_fids)
 }
 END_TEST
 
+/* Linux 6.1 walks "/" from the root fid when two processes of one uid make
+ * their first lookups at once (v9fs_fid_lookup_with_uid takes the root
+ * dentry's parent, itself, and walks its name).  It means the root; from
+ * any other directory a name with '/' is refused. */
+START_TEST(walk_root_own_name)
+{
+    char p[512];
+    hpath(p, "a");
+    ck_assert_int_eq(mkdir(p, 0755), 0);
+    struct stat root, a;
+    ck_assert_int_eq(stat(dir, &root), 0);
+    ck_assert_int_eq(stat(p, &a), 0);
+    const char *slash[] = { "/" }, *slash_a[] = { "/", "a" }, *a_slash[] = { "a", "/" };
+    struct qid q[2];
+    ck_assert_int_eq(c_walkv(S, 0, 1, 1, slash, q), 1);
+    ck_assert_uint_eq(q[0].path, root.st_ino);
+    ck_assert_uint_eq(q[0].type, 0x80);
+    ck_assert_int_eq(c_walkv(S, 1, 2, 2, slash_a, q), 2);      /* from the new fid on */
+    ck_assert_uint_eq(q[1].path, a.st_ino);
+    ck_assert_int_eq(c_walkv(S, 2, 3, 1, slash, NULL), -EINVAL);  /* from a: refused */
+    ck_assert_int_eq(c_walkv(S, 0, 3, 2, a_slash, q), 1);      /* a, then stops */
+    ck_assert_int_eq(c_clunk(S, 3), EBADF);
+}
+END_TEST
+
 START_TEST(fid_table_is_bounded)
 {
     int e = 0;
@@ -850,6 +875,7 @@ static Suite *suite(void)
     tcase_add_test(tc, truncated_every_message);
     tcase_add_test(tc, scattered_buffers);
     tcase_add_test(tc, walk_and_fids);
+    tcase_add_test(tc, walk_root_own_name);
     tcase_add_test(tc, fid_table_is_bounded);
     tcase_add_test(tc, create_read_write);
     tcase_add_test(tc, large_io);
