@@ -93,7 +93,7 @@ expect_elapsed_ge() {
 # Print the tail of a file as RIG-LOG lines (kept in build/rig/console.log).
 show() {
     [ -s "$2" ] || return 0
-    tail -n "$3" "$2" | while IFS= read -r line; do
+    grep -v "^minivmm: 9p T" "$2" | tail -n "$3" | while IFS= read -r line; do
         echo "RIG-LOG $CASE $1| $line"
     done
 }
@@ -108,6 +108,12 @@ verdict() {
             # stdout repeats the console file; show it only when there is none.
             case "$f" in *.out) [ -e "${f%.out}.console" ] && continue ;; esac
             show "${f##*/}" "$f" 12
+        done
+        # The 9p server's error replies other than ENOENT (MINIVMM_TRACE_9P=ring).
+        for f in "$OUT"/*.err; do
+            [ -e "$f" ] || continue
+            grep "^minivmm: 9p T.* Rlerror" "$f" | grep -v "Rlerror 2 (" | head -n 10 |
+                while IFS= read -r line; do echo "RIG-LOG $CASE ${f##*/} 9p| $line"; done
         done
         echo "RIG-CASE $CASE FAIL $why [${t}s]"
     fi

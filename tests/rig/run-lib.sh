@@ -1,5 +1,9 @@
 # Sourced by the run-* cases: `minivmm run` with the rig's kernel, the L2
 # module subset, the repository's programs and example jobs, in L1.
+# The 9p server keeps its requests in memory and prints them to LABEL.err
+# at exit (docs/9p.md, "Debugging"); lib.sh's show leaves those lines out.
+MINIVMM_TRACE_9P=ring
+export MINIVMM_TRACE_9P
 # runjob LABEL JOB [ARGS...]: results under $OUT/results.
 runjob() {
     l=$1; j=$2; shift 2

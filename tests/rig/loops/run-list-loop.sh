@@ -1,4 +1,4 @@
-# Debugging loop (docs/testing.md, "a 9p create that sometimes fails"):
+# Debugging loop (docs/testing.md, "a 9p create that sometimes failed"):
 # RIG_CASES_DIR=tests/rig/loops tests/rig/run ./minivmm  -- runs run-list's job
 # up to 20 times with MINIVMM_TRACE_9P=ring (kept in memory, printed at exit) and shows the trace around the first EINVAL.
 . /rig/run-lib.sh
