@@ -1565,10 +1565,8 @@ struct p9_server *p9_server_new(const char *root, bool readonly, char *err, size
     s->readonly = readonly;
     const char *tr = getenv("MINIVMM_TRACE_9P");
     s->trace = tr && *tr && strcmp(tr, "0") != 0;
-    if (s->trace && !strcmp(tr, "ring")) {
-        s->trace = false;
-        s->ring = calloc(TRACE_RING, sizeof(*s->ring));
-    }
+    if (s->trace && !strcmp(tr, "ring") && (s->ring = calloc(TRACE_RING, sizeof(*s->ring))))
+        s->trace = false;       /* (without the memory: the line-by-line trace) */
     s->as_root = geteuid() == 0;
     s->umask = umask(022);
     umask(s->umask);
