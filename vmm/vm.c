@@ -165,11 +165,16 @@ static void print_regs(const struct vcpu *c, const struct kvm_regs *r,
         r->r13, r->r14, r->r15, r->rbp);
 }
 
+static bool get_regs(const struct vcpu *c, struct kvm_regs *r, struct kvm_sregs *s)
+{
+    return ioctl(c->fd, KVM_GET_REGS, r) == 0 && ioctl(c->fd, KVM_GET_SREGS, s) == 0;
+}
+
 void vm_dump_regs(struct vcpu *c)
 {
     struct kvm_regs r;
     struct kvm_sregs s;
-    if (ioctl(c->fd, KVM_GET_REGS, &r) == 0 && ioctl(c->fd, KVM_GET_SREGS, &s) == 0)
+    if (get_regs(c, &r, &s))
         print_regs(c, &r, &s);
 }
 
@@ -180,9 +185,7 @@ static void dump_shutdown_regs(struct vcpu *c)
 {
     struct kvm_regs r;
     struct kvm_sregs s;
-    if (ioctl(c->fd, KVM_GET_REGS, &r) < 0 || ioctl(c->fd, KVM_GET_SREGS, &s) < 0)
-        return;
-    if (r.rip != 0xfff0 || s.cs.selector != 0xf000)
+    if (get_regs(c, &r, &s) && (r.rip != 0xfff0 || s.cs.selector != 0xf000))
         print_regs(c, &r, &s);
 }
 
