@@ -91,11 +91,14 @@ expect_elapsed_ge() {
 }
 
 # Print the tail of a file as RIG-LOG lines (kept in build/rig/console.log).
+# (9p trace lines are left out; verdict shows the error replies separately).
 show() {
     [ -s "$2" ] || return 0
-    grep -v "^minivmm: 9p T" "$2" | tail -n "$3" | while IFS= read -r line; do
-        echo "RIG-LOG $CASE $1| $line"
-    done
+    grep -v "^minivmm: 9p T" "$2" | tail -n "$3" | rig_log "$1"
+}
+# rig_log LABEL: each line of stdin as a RIG-LOG line.
+rig_log() {
+    while IFS= read -r line; do echo "RIG-LOG $CASE $1| $line"; done
 }
 
 verdict() {
@@ -113,7 +116,7 @@ verdict() {
         for f in "$OUT"/*.err; do
             [ -e "$f" ] || continue
             grep "^minivmm: 9p T.* Rlerror" "$f" | grep -v "Rlerror 2 (" | head -n 10 |
-                while IFS= read -r line; do echo "RIG-LOG $CASE ${f##*/} 9p| $line"; done
+                rig_log "${f##*/} 9p"
         done
         echo "RIG-CASE $CASE FAIL $why [${t}s]"
     fi

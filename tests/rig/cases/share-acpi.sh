@@ -7,7 +7,7 @@ attempt() {
     boot share --initrd "$INITRD" --timeout 200 --virtio-discovery acpi --share "$OUT/share" --memory 512M
 }
 # rig_fault: the last run ended the way the nested TCG emulation fails under
-# this load (docs/testing.md, "Intermittent faults of the emulated CPU"): a
+# this load (docs/testing.md, "Faults of the emulated CPU in the rig"): a
 # triple fault, or a timeout with a vCPU looping on a page fault at its own
 # instruction (rip == cr2) that the guest kernel found spurious.
 rig_fault() {

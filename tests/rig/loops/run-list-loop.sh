@@ -1,8 +1,8 @@
 # Debugging loop (docs/testing.md, "a 9p create that sometimes failed"):
 # RIG_CASES_DIR=tests/rig/loops tests/rig/run ./minivmm  -- runs run-list's job
-# up to 20 times with MINIVMM_TRACE_9P=ring (kept in memory, printed at exit) and shows the trace around the first EINVAL.
+# up to 20 times (with run-lib.sh's MINIVMM_TRACE_9P=ring) and shows the
+# trace around the first EINVAL.
 . /rig/run-lib.sh
-export MINIVMM_TRACE_9P=ring
 i=0; f=0
 while [ $i -lt 20 ] && [ $f = 0 ]; do
     i=$((i+1))
