@@ -10,7 +10,14 @@ VERSION := 0.1.0
 CC      ?= cc
 PKGS    := yaml-0.1 zlib
 # SAN=1 builds everything with AddressSanitizer and UBSan into build-san/.
-ifeq ($(SAN),1)
+# FUZZ=1 builds the libraries with clang for libFuzzer into build-fuzz/.
+ifeq ($(FUZZ),1)
+  B       := build-fuzz
+  CC      := clang
+  SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+              -fno-sanitize-recover=all
+  OPT     := -O1
+else ifeq ($(SAN),1)
   B       := build-san
   SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
   OPT     := -O1
@@ -43,7 +50,7 @@ ALL_LIBS    := $(libs_vmm)
 
 BIN := $(if $(filter 1,$(SAN)),minivmm-san,minivmm)
 
-.PHONY: all test unit direct rig san deps install clean guest
+.PHONY: all test unit direct rig san fuzz fuzz-build deps install clean guest
 all: $(BIN)
 
 $(BIN): $(B)/vmm/main.o $(ALL_LIBS)
@@ -78,10 +85,24 @@ guest: $(B)/guest/tinyguest.bzImage
 $(B)/guest/tinyguest.bzImage: tests/guest/build.sh tests/guest/*.S tests/guest/*.c tests/guest/*.ld
 	tests/guest/build.sh $(B)/guest
 
-# `make test`: builds everything (normal and sanitizer builds), then runs
-# tests/all: unit, direct, san and rig stages, ending with a total line.
+# Fuzz targets: tests/fuzz/FOLDER_name.c (LLVMFuzzerTestOneInput) -> build-fuzz/fuzz/FOLDER_name,
+# linked like a unit test of FOLDER; seeds in tests/fuzz/corpus/FOLDER_name/.
+FUZZ_SRCS := $(wildcard tests/fuzz/*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,build-fuzz/fuzz/%,$(FUZZ_SRCS))
+$(B)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $$(libs_$$(call testdir,$$*))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< -Wl,--start-group $(libs_$(call testdir,$*)) -Wl,--end-group $(LDLIBS)
+fuzz-build:
+	$(MAKE) FUZZ=1 $(FUZZ_BINS)
+# `make fuzz [FUZZ_TIME=S]`: every target for S seconds (default 60).
+fuzz: fuzz-build
+	FUZZ_TIME=$(or $(FUZZ_TIME),60) TESTS=fuzz tests/all
+
+# `make test`: builds everything (normal, sanitizer and fuzz builds), then runs
+# tests/all: unit, direct, san, fuzz and rig stages, ending with a total line.
 test: all guest $(UNIT_BINS)
 	$(MAKE) SAN=1 all guest $(patsubst $(B)/%,build-san/%,$(UNIT_BINS))
+	$(MAKE) FUZZ=1 $(FUZZ_BINS)
 	tests/all
 
 # Single stages: make unit | direct | rig;  `make san` = unit + direct under ASan/UBSan.
@@ -109,6 +130,6 @@ install: minivmm
 	done
 
 clean:
-	rm -rf build build-san minivmm minivmm-san
+	rm -rf build build-san build-fuzz minivmm minivmm-san
 
 -include $(wildcard $(B)/*/*.d)

@@ -79,7 +79,7 @@ uint64_t bz_load_address(const struct bz_info *bz, uint64_t low_ram, char *err, 
         if (at < LAYOUT_HIMEM || (at & (bz->kernel_alignment - 1)))
             at = (LAYOUT_HIMEM + bz->kernel_alignment - 1) & ~(uint64_t)(bz->kernel_alignment - 1);
     }
-    if (at + bz->init_size > low_ram) {
+    if (at > low_ram || bz->init_size > low_ram - at) {   /* no wrap near 2^64 */
         snprintf(err, errlen, "kernel needs %u MiB from 0x%llx but guest RAM below the "
                  "MMIO hole is %llu MiB", bz->init_size >> 20, (unsigned long long)at,
                  (unsigned long long)(low_ram >> 20));
