@@ -15,6 +15,7 @@
 #include "boot/mptable.h"
 #include "boot/zeropage.h"
 #include "vmm/console.h"
+#include "vmm/kvmhost.h"
 #include "vmm/machine.h"
 #include "vmm/ports.h"
 #include "vmm/serial.h"
@@ -35,6 +36,9 @@ struct machine {
     struct virtio_9p *shares[MAX_SHARES];
     int nshares;
     struct acpi_mmio_dev virtio[MAX_SHARES];
+    bool watch_stuck;          /* software hypervisor: end a guest that never does I/O */
+    bool stuck;
+    struct timespec started;
 };
 
 /* Reads up to n bytes; returns how many (short only at end of file or error). */
@@ -229,6 +233,14 @@ static void tick(void *arg)
     console_flush(m->con);
     if (interrupted)
         vm_request_end(&m->vm, VM_END_ERROR, 0);
+    if (m->watch_stuck && !__atomic_load_n(&m->vm.io_exits, __ATOMIC_RELAXED)) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec - m->started.tv_sec >= KVM_HOST_STUCK_S) {
+            m->stuck = true;
+            vm_request_end(&m->vm, VM_END_ERROR, 0);
+        }
+    }
 }
 
 /* The kernel command line: defaults, virtio devices, then the user's text. */
@@ -266,6 +278,8 @@ int machine_run(const struct boot_opts *o, struct machine_result *res)
         status = EXIT_CANNOT_TEST;
         goto out;
     }
+    if (kvm_host_check("minivmm: ", &bz))
+        goto out;
     if (vm_create(&m->vm, o->memory, o->cpus))
         goto out;
     struct vm *vm = &m->vm;
@@ -348,6 +362,8 @@ int machine_run(const struct boot_opts *o, struct machine_result *res)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
+    m->watch_stuck = kvm_host_watch_stuck();
+    clock_gettime(CLOCK_MONOTONIC, &m->started);
     if (vm_start(vm))
         goto out;
     enum vm_end end = vm_wait(vm, o->timeout * 1000, tick, m);
@@ -361,6 +377,14 @@ int machine_run(const struct boot_opts *o, struct machine_result *res)
     const char *crash = console_crash(m->con);
     if (interrupted) {
         ERR("interrupted by signal %d; VM stopped\n", (int)interrupted);
+        status = EXIT_HOST_ERROR;
+    } else if (m->stuck || (vm->emulation_failed && m->watch_stuck)) {
+        char why[160] = "it is a software hypervisor";
+        kvm_host_is_hw(why, sizeof(why));
+        ERR("this host's /dev/kvm cannot run this guest: %s, and the guest %s; "
+            KVM_HOST_RIG_HINT "\n", why, m->stuck ? "did no port or MMIO access in its "
+            "first " KVM_HOST_STUCK_STR " s (stuck in the host's instruction emulator)" :
+            "hit an emulation failure");
         status = EXIT_HOST_ERROR;
     } else {
         status = exit_status(end, vm->guest_status, crash != NULL);

@@ -19,6 +19,7 @@
 #include "initrd/cpio.h"
 #include "initrd/modules.h"
 #include "job/job.h"
+#include "vmm/kvmhost.h"
 #include "vmm/machine.h"
 #include "vmm/run.h"
 #include "vmm/status.h"
@@ -507,6 +508,8 @@ int run_main(int argc, char **argv)
         return img ? EXIT_CANNOT_TEST : EXIT_HOST_ERROR;
     }
     free(img);
+    if (kvm_host_check("minivmm run: ", &bz))     /* before anything is packed */
+        return EXIT_HOST_ERROR;
     const char *kver = bz.version[0] ? bz.version : "unknown";
 
     const char *progdirs[MAX_PROGDIRS];

@@ -229,9 +229,11 @@ static void *vcpu_thread(void *arg)
         struct kvm_run *run = c->run;
         switch (run->exit_reason) {
         case KVM_EXIT_IO:
+            __atomic_add_fetch(&vm->io_exits, 1, __ATOMIC_RELAXED);
             do_io(c);
             break;
         case KVM_EXIT_MMIO:
+            __atomic_add_fetch(&vm->io_exits, 1, __ATOMIC_RELAXED);
             bus_dispatch(&vm->mmio, run->mmio.phys_addr, run->mmio.data,
                          run->mmio.len, run->mmio.is_write);
             break;
@@ -255,6 +257,7 @@ static void *vcpu_thread(void *arg)
             ERR("KVM internal error on vCPU %d, suberror %u (1 = emulation failure)\n",
                 c->id, run->internal.suberror);
             vm_dump_regs(c);
+            vm->emulation_failed = true;
             vm_request_end(vm, VM_END_ERROR, 0);
             break;
         case KVM_EXIT_FAIL_ENTRY:

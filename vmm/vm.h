@@ -43,6 +43,8 @@ struct vm {
     bool trace_io;             /* MINIVMM_TRACE_IO=1: log port I/O on stderr */
     enum vm_end end;           /* first reason wins */
     int guest_status;          /* with VM_END_STATUS */
+    unsigned long io_exits;    /* port and MMIO exits so far (atomic) */
+    bool emulation_failed;     /* a vCPU ended with KVM_EXIT_INTERNAL_ERROR */
 };
 
 /* Opens /dev/kvm and checks API version and capabilities; creates the VM,
