@@ -33,7 +33,13 @@ int vm_create(struct vm *vm, uint64_t ram_size, int ncpus)
     vm->kvm_fd = vm->vm_fd = -1;
     vm->ncpus = ncpus;
     pthread_mutex_init(&vm->end_lock, NULL);
-    pthread_cond_init(&vm->end_cond, NULL);
+    /* vm_wait's deadlines are CLOCK_MONOTONIC; a condition variable on the
+     * default CLOCK_REALTIME would take them as long past and never sleep. */
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&vm->end_cond, &ca);
+    pthread_condattr_destroy(&ca);
 
     vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
     if (vm->kvm_fd < 0) {
