@@ -8,7 +8,7 @@ DATADIR := $(PREFIX)/share/minivmm
 
 VERSION := 0.1.0
 CC      ?= cc
-PKGS    := yaml-0.1 zlib
+PKGS    := yaml-0.1 zlib liblzma libzstd liblz4 lzo2
 # SAN=1 builds everything with AddressSanitizer and UBSan into build-san/.
 # FUZZ=1 builds the libraries with clang for libFuzzer into build-fuzz/.
 ifeq ($(FUZZ),1)
@@ -31,7 +31,7 @@ CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -I. $(SANFLAGS) \
            -DMINIVMM_VERSION='"$(VERSION)"' -DMINIVMM_DATADIR='"$(DATADIR)"' \
            $(shell pkg-config --cflags $(PKGS))
 LDFLAGS += $(SANFLAGS)
-LDLIBS  := $(shell pkg-config --libs $(PKGS)) -lpthread
+LDLIBS  := $(shell pkg-config --libs $(PKGS)) -lbz2 -lpthread
 CHECK_LIBS := $(shell pkg-config --libs check)
 
 # One static library per folder; data flows job -> initrd -> boot -> vmm <- virtio.

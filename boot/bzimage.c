@@ -46,6 +46,8 @@ int bz_parse(const uint8_t *img, size_t len, struct bz_info *bz, char *err, size
     uint32_t payload_off = rd32(img + 0x248), payload_len = rd32(img + 0x24c);
     if ((uint64_t)payload_off + payload_len > bz->kernel_size)
         fail("truncated: compressed payload ends beyond the file");
+    bz->payload = bz->kernel + payload_off;
+    bz->payload_len = payload_len;
 
     bz->relocatable = img[0x234];
     bz->kernel_alignment = rd32(img + 0x230);

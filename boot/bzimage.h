@@ -24,6 +24,8 @@ struct bz_info {
     uint32_t cmdline_size;      /* longest command line, without the NUL */
     uint32_t initrd_addr_max;   /* highest address an initrd byte may have */
     uint16_t xloadflags;
+    const uint8_t *payload;     /* the compressed vmlinux inside kernel[] (boot/payload.h) */
+    size_t payload_len;
     char version[65];           /* "6.1.0-56-amd64" or "" when the image has none */
 };
 
