@@ -241,14 +241,16 @@ static int unpack_lzo(struct job *j)
 {
     char *err = j->err;
     size_t errlen = j->errlen;
+    if (j->inlen < sizeof(lzop_magic))          /* the size trailer overlapped the magic */
+        fail("lzo payload is truncated");
     const uint8_t *p = j->in + sizeof(lzop_magic), *end = j->in + j->inlen;
+    /* p never passes end: every advance is checked by NEED first. */
 #define NEED(n) do { if ((size_t)(end - p) < (size_t)(n)) fail("lzo payload is truncated"); } while (0)
-    NEED(7);
+    NEED(9);                                  /* up to and including the level */
     uint16_t version = be16(p);
     p += 4;                                   /* version, library version */
     if (version >= 0x0940)
         p += 2;                               /* version needed to extract */
-    NEED(2);
     uint8_t method = *p++;
     if (version >= 0x0940)
         p++;                                  /* level */
