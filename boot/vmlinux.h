@@ -1,0 +1,44 @@
+/* An uncompressed x86-64 ELF vmlinux (given as --kernel, or unpacked from
+ * a bzImage's payload), entered at its 64-bit entry with the zero page, as
+ * the kernel's own decompressor would enter it.  Pure functions over a
+ * byte buffer; the image is hostile input and every field is checked. */
+#ifndef BOOT_VMLINUX_H
+#define BOOT_VMLINUX_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define VMLINUX_MAX_SEGS  16          /* Linux has 4 or 5 PT_LOADs */
+#define VMLINUX_ALIGN     0x200000ULL /* physical load alignment (2 MiB) */
+
+struct vmlinux_seg {
+    uint64_t offset;     /* in the file */
+    uint64_t filesz;     /* bytes from the file; the rest up to memsz is zero */
+    uint64_t memsz;
+    uint64_t paddr;      /* physical address the kernel was linked for */
+};
+
+struct vmlinux_info {
+    uint64_t entry;      /* physical entry (e_entry: startup_64) */
+    uint64_t paddr_lo;   /* lowest physical address of any segment */
+    uint64_t span;       /* from paddr_lo to the end of the highest segment */
+    int nsegs;
+    struct vmlinux_seg segs[VMLINUX_MAX_SEGS];
+};
+
+/* True when the bytes start like an ELF file. */
+bool vmlinux_is_elf(const uint8_t *img, size_t len);
+/* Checks an ELF64 x86-64 executable and fills *v: program headers inside
+ * the file and not absurd in number, each PT_LOAD inside the file with
+ * filesz <= memsz, no two overlapping, no address that wraps, the entry
+ * inside a segment.  Returns 0, or -1 with a one-line reason in err. */
+int vmlinux_parse(const uint8_t *img, size_t len, struct vmlinux_info *v, char *err, size_t errlen);
+/* Where to load it in low RAM of low_ram bytes: at paddr_lo (where the
+ * kernel's decompressor puts it without KASLR) when that is 2 MiB aligned,
+ * at least 1 MiB and fits, else at 16 MiB (Linux's default load address).
+ * Returns the base, or 0 with a reason in err. */
+uint64_t vmlinux_place(const struct vmlinux_info *v, uint64_t low_ram, char *err, size_t errlen);
+/* Copies each segment to guest + base + (paddr - paddr_lo) and zeroes the
+ * rest of its memsz.  guest points at guest physical address 0. */
+void vmlinux_load(const struct vmlinux_info *v, const uint8_t *img, uint8_t *guest, uint64_t base);
+#endif
