@@ -1,0 +1,203 @@
+/* The unpacked-kernel cache (see kcache.h). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <xxhash.h>
+#include "boot/payload.h"
+#include "initrd/sha256.h"
+#include "vmm/kcache.h"
+
+#define MAGIC "minivmm-vmlinux1"
+#define TRAILER 32
+#define STALE_TMP_S 600            /* a temporary file this old was left by a dead process */
+
+static void put64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Maps path and checks its trailer and hash: 1 usable, 0 absent, -1 corrupt. */
+static int open_entry(const char *path, struct kcache_entry *e)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return 0;
+    struct stat st;
+    int ok = -1;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > TRAILER &&
+        (uint64_t)st.st_size < (1ULL << 32) + TRAILER) {
+        size_t n = (size_t)st.st_size;
+        void *m = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (m != MAP_FAILED) {
+            const uint8_t *t = (const uint8_t *)m + n - TRAILER;
+            if (!memcmp(t, MAGIC, 16) && get64(t + 16) == n - TRAILER &&
+                get64(t + 24) == XXH3_64bits(m, n - TRAILER)) {
+                e->map = m;
+                e->maplen = n;
+                e->elf = m;
+                e->len = n - TRAILER;
+                futimens(fd, NULL);            /* recently used: evicted last */
+                ok = 1;
+            } else {
+                munmap(m, n);
+            }
+        }
+    }
+    close(fd);
+    return ok;
+}
+
+struct aged { char name[128]; time_t mtime; off_t size; };
+
+static int by_age(const void *a, const void *b)
+{
+    const struct aged *x = a, *y = b;
+    return (x->mtime > y->mtime) - (x->mtime < y->mtime);
+}
+
+/* Removes dead processes' temporary files, then the least recently used
+ * entries other than keep until the rest fit in max bytes. */
+static void evict(const char *dir, uint64_t max, const char *keep)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct aged *v = NULL;
+    size_t n = 0, cap = 0;
+    uint64_t total = 0;
+    time_t now = time(NULL);
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        struct stat st;
+        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+            continue;
+        size_t nl = strlen(de->d_name);
+        if (de->d_name[0] == '.' && strstr(de->d_name, ".tmp-")) {
+            if (now - st.st_mtime > STALE_TMP_S)
+                unlinkat(dirfd(d), de->d_name, 0);
+            continue;
+        }
+        if (nl < 5 || nl >= sizeof(v->name) || strcmp(de->d_name + nl - 4, ".elf"))
+            continue;
+        total += (uint64_t)st.st_size;
+        if (!strcmp(de->d_name, keep))
+            continue;
+        if (n == cap) {
+            struct aged *nv = realloc(v, (cap = cap ? 2 * cap : 16) * sizeof(*v));
+            if (!nv)
+                break;
+            v = nv;
+        }
+        snprintf(v[n].name, sizeof(v[n].name), "%s", de->d_name);
+        v[n].mtime = st.st_mtime;
+        v[n++].size = st.st_size;
+    }
+    qsort(v, n, sizeof(*v), by_age);
+    for (size_t i = 0; i < n && total > max; i++)
+        if (unlinkat(dirfd(d), v[i].name, 0) == 0)
+            total -= (uint64_t)v[i].size;
+    free(v);
+    closedir(d);
+}
+
+/* Writes elf[len] and its trailer as dir/name, atomically. */
+static int store(const char *dir, const char *name, const uint8_t *elf, size_t len)
+{
+    char tmp[4200], path[4200];
+    snprintf(tmp, sizeof(tmp), "%s/.%s.tmp-XXXXXX", dir, name);
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    int fd = mkstemp(tmp);
+    if (fd < 0)
+        return -1;
+    uint8_t t[TRAILER];
+    memcpy(t, MAGIC, 16);
+    put64(t + 16, len);
+    put64(t + 24, XXH3_64bits(elf, len));
+    int rc = write_all(fd, elf, len) || write_all(fd, t, TRAILER) ? -1 : 0;
+    if (close(fd) < 0)
+        rc = -1;
+    if (rc == 0 && rename(tmp, path) < 0)
+        rc = -1;
+    if (rc < 0) {
+        int e = errno;
+        unlink(tmp);
+        errno = e;
+    }
+    return rc;
+}
+
+int kcache_get(const char *cache_dir, const uint8_t *img, size_t len, const struct bz_info *bz,
+               uint64_t max_bytes, struct kcache_entry *e, char *err, size_t errlen)
+{
+    memset(e, 0, sizeof(*e));
+    struct sha256 s;
+    uint8_t d[SHA256_LEN];
+    char hex[2 * SHA256_LEN + 1], name[2 * SHA256_LEN + 8], dir[4096], path[4200];
+    sha256_init(&s);
+    sha256_update(&s, img, len);
+    sha256_final(&s, d);
+    sha256_hex(d, hex);
+    snprintf(name, sizeof(name), "%s.elf", hex);
+    snprintf(dir, sizeof(dir), "%s/vmlinux", cache_dir);
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+
+    int r = open_entry(path, e);
+    if (r > 0) {
+        e->hit = true;
+        return 0;
+    }
+    if (r < 0) {
+        fprintf(stderr, "minivmm: the cached vmlinux %s is corrupt: unpacking it again\n", path);
+        unlink(path);
+    }
+    size_t n;
+    if (payload_unpack(bz->payload, bz->payload_len, bz->init_size, &e->heap, &n, err, errlen) < 0)
+        return -1;
+    e->elf = e->heap;
+    e->len = n;
+    if ((mkdir(cache_dir, 0755) < 0 && errno != EEXIST) || (mkdir(dir, 0755) < 0 && errno != EEXIST) ||
+        store(dir, name, e->heap, n) < 0)
+        fprintf(stderr, "minivmm: cannot keep the unpacked kernel in %s (%s); using it from "
+                "memory\n", dir, strerror(errno));
+    else
+        evict(dir, max_bytes, name);
+    return 0;
+}
+
+void kcache_release(struct kcache_entry *e)
+{
+    if (e->map)
+        munmap(e->map, e->maplen);
+    free(e->heap);
+    memset(e, 0, sizeof(*e));
+}

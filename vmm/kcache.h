@@ -1,0 +1,38 @@
+/* The unpacked-kernel cache: a bzImage's payload, unpacked once on the host
+ * (boot/payload.h) and kept in CACHE/vmlinux/SHA256-OF-THE-BZIMAGE.elf, so
+ * that later boots of the same image neither run the kernel's decompressor
+ * nor unpack again.
+ *
+ * Each entry ends with a 32-byte trailer: "minivmm-vmlinux1", the length of
+ * the vmlinux (le64) and its XXH3-64 (le64), checked on every use: a corrupt
+ * or truncated entry is removed and rebuilt, never booted.  Entries are
+ * written to a temporary file and renamed into place, so two minivmm
+ * processes racing on one image both succeed and readers never see half an
+ * entry.  After each write the least recently used entries are removed
+ * until the directory holds at most max_bytes. */
+#ifndef VMM_KCACHE_H
+#define VMM_KCACHE_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "boot/bzimage.h"
+
+#define KCACHE_DEFAULT_MAX (1ULL << 30)   /* MINIVMM_KERNEL_CACHE_MAX overrides */
+
+struct kcache_entry {
+    const uint8_t *elf;         /* the vmlinux bytes */
+    size_t len;
+    bool hit;                   /* taken from the cache (else unpacked now) */
+    void *map;                  /* the mapped entry, or NULL */
+    size_t maplen;
+    uint8_t *heap;              /* the unpacked buffer, or NULL */
+};
+
+/* The vmlinux inside the bzImage img[len] (parsed into *bz), from cache_dir
+ * or unpacked now.  A cache that cannot be written is not an error: one
+ * warning line, and the unpacked bytes are used from memory.  Returns 0, or
+ * -1 with a one-line reason in err when the payload cannot be unpacked. */
+int kcache_get(const char *cache_dir, const uint8_t *img, size_t len, const struct bz_info *bz,
+               uint64_t max_bytes, struct kcache_entry *e, char *err, size_t errlen);
+void kcache_release(struct kcache_entry *e);
+#endif
