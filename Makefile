@@ -8,7 +8,7 @@ DATADIR := $(PREFIX)/share/minivmm
 
 VERSION := 0.1.0
 CC      ?= cc
-PKGS    := yaml-0.1 zlib
+PKGS    := yaml-0.1 zlib libseccomp
 # SAN=1 builds everything with AddressSanitizer and UBSan into build-san/.
 # FUZZ=1 builds the libraries with clang for libFuzzer into build-fuzz/.
 ifeq ($(FUZZ),1)
