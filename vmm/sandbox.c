@@ -1,6 +1,7 @@
 /* Seccomp filter, capability drop and signal handling: see vmm/sandbox.h
  * and docs/sandbox.md for the rules. */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/sched.h>
 #include <seccomp.h>
@@ -13,6 +14,9 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/common_interface_defs.h>
+#endif
 #include "initrd/cpio.h"
 #include "vmm/sandbox.h"
 
@@ -116,7 +120,7 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc)
 static const char *const allowed[] = {
     /* I/O on descriptors the VM already holds */
     "read", "write", "readv", "writev", "pread64", "pwrite64", "preadv", "pwritev",
-    "preadv2", "pwritev2", "lseek", "close", "dup", "dup3", "fcntl", "poll", "ppoll",
+    "preadv2", "pwritev2", "lseek", "close", "dup", "dup3", "fcntl", "poll", "ppoll", "pipe2",
     /* memory */
     "mmap", "munmap", "mprotect", "madvise", "mremap", "brk",
     /* threads, locks, signals, time */
@@ -158,6 +162,11 @@ static int add_rules(scmp_filter_ctx ctx)
                          SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD)) < 0 ||
         seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0) < 0)
         return -1;
+    /* open (not openat): only the sanitizer runtime uses it, read-only,
+     * for /proc/self/maps and friends when it reports an error. */
+    if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(open), 1,
+                         SCMP_A1(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT, O_RDONLY)) < 0)
+        return -1;
     /* prctl: thread names only (pthread_setname_np of the vCPU threads). */
     if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
                          SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME)) < 0 ||
@@ -176,6 +185,13 @@ int sandbox_install(char *err, size_t errlen)
     for (int nr = 0; nr < MAX_NR; nr++)
         if (!sys_names[nr])
             sys_names[nr] = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+#ifdef __SANITIZE_ADDRESS__
+    /* The sanitizer runtime reads /proc/self/maps and prepares its
+     * symbolizer now, while it still can (ASan/UBSan build only). */
+    __sanitizer_sandbox_on_notify(NULL);
+    char sym[256];              /* starts the symbolizer process (pipe, fork) now */
+    __sanitizer_symbolize_pc(__builtin_return_address(0), "%p %F %L", sym, sizeof(sym));
+#endif
     struct sigaction sa = { .sa_sigaction = on_sigsys, .sa_flags = SA_SIGINFO };
     sigemptyset(&sa.sa_mask);
     if (sigaction(SIGSYS, &sa, NULL) < 0) {
@@ -243,9 +259,14 @@ void sig_install(void)
     sigaddset(&sa.sa_mask, SIGINT);
     sigaddset(&sa.sa_mask, SIGTERM);
     sigaddset(&sa.sa_mask, SIGHUP);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
+    static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+    for (int i = 0; i < 3; i++) {
+        struct sigaction old;
+        /* A signal ignored by whoever started us (nohup, `cmd &` in a
+         * script) stays ignored, as the caller asked. */
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+            sigaction(sigs[i], &sa, NULL);
+    }
 }
 
 int sig_caught(void)
