@@ -11,7 +11,7 @@ set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 dest=$top/build/debian
-PKGS="build-essential pkg-config libyaml-dev zlib1g-dev libfdt-dev check
+PKGS="build-essential pkg-config libyaml-dev zlib1g-dev libseccomp-dev libfdt-dev check
 busybox-static cpio qemu-system-x86 acpica-tools gzip clang"
 
 die() { echo "deps: $*" >&2; exit 1; }
