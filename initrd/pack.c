@@ -83,9 +83,12 @@ int initrd_pack_main(int argc, char **argv)
 
     struct sigaction sa = { .sa_handler = on_signal };
     sigfillset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
+    static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+    for (int k = 0; k < 3; k++) {
+        struct sigaction old;     /* an ignored signal (nohup) stays ignored */
+        if (sigaction(sigs[k], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+            sigaction(sigs[k], &sa, NULL);
+    }
     struct cpio_builder *b = cpio_builder_new();
     if (!b)
         return pack_fail("out of memory", NULL);

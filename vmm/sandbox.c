@@ -151,9 +151,9 @@ static int add_rules(scmp_filter_ctx ctx)
     if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
                          SCMP_A1(SCMP_CMP_MASKED_EQ, 0xff00, 0xae00)) < 0 ||
         seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-                         SCMP_A1(SCMP_CMP_EQ, 0x5401)) < 0 ||
+                         SCMP_A1(SCMP_CMP_EQ, 0x5401, 0)) < 0 ||
         seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-                         SCMP_A1(SCMP_CMP_EQ, 0x5413)) < 0)
+                         SCMP_A1(SCMP_CMP_EQ, 0x5413, 0)) < 0)
         return -1;
     /* Threads, never processes: clone only with CLONE_THREAD; clone3 (whose
      * flags sit in memory the filter cannot read) says ENOSYS, and glibc
@@ -169,13 +169,13 @@ static int add_rules(scmp_filter_ctx ctx)
         return -1;
     /* prctl: thread names only (pthread_setname_np of the vCPU threads). */
     if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
-                         SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME)) < 0 ||
+                         SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME, 0)) < 0 ||
         seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
-                         SCMP_A0(SCMP_CMP_EQ, PR_GET_NAME)) < 0)
+                         SCMP_A0(SCMP_CMP_EQ, PR_GET_NAME, 0)) < 0)
         return -1;
     /* Signals only to this process's own threads (vm_stop's SIGUSR1, abort). */
     if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
-                         SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid())) < 0)
+                         SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid(), 0)) < 0)
         return -1;
     return 0;
 }
