@@ -510,6 +510,9 @@ int machine_run(const struct boot_opts *o, struct machine_result *res)
     if (sig_caught())                   /* caught before the child was known */
         kill(pid, sig_caught());
     bool got = recv_result(p[0], res) == 0;
+    uint8_t rest[4096];                 /* whatever is left, so the child never blocks */
+    while (read_full(p[0], rest, sizeof(rest)) == sizeof(rest))
+        ;
     close(p[0]);
     int ws;
     while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
