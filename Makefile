@@ -8,7 +8,7 @@ DATADIR := $(PREFIX)/share/minivmm
 
 VERSION := 0.1.0
 CC      ?= cc
-PKGS    := yaml-0.1 zlib liblzma libzstd liblz4 lzo2 libxxhash
+PKGS    := yaml-0.1 zlib libseccomp liblzma libzstd liblz4 lzo2 libxxhash
 # SAN=1 builds everything with AddressSanitizer and UBSan into build-san/.
 # FUZZ=1 builds the libraries with clang for libFuzzer into build-fuzz/.
 ifeq ($(FUZZ),1)

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -847,6 +848,30 @@ int cpio_write_fd(struct cpio_builder *b, int fd, const struct cpio_opts *o)
     return write_stream(b, fd, o, NULL);
 }
 
+/* The temporary file being written, for cpio_remove_temp() in a signal
+ * handler.  Registering and unregistering happen with the signals blocked. */
+static char temp_name[PATH_MAX + 32];
+static volatile sig_atomic_t temp_active;
+
+static void temp_signals(int how, sigset_t *old)
+{
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGINT);
+    sigaddset(&s, SIGTERM);
+    sigaddset(&s, SIGHUP);
+    sigprocmask(how, how == SIG_BLOCK ? &s : old, how == SIG_BLOCK ? old : NULL);
+}
+
+int cpio_remove_temp(void)
+{
+    if (!temp_active)
+        return 0;
+    temp_active = 0;
+    unlink(temp_name);
+    return 1;
+}
+
 /* Creates a temporary file next to path; returns its fd and name (malloc'd). */
 static int open_temp(const char *path, char **tmpname, char *err, size_t errlen)
 {
@@ -857,7 +882,14 @@ static int open_temp(const char *path, char **tmpname, char *err, size_t errlen)
         return -1;
     }
     snprintf(t, len, "%s.tmp-XXXXXX", path);
+    sigset_t old;
+    temp_signals(SIG_BLOCK, &old);
     int fd = mkostemp(t, O_CLOEXEC);
+    if (fd >= 0 && len <= sizeof(temp_name)) {
+        memcpy(temp_name, t, len);
+        temp_active = 1;
+    }
+    temp_signals(SIG_SETMASK, &old);
     if (fd < 0) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         free(t);
@@ -866,7 +898,10 @@ static int open_temp(const char *path, char **tmpname, char *err, size_t errlen)
     if (fchmod(fd, 0644) < 0) {
         snprintf(err, errlen, "%s: %s", t, strerror(errno));
         close(fd);
+        temp_signals(SIG_BLOCK, &old);
+        temp_active = 0;
         unlink(t);
+        temp_signals(SIG_SETMASK, &old);
         free(t);
         return -1;
     }
@@ -886,12 +921,16 @@ static int finish_temp(int fd, char *tmpname, const char *path, int rc, char *er
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         rc = -1;
     }
+    sigset_t old;
+    temp_signals(SIG_BLOCK, &old);
     if (rc == 0 && rename(tmpname, path) < 0) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         rc = -1;
     }
     if (rc < 0)
         unlink(tmpname);
+    temp_active = 0;
+    temp_signals(SIG_SETMASK, &old);
     free(tmpname);
     return rc;
 }

@@ -64,6 +64,12 @@ int cpio_write_fd(struct cpio_builder *b, int fd, const struct cpio_opts *o);
  * directory and rename(): on failure out_path is left untouched. */
 int cpio_write_file(struct cpio_builder *b, const char *out_path, const struct cpio_opts *o);
 
+/* For a SIGINT/SIGTERM/SIGHUP handler (async-signal-safe): removes the
+ * temporary file that cpio_write_file, cpio_cached or initrd_concat is
+ * writing, if any.  Returns 1 if there was one (the caller should then end
+ * the process: the writer's descriptor now points at a removed file), else 0. */
+int cpio_remove_temp(void);
+
 /* Content cache: the key is the SHA-256 of the uncompressed archive the
  * builder would write (so of every byte of content and metadata) plus the
  * options.  If cache_dir/KEY.cpio[.gz] exists its path is returned,

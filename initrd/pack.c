@@ -1,8 +1,10 @@
 /* `minivmm pack`: build an initrd archive from host paths. */
 #include "initrd/cpio.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define PACK_USAGE "usage: minivmm pack [--compress gzip|none] [--reproducible] -o OUT PATH..."
 
@@ -10,6 +12,17 @@ static int pack_fail(const char *msg, const char *arg)
 {
     fprintf(stderr, "minivmm pack: %s%s%s\n", msg, arg ? ": " : "", arg ? arg : "");
     return 255;
+}
+
+/* SIGINT, SIGTERM, SIGHUP: the output only ever appears by rename() at the
+ * end, so removing the temporary file leaves nothing behind; exit 128+N. */
+static void on_signal(int sig)
+{
+    cpio_remove_temp();
+    static const char msg[] = "minivmm pack: interrupted; nothing written\n";
+    ssize_t w = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+    (void)w;
+    _exit(128 + sig);
 }
 
 int initrd_pack_main(int argc, char **argv)
@@ -68,6 +81,14 @@ int initrd_pack_main(int argc, char **argv)
     if (i >= argc)
         return pack_fail("no input PATH (" PACK_USAGE ")", NULL);
 
+    struct sigaction sa = { .sa_handler = on_signal };
+    sigfillset(&sa.sa_mask);
+    static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+    for (int k = 0; k < 3; k++) {
+        struct sigaction old;     /* an ignored signal (nohup) stays ignored */
+        if (sigaction(sigs[k], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+            sigaction(sigs[k], &sa, NULL);
+    }
     struct cpio_builder *b = cpio_builder_new();
     if (!b)
         return pack_fail("out of memory", NULL);

@@ -73,8 +73,7 @@ int kvm_host_check(const char *prefix, const struct bz_info *bz)
     return -1;
 }
 
-bool kvm_host_watch_stuck(void)
+bool kvm_host_watch_stuck(char *why, size_t len)
 {
-    char why[160];
-    return !check_off() && !kvm_host_is_hw(why, sizeof(why));
+    return !check_off() && !kvm_host_is_hw(why, len);
 }

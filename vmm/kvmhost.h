@@ -30,6 +30,7 @@ bool kvm_host_image_is_linux(const struct bz_info *bz);
 /* 0 when the image may boot here.  Else prints one line (prefix, then why)
  * and returns -1.  MINIVMM_HOST_CHECK=0 in the environment skips the check. */
 int kvm_host_check(const char *prefix, const struct bz_info *bz);
-/* True on a software hypervisor, unless MINIVMM_HOST_CHECK=0. */
-bool kvm_host_watch_stuck(void);
+/* True on a software hypervisor (what it is goes to why), unless
+ * MINIVMM_HOST_CHECK=0.  Call before the sandbox: it reads /proc and /sys. */
+bool kvm_host_watch_stuck(char *why, size_t len);
 #endif

@@ -7,7 +7,11 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/lsan_interface.h>
+#endif
 #include "boot/acpi.h"
 #include "boot/bzimage.h"
 #include "boot/cpu.h"
@@ -18,6 +22,7 @@
 #include "vmm/kvmhost.h"
 #include "vmm/machine.h"
 #include "vmm/ports.h"
+#include "vmm/sandbox.h"
 #include "vmm/serial.h"
 #include "vmm/status.h"
 #include "vmm/sysdev.h"
@@ -38,6 +43,7 @@ struct machine {
     struct acpi_mmio_dev virtio[MAX_SHARES];
     bool watch_stuck;          /* software hypervisor: end a guest that never does I/O */
     bool stuck;
+    char host_why[160];        /* what this host's /dev/kvm is, when watch_stuck */
     struct timespec started;
 };
 
@@ -224,14 +230,11 @@ static void uart_irq(void *opaque, int level)
     vm_irq_line(&m->vm, IRQ_COM1, level);
 }
 
-static volatile sig_atomic_t interrupted;
-static void on_signal(int sig) { interrupted = sig; }
-
 static void tick(void *arg)
 {
     struct machine *m = arg;
     console_flush(m->con);
-    if (interrupted)
+    if (sig_caught())
         vm_request_end(&m->vm, VM_END_ERROR, 0);
     if (m->watch_stuck && !__atomic_load_n(&m->vm.io_exits, __ATOMIC_RELAXED)) {
         struct timespec now;
@@ -257,7 +260,9 @@ static int build_cmdline(char *buf, size_t len, const struct boot_opts *o, const
     return n < len ? (int)n : -1;
 }
 
-int machine_run(const struct boot_opts *o, struct machine_result *res)
+/* The VM process (see machine_run): sets the VM up, confines itself, runs
+ * the guest and fills *res.  Returns the exit status. */
+static int vm_process(const struct boot_opts *o, struct machine_result *res)
 {
     char err[512];
     uint8_t *img = NULL;
@@ -267,6 +272,11 @@ int machine_run(const struct boot_opts *o, struct machine_result *res)
     if (!m)
         return EXIT_HOST_ERROR;
     m->vm.kvm_fd = m->vm.vm_fd = -1;
+    /* Capabilities are per thread: drop them before any thread exists. */
+    if (!o->no_sandbox && sandbox_drop_caps(err, sizeof(err)) < 0) {
+        ERR("sandbox: %s (--no-sandbox runs without it)\n", err);
+        goto out;
+    }
 
     if (read_file(o->kernel, &img, &img_len, err, sizeof(err))) {
         ERR("kernel: %s\n", err);
@@ -358,11 +368,16 @@ int machine_run(const struct boot_opts *o, struct machine_result *res)
     if (vm_create_vcpus(vm) || setup_vcpus(vm, load + 0x200))
         goto out;
 
-    struct sigaction sa = { .sa_handler = on_signal };
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    m->watch_stuck = kvm_host_watch_stuck();
+    m->watch_stuck = kvm_host_watch_stuck(m->host_why, sizeof(m->host_why));
+    if (!o->no_sandbox && sandbox_install(err, sizeof(err)) < 0) {
+        ERR("%s\n", err);
+        goto out;
+    }
+    if (sig_caught()) {
+        ERR("interrupted by signal %d before the VM started\n", sig_caught());
+        status = 128 + sig_caught();
+        goto out;
+    }
     clock_gettime(CLOCK_MONOTONIC, &m->started);
     if (vm_start(vm))
         goto out;
@@ -375,15 +390,13 @@ int machine_run(const struct boot_opts *o, struct machine_result *res)
     console_flush(m->con);
 
     const char *crash = console_crash(m->con);
-    if (interrupted) {
-        ERR("interrupted by signal %d; VM stopped\n", (int)interrupted);
-        status = EXIT_HOST_ERROR;
+    if (sig_caught()) {
+        ERR("interrupted by signal %d; VM stopped\n", sig_caught());
+        status = 128 + sig_caught();
     } else if (m->stuck || (vm->emulation_failed && m->watch_stuck)) {
-        char why[160] = "it is a software hypervisor";
-        kvm_host_is_hw(why, sizeof(why));
         ERR("this host's /dev/kvm cannot run this guest: %s, and the guest %s; "
-            KVM_HOST_RIG_HINT "\n", why, m->stuck ? "did no port or MMIO access in its "
-            "first " KVM_HOST_STUCK_STR " s (stuck in the host's instruction emulator)" :
+            KVM_HOST_RIG_HINT "\n", m->host_why, m->stuck ? "did no port or MMIO access in "
+            "its first " KVM_HOST_STUCK_STR " s (stuck in the host's instruction emulator)" :
             "hit an emulation failure");
         status = EXIT_HOST_ERROR;
     } else {
@@ -401,7 +414,7 @@ int machine_run(const struct boot_opts *o, struct machine_result *res)
     }
     if (o->timing != TIMING_OFF)
         timing_report(stderr, o->timing == TIMING_JSON);
-    if (res) {
+    {
         res->end = end;
         res->guest_status = vm->guest_status;
         snprintf(res->crash, sizeof(res->crash), "%s", crash ? crash : "");
@@ -420,6 +433,126 @@ out:
     uart_free(m->uart);
     free(img);
     free(m);
+    return status;
+}
+
+/* What the VM process sends back through the result pipe; the timing
+ * report's tlen bytes follow. */
+struct wire_result {
+    int32_t status, end, guest_status;
+    uint32_t tlen;
+    char crash[sizeof(((struct machine_result *)0)->crash)];
+};
+
+static int write_all(int fd, const void *p, size_t n)
+{
+    for (const char *c = p; n;) {
+        ssize_t w = write(fd, c, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        c += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static void send_result(int fd, int status, const struct machine_result *r)
+{
+    struct wire_result w = { status, (int32_t)r->end, r->guest_status, 0, "" };
+    memcpy(w.crash, r->crash, sizeof(w.crash));
+    w.tlen = r->timing_json ? (uint32_t)strlen(r->timing_json) : 0;
+    if (write_all(fd, &w, sizeof(w)) == 0 && w.tlen)
+        write_all(fd, r->timing_json, w.tlen);
+}
+
+/* Reads the VM process's result; 0 when a whole one arrived. */
+static int recv_result(int fd, struct machine_result *r)
+{
+    struct wire_result w;
+    if (read_full(fd, (uint8_t *)&w, sizeof(w)) != sizeof(w) || w.tlen > (1u << 20))
+        return -1;
+    r->end = (enum vm_end)w.end;
+    r->guest_status = w.guest_status;
+    memcpy(r->crash, w.crash, sizeof(r->crash));
+    r->crash[sizeof(r->crash) - 1] = 0;
+    if (w.tlen && (r->timing_json = malloc(w.tlen + 1))) {
+        if (read_full(fd, (uint8_t *)r->timing_json, w.tlen) != w.tlen) {
+            free(r->timing_json);
+            r->timing_json = NULL;
+        } else {
+            r->timing_json[w.tlen] = 0;
+        }
+    }
+    return 0;
+}
+
+/* One process per VM: the seccomp filter cannot be lifted, so the VM is set
+ * up, confined and run in a child; this process (single-threaded, never
+ * filtered) waits for it and goes on with the command (docs/sandbox.md). */
+int machine_run(const struct boot_opts *o, struct machine_result *res)
+{
+    struct machine_result mine = { .end = VM_END_ERROR };
+    if (!res)
+        res = &mine;
+    memset(res, 0, sizeof(*res));
+    res->end = VM_END_ERROR;
+    sig_install();
+    if (sig_caught())
+        return 128 + sig_caught();     /* start nothing new */
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0) {
+        ERR("cannot create a pipe: %s\n", strerror(errno));
+        return EXIT_HOST_ERROR;
+    }
+    fflush(NULL);                       /* nothing buffered is written twice */
+    pid_t pid = fork();
+    if (pid < 0) {
+        ERR("cannot fork the VM process: %s\n", strerror(errno));
+        close(p[0]);
+        close(p[1]);
+        return EXIT_HOST_ERROR;
+    }
+    if (pid == 0) {
+        close(p[0]);
+        struct machine_result r = { .end = VM_END_ERROR };
+        int st = vm_process(o, &r);
+        send_result(p[1], st, &r);
+#ifdef __SANITIZE_ADDRESS__
+        /* _exit skips LeakSanitizer, which cannot run under the filter
+         * (it clones and ptraces): without the sandbox, check here. */
+        free(r.timing_json);
+        if (o->no_sandbox)
+            __lsan_do_leak_check();
+#endif
+        _exit(st);
+    }
+    close(p[1]);
+    sig_set_child(pid);
+    if (sig_caught())                   /* caught before the child was known */
+        kill(pid, sig_caught());
+    bool got = recv_result(p[0], res) == 0;
+    uint8_t rest[4096];                 /* whatever is left, so the child never blocks */
+    while (read_full(p[0], rest, sizeof(rest)) == sizeof(rest))
+        ;
+    close(p[0]);
+    int ws;
+    while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+        ;
+    sig_set_child(0);
+    int status = EXIT_HOST_ERROR;
+    if (WIFEXITED(ws)) {
+        status = WEXITSTATUS(ws);
+        if (!got)
+            res->end = VM_END_ERROR;
+    } else if (WIFSIGNALED(ws)) {
+        ERR("the VM process was killed by signal %d\n", WTERMSIG(ws));
+    }
+    if (sig_caught())
+        status = 128 + sig_caught();
+    if (res == &mine)
+        free(mine.timing_json);
     return status;
 }
 

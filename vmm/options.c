@@ -74,7 +74,7 @@ void boot_usage(FILE *f)
 "usage: minivmm boot --kernel BZIMAGE [--initrd FILE]... [--append CMDLINE]\n"
 "                    [--memory SIZE] [--cpus N] [--timeout SECONDS] [--console FILE]\n"
 "                    [--share DIR[,tag=TAG][,ro]]... [--virtio-discovery acpi|cmdline|both]\n"
-"                    [--timing[=text|json]] [--quiet]\n"
+"                    [--timing[=text|json]] [--quiet] [--no-sandbox]\n"
 "Boots a Linux bzImage in a KVM virtual machine and exits with the guest's\n"
 "status (see `man minivmm` for the exit status table).\n"
 "  --kernel BZIMAGE   kernel to boot (x86 boot protocol 2.12+, 64-bit)\n"
@@ -87,12 +87,14 @@ void boot_usage(FILE *f)
 "  --share DIR,...    export DIR to the guest over virtio-9p (mount tag TAG)\n"
 "  --virtio-discovery how the guest finds virtio devices (default both)\n"
 "  --timing[=json]    report boot phase times on stderr\n"
-"  --quiet            do not copy the guest console to stdout\n",
+"  --quiet            do not copy the guest console to stdout\n"
+"  --no-sandbox       run the VM without its seccomp filter and capability drop\n",
             MAX_CPUS, DEFAULT_TIMEOUT);
 }
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_MEMORY, OPT_CPUS, OPT_TIMEOUT,
-       OPT_CONSOLE, OPT_TIMING, OPT_QUIET, OPT_SHARE, OPT_DISCOVERY, OPT_HELP, OPT_VERSION };
+       OPT_CONSOLE, OPT_TIMING, OPT_QUIET, OPT_SHARE, OPT_DISCOVERY, OPT_HELP, OPT_VERSION,
+       OPT_NO_SANDBOX };
 
 static const struct option longopts[] = {
     { "kernel", required_argument, NULL, OPT_KERNEL },
@@ -106,6 +108,7 @@ static const struct option longopts[] = {
     { "quiet", no_argument, NULL, OPT_QUIET },
     { "share", required_argument, NULL, OPT_SHARE },
     { "virtio-discovery", required_argument, NULL, OPT_DISCOVERY },
+    { "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
     { "help", no_argument, NULL, OPT_HELP },
     { "version", no_argument, NULL, OPT_VERSION },
     { 0 },
@@ -168,6 +171,7 @@ int boot_parse_args(int argc, char **argv, struct boot_opts *o, char *err, size_
                 BAD("--timing='%s': use --timing, --timing=text or --timing=json", optarg);
             break;
         case OPT_QUIET: o->quiet = true; break;
+        case OPT_NO_SANDBOX: o->no_sandbox = true; break;
         case OPT_SHARE:
             if (o->nshares == MAX_SHARES)
                 BAD("too many --share (at most %d)", MAX_SHARES);

@@ -33,6 +33,7 @@ struct boot_opts {
     const char *console;
     enum timing_fmt timing;
     bool quiet;
+    bool no_sandbox;            /* --no-sandbox: no seccomp filter, no capability drop */
     struct share_opt shares[MAX_SHARES];
     int nshares;
     enum discovery discovery;

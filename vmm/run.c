@@ -22,6 +22,7 @@
 #include "vmm/kvmhost.h"
 #include "vmm/machine.h"
 #include "vmm/run.h"
+#include "vmm/sandbox.h"
 #include "vmm/status.h"
 #include "vmm/timing.h"
 
@@ -36,7 +37,7 @@ struct run_opts {
     int cpus;
     uint64_t memory;
     long timeout;               /* -1: the job's, else DEFAULT_TIMEOUT */
-    bool keep_going, verbose;
+    bool keep_going, verbose, no_sandbox;
 };
 
 static void usage(FILE *f)
@@ -44,7 +45,7 @@ static void usage(FILE *f)
     fprintf(f,
 "usage: minivmm run JOB.yaml [--kernel BZIMAGE] [--result-root DIR] [--modules DIR]\n"
 "                   [--rootfs FILE.cgz|DIR] [--programs DIR]... [--cpus N] [--memory SIZE]\n"
-"                   [--timeout S] [--keep-going] [--verbose]\n"
+"                   [--timeout S] [--keep-going] [--verbose] [--no-sandbox]\n"
 "Compiles JOB.yaml, and for each job it expands to packs an initrd, boots the\n"
 "kernel, runs the job and leaves its results in\n"
 "RESULT_ROOT/TESTCASE/PARAMS/KERNEL_VERSION/N/ (default RESULT_ROOT: ./results).\n"
@@ -346,6 +347,7 @@ static int run_one(const struct run_opts *o, const struct job *j, const char *ke
     }
     b.console = console;
     b.quiet = !o->verbose;
+    b.no_sandbox = o->no_sandbox;
     snprintf(b.shares[0].dir, sizeof(b.shares[0].dir), "%s", dir);
     snprintf(b.shares[0].tag, sizeof(b.shares[0].tag), RESULT_TAG);
     b.nshares = 1;
@@ -392,7 +394,7 @@ static int run_one(const struct run_opts *o, const struct job *j, const char *ke
 }
 
 enum { O_KERNEL = 256, O_RESULT, O_MODULES, O_ROOTFS, O_PROGRAMS, O_CPUS, O_MEMORY,
-       O_TIMEOUT, O_KEEP, O_VERBOSE, O_HELP };
+       O_TIMEOUT, O_KEEP, O_VERBOSE, O_HELP, O_NO_SANDBOX };
 static const struct option longopts[] = {
     { "kernel", required_argument, NULL, O_KERNEL },
     { "result-root", required_argument, NULL, O_RESULT },
@@ -404,6 +406,7 @@ static const struct option longopts[] = {
     { "timeout", required_argument, NULL, O_TIMEOUT },
     { "keep-going", no_argument, NULL, O_KEEP },
     { "verbose", no_argument, NULL, O_VERBOSE },
+    { "no-sandbox", no_argument, NULL, O_NO_SANDBOX },
     { "help", no_argument, NULL, O_HELP },
     { 0 },
 };
@@ -455,6 +458,7 @@ static int parse(int argc, char **argv, struct run_opts *o)
             break;
         case O_KEEP: o->keep_going = true; break;
         case O_VERBOSE: o->verbose = true; break;
+        case O_NO_SANDBOX: o->no_sandbox = true; break;
         case O_HELP: usage(stdout); return 1;
         case ':': ERR("option %s needs a value\n", argv[optind - 1]); return -1;
         default: ERR("unknown option '%s' (see minivmm run --help)\n", argv[optind - 1]); return -1;
@@ -477,6 +481,7 @@ int run_main(int argc, char **argv)
     int r = parse(argc, argv, &o);
     if (r)
         return r > 0 ? 0 : EXIT_HOST_ERROR;
+    sig_install();      /* SIGINT/TERM/HUP: finish the job's record, start nothing new */
 
     /* Everything is checked before anything boots. */
     char kbuf[PATH_MAX];
@@ -565,9 +570,15 @@ int run_main(int argc, char **argv)
 
     status = 0;
     for (size_t i = 0; i < jobs.n; i++) {
+        if (sig_caught()) {
+            ERR("interrupted by signal %d: %zu job(s) not started\n", sig_caught(), jobs.n - i);
+            break;
+        }
         int st = run_one(&o, jobs.v[i], kernel, kver, parts, nparts, cache);
         if (st != 0 && status == 0)
             status = st;
+        if (sig_caught())
+            continue;                   /* the check above ends the loop */
         if (st != 0 && !o.keep_going && i + 1 < jobs.n) {
             fprintf(stderr, "minivmm run: stopping after a failed job (--keep-going runs the "
                     "other %zu)\n", jobs.n - i - 1);
@@ -576,5 +587,5 @@ int run_main(int argc, char **argv)
     }
 out:
     job_list_free(&jobs);
-    return status;
+    return sig_caught() ? 128 + sig_caught() : status;
 }

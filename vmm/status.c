@@ -49,5 +49,7 @@ const char *exit_status_meaning(int status)
     case EXIT_NO_STATUS: return "no status";
     case EXIT_HOST_ERROR: return "host error";
     }
+    if (status > 128 && status < 128 + 65)
+        return "interrupted";       /* 128 + the signal's number */
     return "fail";
 }
