@@ -92,8 +92,11 @@ int vmlinux_parse(const uint8_t *img, size_t len, struct vmlinux_info *v, char *
 uint64_t vmlinux_place(const struct vmlinux_info *v, uint64_t low_ram, char *err, size_t errlen)
 {
     uint64_t at = v->paddr_lo;
-    if (at < LAYOUT_HIMEM || (at & (VMLINUX_ALIGN - 1)) || at > low_ram || v->span > low_ram - at)
-        at = 16ULL << 20;
+    if (at < LAYOUT_HIMEM) {
+        snprintf(err, errlen, "kernel is linked at 0x%llx, below 1 MiB",
+                 (unsigned long long)at);
+        return 0;
+    }
     if (at > low_ram || v->span > low_ram - at) {
         snprintf(err, errlen, "kernel needs %llu MiB from 0x%llx but guest RAM below the MMIO "
                  "hole is %llu MiB", (unsigned long long)(v->span >> 20), (unsigned long long)at,

@@ -9,7 +9,6 @@
 #include <stdint.h>
 
 #define VMLINUX_MAX_SEGS  16          /* Linux has 4 or 5 PT_LOADs */
-#define VMLINUX_ALIGN     0x200000ULL /* physical load alignment (2 MiB) */
 
 struct vmlinux_seg {
     uint64_t offset;     /* in the file */
@@ -33,10 +32,10 @@ bool vmlinux_is_elf(const uint8_t *img, size_t len);
  * filesz <= memsz, no two overlapping, no address that wraps, the entry
  * inside a segment.  Returns 0, or -1 with a one-line reason in err. */
 int vmlinux_parse(const uint8_t *img, size_t len, struct vmlinux_info *v, char *err, size_t errlen);
-/* Where to load it in low RAM of low_ram bytes: at paddr_lo (where the
- * kernel's decompressor puts it without KASLR) when that is 2 MiB aligned,
- * at least 1 MiB and fits, else at 16 MiB (Linux's default load address).
- * Returns the base, or 0 with a reason in err. */
+/* Where to load it in low RAM of low_ram bytes: at its link address
+ * (paddr_lo, 16 MiB for Linux: where the kernel's decompressor puts it
+ * without KASLR), which must be at least 1 MiB and fit.  Returns the base,
+ * or 0 with a reason in err. */
 uint64_t vmlinux_place(const struct vmlinux_info *v, uint64_t low_ram, char *err, size_t errlen);
 /* Copies each segment to guest + base + (paddr - paddr_lo) and zeroes the
  * rest of its memsz.  guest points at guest physical address 0. */

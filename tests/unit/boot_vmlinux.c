@@ -88,15 +88,21 @@ START_TEST(small_vmlinux_parses_places_loads)
 }
 END_TEST
 
-START_TEST(unaligned_link_address_loads_at_16m)
+START_TEST(loaded_at_its_link_address_only)
 {
     make_elf();
-    phdr(0, 1, 0x1000, 0x1001000, 0x1000, 0x1000);
-    w64(elf + 24, 0x1001000);
+    phdr(0, 1, 0x1000, 0x101000, 0x1000, 0x1000);      /* the tiny guest's: 1 MiB + 4 KiB */
+    phdr(2, 1, 0x2000, 0x200000, 0x800, 0x1000);
+    w64(elf + 24, 0x101000);
     struct vmlinux_info v;
     char err[256];
     ck_assert_msg(vmlinux_parse(elf, ELF_LEN, &v, err, sizeof(err)) == 0, "%s", err);
-    ck_assert_uint_eq(vmlinux_place(&v, 64 << 20, err, sizeof(err)), 16 << 20);
+    ck_assert_uint_eq(vmlinux_place(&v, 64 << 20, err, sizeof(err)), 0x101000);
+    phdr(0, 1, 0x1000, 0x80000, 0x1000, 0x1000);        /* below 1 MiB: refused */
+    w64(elf + 24, 0x80000);
+    ck_assert_msg(vmlinux_parse(elf, ELF_LEN, &v, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_uint_eq(vmlinux_place(&v, 64 << 20, err, sizeof(err)), 0);
+    ck_assert_msg(strstr(err, "below 1 MiB"), "%s", err);
 }
 END_TEST
 
@@ -188,7 +194,7 @@ static Suite *suite(void)
     TCase *tc = tcase_create("vmlinux");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, small_vmlinux_parses_places_loads);
-    tcase_add_test(tc, unaligned_link_address_loads_at_16m);
+    tcase_add_test(tc, loaded_at_its_link_address_only);
     tcase_add_test(tc, each_rule_refuses);
     tcase_add_test(tc, debian_vmlinux);
     suite_add_tcase(s, tc);
