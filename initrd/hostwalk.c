@@ -14,9 +14,7 @@
 
 void (*hostwalk_test_hook)(const char *rel);
 
-static int errf(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int errf(char *err, size_t errlen, const char *fmt, ...)
+int initrd_errf(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -103,16 +101,16 @@ int hostwalk(int rootfd, const char *label, unsigned max_depth, hostwalk_fn fn, 
     if (!fr || !rel) {
         free(fr);
         free(rel);
-        return errf(err, errlen, "out of memory");
+        return initrd_errf(err, errlen, "out of memory");
     }
     for (size_t i = 0; i <= max_depth; i++)
         fr[i] = (struct frame){ .fd = -1 };
     rel[0] = 0;
-    int rc = 0, e;
+    int rc = 0, e = 0;
     size_t top = 0;
     fr[0].fd = fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
     if (fr[0].fd < 0 || (e = read_names(&fr[0])) != 0)
-        rc = errf(err, errlen, "%s: %s", label, strerror(fr[0].fd < 0 ? errno : e));
+        rc = initrd_errf(err, errlen, "%s: %s", label, strerror(fr[0].fd < 0 ? errno : e));
     else if (hostwalk_test_hook)
         hostwalk_test_hook("");
     while (!rc) {
@@ -127,7 +125,7 @@ int hostwalk(int rootfd, const char *label, unsigned max_depth, hostwalk_fn fn, 
         const char *name = f->names[f->i++];
         size_t nl = strlen(name), o = f->rellen;
         if (o + (o ? 1 : 0) + nl > HOSTWALK_REL_MAX) {
-            rc = errf(err, errlen, "%.200s/%.200s...: path longer than %d bytes", label, rel,
+            rc = initrd_errf(err, errlen, "%.200s/%.200s...: path longer than %d bytes", label, rel,
                       HOSTWALK_REL_MAX);
             break;
         }
@@ -136,7 +134,7 @@ int hostwalk(int rootfd, const char *label, unsigned max_depth, hostwalk_fn fn, 
         memcpy(rel + o, name, nl + 1);
         struct stat st, dst;
         if (fstatat(f->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-            rc = errf(err, errlen, "%.200s/%.200s: %s", label, rel, strerror(errno));
+            rc = initrd_errf(err, errlen, "%.200s/%.200s: %s", label, rel, strerror(errno));
             break;
         }
         struct hostwalk_ent he = { f->fd, name, rel, &st, (unsigned)top + 1 };
@@ -145,7 +143,7 @@ int hostwalk(int rootfd, const char *label, unsigned max_depth, hostwalk_fn fn, 
             continue;
         }
         if (top + 1 > max_depth) {
-            rc = errf(err, errlen, "%.200s/%.200s...: directory tree deeper than %u levels",
+            rc = initrd_errf(err, errlen, "%.200s/%.200s...: directory tree deeper than %u levels",
                       label, rel, max_depth);
             break;
         }
@@ -158,7 +156,7 @@ int hostwalk(int rootfd, const char *label, unsigned max_depth, hostwalk_fn fn, 
             bool changed = fd >= 0 || e == ELOOP || e == ENOTDIR;
             if (fd >= 0)
                 close(fd);
-            rc = errf(err, errlen, "%.200s/%.200s: %s", label, rel,
+            rc = initrd_errf(err, errlen, "%.200s/%.200s: %s", label, rel,
                       changed ? "changed while the tree was being read" : strerror(e));
             break;
         }
@@ -171,7 +169,7 @@ int hostwalk(int rootfd, const char *label, unsigned max_depth, hostwalk_fn fn, 
         }
         fr[++top] = (struct frame){ .fd = fd, .rellen = strlen(rel) };
         if ((e = read_names(&fr[top])) != 0) {
-            rc = errf(err, errlen, "%.200s/%.200s: %s", label, rel, strerror(e));
+            rc = initrd_errf(err, errlen, "%.200s/%.200s: %s", label, rel, strerror(e));
             break;
         }
         if (hostwalk_test_hook)

@@ -38,6 +38,10 @@ int hostwalk(int rootfd, const char *label, unsigned max_depth, hostwalk_fn fn, 
  * ENOTDIR when a component has become a symlink). */
 int hostwalk_open(int rootfd, const char *rel, int flags);
 
+/* Formats a one-line message into err (newlines shown as '?'); returns -1. */
+int initrd_errf(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Test interface: when set, called once per directory after its entries
  * have been read and before any of them is examined ("" for the root). */
 extern void (*hostwalk_test_hook)(const char *rel);

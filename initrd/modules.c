@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,19 +24,7 @@
 const char *const initrd_default_modules[] = { "virtio_mmio", "9pnet_virtio", "9p" };
 const size_t initrd_n_default_modules = 3;
 
-static int errf(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int errf(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    for (char *p = err; errlen && *p; p++)
-        if (*p == '\n' || *p == '\r')
-            *p = '?';
-    return -1;
-}
+#define errf initrd_errf     /* one line into err, returns -1 (hostwalk.h) */
 
 /* ---- ELF ---- */
 

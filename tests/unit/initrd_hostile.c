@@ -62,6 +62,16 @@ static unsigned char *write_mem(struct cpio_builder *b, size_t *len, int *rc)
     return buf;
 }
 
+/* Writes the builder into memory and parses the archive: both must work. */
+static unsigned char *write_parse(struct cpio_builder *b, struct newc *a, size_t *len)
+{
+    int rc;
+    unsigned char *out = write_mem(b, len, &rc);
+    ck_assert_msg(rc == 0, "%s", cpio_error(b));
+    ck_assert_msg(newc_parse(out, *len, a) == 0, "%s", a->why);
+    return out;
+}
+
 static int has(const unsigned char *buf, size_t len, const char *s)
 {
     return memmem(buf, len, s, strlen(s)) != NULL;
@@ -86,20 +96,35 @@ static void swap_hook(const char *rel)
     swap_at = NULL;             /* once */
 }
 
+/* Arms the hook: swap base/dir_rel when the walk has read directory `at`. */
+static void arm(const char *dir_rel, const char *at)
+{
+    snprintf(swap_dir, sizeof swap_dir, "%s/%s", base, dir_rel);
+    snprintf(swap_target, sizeof swap_target, "%s/outside", base);
+    hostwalk_test_hook = swap_hook;
+    swap_at = at;
+}
+
+/* Undoes the swap. */
+static void unswap(void)
+{
+    char moved[600];
+    snprintf(moved, sizeof moved, "%s.moved", swap_dir);
+    ck_assert_int_eq(unlink(swap_dir), 0);
+    ck_assert_int_eq(rename(moved, swap_dir), 0);
+}
+
 START_TEST(test_swap_during_cpio_walk)
 {
     put("tree/a/b/file", "inside\n");
     put("outside/b/secret", SECRET "\n");
-    snprintf(swap_dir, sizeof swap_dir, "%s/tree/a", base);
-    snprintf(swap_target, sizeof swap_target, "%s/outside", base);
     char tree[512];
     snprintf(tree, sizeof tree, "%s/tree", base);
 
     /* Swapped while the walk is inside tree/a: the walk stays in the
      * directory it opened; writing then finds a symlink on the way to
      * a/b/file and refuses it.  Nothing from outside is read. */
-    hostwalk_test_hook = swap_hook;
-    swap_at = "a";
+    arm("tree/a", "a");
     struct cpio_builder *b = cpio_builder_new();
     int rc = cpio_add_host(b, tree, "");
     hostwalk_test_hook = NULL;
@@ -117,20 +142,14 @@ START_TEST(test_swap_during_cpio_walk)
     cpio_builder_free(b);
 
     /* Swapped before the walk looks at it: stored as the symlink it now is. */
-    char moved[600];
-    snprintf(moved, sizeof moved, "%s.moved", swap_dir);
-    ck_assert_int_eq(unlink(swap_dir), 0);
-    ck_assert_int_eq(rename(moved, swap_dir), 0);
-    hostwalk_test_hook = swap_hook;
-    swap_at = "";
+    unswap();
+    arm("tree/a", "");
     b = cpio_builder_new();
     rc = cpio_add_host(b, tree, "");
     hostwalk_test_hook = NULL;
     ck_assert_msg(rc == 0, "%s", cpio_error(b));
-    out = write_mem(b, &len, &rc);
-    ck_assert_msg(rc == 0, "%s", cpio_error(b));
     struct newc a;
-    ck_assert_msg(newc_parse(out, len, &a) == 0, "%s", a.why);
+    out = write_parse(b, &a, &len);
     const struct newc_ent *e = newc_find(&a, "a");
     ck_assert_ptr_nonnull(e);
     ck_assert_uint_eq(e->mode & S_IFMT, S_IFLNK);
@@ -183,12 +202,9 @@ START_TEST(test_swap_during_module_scan)
 {
     put_ko("mods/kernel/x/inside.ko");
     put_ko("outside/x/secretmod.ko");
-    snprintf(swap_dir, sizeof swap_dir, "%s/mods/kernel", base);
-    snprintf(swap_target, sizeof swap_target, "%s/outside", base);
     char mods[512];
     snprintf(mods, sizeof mods, "%s/mods", base);
-    hostwalk_test_hook = swap_hook;
-    swap_at = "kernel";
+    arm("mods/kernel", "kernel");
     struct initrd_modules m;
     char err[512];
     const char *want[] = { "secretmod" };
@@ -203,11 +219,8 @@ START_TEST(test_swap_during_module_scan)
     }
     ck_assert_int_eq(rc, -1);
     ck_assert_msg(strstr(err, "module secretmod not found"), "%s", err);
-    /* What was in the directory when it was opened is still found. */
-    char moved[600];
-    snprintf(moved, sizeof moved, "%s.moved", swap_dir);
-    ck_assert_int_eq(unlink(swap_dir), 0);
-    ck_assert_int_eq(rename(moved, swap_dir), 0);
+    /* Put back, the module that was always inside is found and packed. */
+    unswap();
     const char *in[] = { "inside" };
     ck_assert_msg(initrd_modules_resolve(mods, "6.1.0-test", in, 1, &m, err, sizeof err) == 0,
                   "%s", err);
@@ -215,10 +228,8 @@ START_TEST(test_swap_during_module_scan)
     struct cpio_builder *b = cpio_builder_new();
     ck_assert_msg(initrd_modules_add(b, &m, err, sizeof err) == 0, "%s", err);
     size_t len;
-    unsigned char *out = write_mem(b, &len, &rc);
-    ck_assert_msg(rc == 0, "%s", cpio_error(b));
     struct newc a;
-    ck_assert_msg(newc_parse(out, len, &a) == 0, "%s", a.why);
+    unsigned char *out = write_parse(b, &a, &len);
     const struct newc_ent *e = newc_find(&a, "lib/modules/6.1.0-test/kernel/x/inside.ko");
     ck_assert_ptr_nonnull(e);
     ck_assert_uint_eq(e->size, m.v[0].len);
@@ -279,11 +290,8 @@ START_TEST(test_deep_cpio_tree)
     b = cpio_builder_new();
     ck_assert_msg(cpio_add_host(b, p, "/x") == 0, "%s", cpio_error(b));
     size_t len;
-    int rc;
-    unsigned char *out = write_mem(b, &len, &rc);
-    ck_assert_msg(rc == 0, "%s", cpio_error(b));
     struct newc a;
-    ck_assert_msg(newc_parse(out, len, &a) == 0, "%s", a.why);
+    unsigned char *out = write_parse(b, &a, &len);
     ck_assert_uint_eq(a.n, 1 + 256 + 1);            /* x, 256 directories, leaf */
     ck_assert_uint_eq(strlen(a.v[a.n - 1].name), 1 + 2 * 256 + 5);
     newc_free(&a);
@@ -365,11 +373,8 @@ START_TEST(test_reserved_and_bad_names)
     ck_assert_int_eq(cpio_add_file_mem(b, "TRAILER!!!x", 0644, "w", 1), 0);
     ck_assert_int_eq(cpio_add_symlink(b, "s", "TRAILER!!!"), 0);
     size_t len;
-    int rc;
-    unsigned char *out = write_mem(b, &len, &rc);
-    ck_assert_msg(rc == 0, "%s", cpio_error(b));
     struct newc a;
-    ck_assert_msg(newc_parse(out, len, &a) == 0, "%s", a.why);
+    unsigned char *out = write_parse(b, &a, &len);
     ck_assert_ptr_nonnull(newc_find(&a, longname));
     ck_assert_ptr_nonnull(newc_find(&a, "nul"));
     ck_assert_ptr_nonnull(newc_find(&a, "x/TRAILER!!!"));
