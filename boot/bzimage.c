@@ -39,6 +39,8 @@ int bz_parse(const uint8_t *img, size_t len, struct bz_info *bz, char *err, size
 
     bz->kernel = img + bz->setup_size;
     bz->kernel_size = len - bz->setup_size;
+    if (bz->kernel_size > UINT32_MAX)   /* init_size, which must cover it, is 32 bits */
+        fail("kernel part of %zu bytes is not below 4 GiB", bz->kernel_size);
     uint64_t syssize = (uint64_t)rd32(img + 0x1f4) * 16;
     if (syssize == 0 || syssize > bz->kernel_size)
         fail("truncated: kernel needs %llu bytes after setup, file has %zu",

@@ -1,5 +1,6 @@
 /* cpio "newc" writer: see cpio.h and docs/initrd.md. */
 #include "initrd/cpio.h"
+#include "initrd/hostwalk.h"
 #include "initrd/sha256.h"
 
 #include <dirent.h>
@@ -17,6 +18,7 @@
 #include <zlib.h>
 
 #define MAX_FILE_SIZE 0xffffffffULL    /* newc's filesize field is 32 bits */
+#define CPIO_TREE_DEPTH_MAX 256         /* directory levels below a cpio_add_host root */
 
 enum src { SRC_NONE, SRC_HOST, SRC_MEM };
 
@@ -29,6 +31,8 @@ struct entry {
     uint64_t size;              /* regular file size or symlink target length */
     enum src src;
     char *host;                 /* SRC_HOST: host path of a regular file */
+    size_t root;                /* found by a tree walk: index + 1 of its root fd, else 0 */
+    size_t relpos;              /* then host + relpos is its path below that root */
     unsigned char *data;        /* SRC_MEM data, or symlink target */
     dev_t hdev;                 /* host identity, for hard links */
     ino_t hino;
@@ -44,6 +48,8 @@ struct cpio_builder {
     struct entry **e;
     size_t n, cap;
     size_t seq;
+    int *roots;                 /* trees walked by cpio_add_host, open until freed */
+    size_t nroots;
     char err[1024];
 };
 
@@ -84,12 +90,28 @@ void cpio_builder_free(struct cpio_builder *b)
     for (size_t i = 0; i < b->n; i++)
         entry_free(b->e[i]);
     free(b->e);
+    for (size_t i = 0; i < b->nroots; i++)
+        close(b->roots[i]);
+    free(b->roots);
     free(b);
 }
 
 const char *cpio_error(const struct cpio_builder *b)
 {
     return b ? b->err : "out of memory";
+}
+
+/* The kernel's unpacker stops at an entry named TRAILER!!!: no entry may
+ * have that name, nor be below a directory of that name (which would be
+ * added as a parent). */
+static int check_name(struct cpio_builder *b, const char *ap, const char *shown)
+{
+    static const char tr[] = "TRAILER!!!";
+    size_t tl = sizeof tr - 1;
+    if (!strncmp(ap, tr, tl) && (!ap[tl] || ap[tl] == '/'))
+        return fail(b, "%.200s: the archive name TRAILER!!! is reserved (it ends the archive)",
+                    shown);
+    return 0;
 }
 
 /* Normalises an archive path: drops empty and "." components and leading
@@ -122,7 +144,7 @@ static int norm_path(struct cpio_builder *b, const char *in, char *out)
         p = q;
     }
     out[o] = 0;
-    return 0;
+    return check_name(b, out, in);
 }
 
 static struct entry *new_entry(struct cpio_builder *b, const char *normpath)
@@ -157,41 +179,48 @@ static uint32_t clamp_time(time_t t)
     return (uint32_t)t;
 }
 
-/* Adds one host object (already lstat'ed) at normalised archive path ap. */
-static int add_host_entry(struct cpio_builder *b, const char *ap, const char *host,
-                          const struct stat *st)
+/* Adds one host object (already lstat'ed) at normalised archive path ap;
+ * a symlink's target is read with readlinkat(dirfd, name).  Returns the
+ * entry or NULL. */
+static struct entry *add_host_entry(struct cpio_builder *b, const char *ap, const char *host,
+                                    const struct stat *st, int dirfd, const char *name)
 {
-    if (!*ap)
-        return fail(b, "%s: cannot be stored as the archive root", host);
-    if (S_ISSOCK(st->st_mode))
-        return fail(b, "%s: is a socket; sockets cannot be archived", host);
+    if (!*ap) {
+        fail(b, "%s: cannot be stored as the archive root", host);
+        return NULL;
+    }
+    if (S_ISSOCK(st->st_mode)) {
+        fail(b, "%s: is a socket; sockets cannot be archived", host);
+        return NULL;
+    }
     if (!S_ISREG(st->st_mode) && !S_ISDIR(st->st_mode) && !S_ISLNK(st->st_mode) &&
-        !S_ISCHR(st->st_mode) && !S_ISBLK(st->st_mode) && !S_ISFIFO(st->st_mode))
-        return fail(b, "%s: unsupported file type", host);
-    if (S_ISREG(st->st_mode) && (unsigned long long)st->st_size > MAX_FILE_SIZE)
-        return fail(b, "%s: larger than 4 GiB, too big for a newc archive", host);
-
+        !S_ISCHR(st->st_mode) && !S_ISBLK(st->st_mode) && !S_ISFIFO(st->st_mode)) {
+        fail(b, "%s: unsupported file type", host);
+        return NULL;
+    }
+    if (S_ISREG(st->st_mode) && (unsigned long long)st->st_size > MAX_FILE_SIZE) {
+        fail(b, "%s: larger than 4 GiB, too big for a newc archive", host);
+        return NULL;
+    }
     char *target = NULL;
     if (S_ISLNK(st->st_mode)) {
         target = malloc(CPIO_PATH_MAX + 2);
-        if (!target)
-            return fail(b, "out of memory");
-        ssize_t n = readlink(host, target, CPIO_PATH_MAX + 1);
-        if (n < 0) {
+        ssize_t n = target ? readlinkat(dirfd, name, target, CPIO_PATH_MAX + 1) : -1;
+        if (n < 0 || n > CPIO_PATH_MAX) {
             int e = errno;
             free(target);
-            return fail(b, "%s: %s", host, strerror(e));
-        }
-        if (n > CPIO_PATH_MAX) {
-            free(target);
-            return fail(b, "%s: symlink target longer than %d bytes", host, CPIO_PATH_MAX);
+            if (n > CPIO_PATH_MAX)
+                fail(b, "%s: symlink target longer than %d bytes", host, CPIO_PATH_MAX);
+            else
+                fail(b, "%s: %s", host, target ? strerror(e) : "out of memory");
+            return NULL;
         }
         target[n] = 0;
     }
     struct entry *e = new_entry(b, ap);
     if (!e) {
         free(target);
-        return -1;
+        return NULL;
     }
     e->mode = st->st_mode;
     e->uid = st->st_uid;
@@ -206,107 +235,72 @@ static int add_host_entry(struct cpio_builder *b, const char *ap, const char *ho
         e->size = strlen(target);
         e->src = SRC_MEM;
     } else if (S_ISREG(st->st_mode)) {
-        if (!(e->host = strdup(host)))
-            return fail(b, "out of memory");
         e->src = SRC_HOST;
         e->size = (uint64_t)st->st_size;
         e->hdev = st->st_dev;
         e->hino = st->st_ino;
         e->linkable = st->st_nlink > 1;
+        if (!(e->host = strdup(host))) {
+            fail(b, "out of memory");
+            return NULL;
+        }
     }
-    return 0;
+    return e;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
+/* A tree walk in progress (cpio_add_host). */
+struct walk_ctx {
+    struct cpio_builder *b;
+    const char *host;           /* the root's host path */
+    const char *ap;             /* its archive path ("" for the root) */
+    size_t root;                /* index + 1 in b->roots */
+};
 
-/* Adds the contents of directory `host` below archive directory ap. */
-static int walk(struct cpio_builder *b, const char *host, const char *ap)
+static int walk_entry(void *ctx, const struct hostwalk_ent *he)
 {
-    int fd = open(host, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-        return fail(b, "%s: %s", host, strerror(errno));
-    DIR *d = fdopendir(fd);
-    if (!d) {
-        int e = errno;
-        close(fd);
-        return fail(b, "%s: %s", host, strerror(e));
-    }
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    int rc = 0;
-    struct dirent *de;
-    errno = 0;
-    while ((de = readdir(d))) {
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-            continue;
-        if (n == cap) {
-            cap = cap ? 2 * cap : 32;
-            char **nn = realloc(names, cap * sizeof *nn);
-            if (!nn) {
-                rc = fail(b, "out of memory");
-                goto out;
-            }
-            names = nn;
-        }
-        if (!(names[n] = strdup(de->d_name))) {
-            rc = fail(b, "out of memory");
-            goto out;
-        }
-        n++;
-        errno = 0;
-    }
-    if (errno) {
-        rc = fail(b, "%s: %s", host, strerror(errno));
-        goto out;
-    }
-    if (n)
-        qsort(names, n, sizeof *names, cmp_str);
-
-    size_t hl = strlen(host), al = strlen(ap);
-    char *hp = malloc(hl + NAME_MAX + 3), *cp = malloc(al + NAME_MAX + 3);
+    struct walk_ctx *w = ctx;
+    struct cpio_builder *b = w->b;
+    size_t hl = strlen(w->host), al = strlen(w->ap), rl = strlen(he->rel);
+    const char *sep = hl && w->host[hl - 1] == '/' ? "" : "/";
+    char *hp = malloc(hl + rl + 2), *cp = malloc(al + rl + 2);
+    int rc = -1;
     if (!hp || !cp) {
-        free(hp);
-        free(cp);
-        rc = fail(b, "out of memory");
+        fail(b, "out of memory");
         goto out;
     }
-    for (size_t i = 0; i < n && !rc; i++) {
-        size_t nl = strlen(names[i]);
-        if (nl > NAME_MAX) {
-            rc = fail(b, "%s/%s: name too long", host, names[i]);
-            break;
-        }
-        snprintf(hp, hl + NAME_MAX + 3, "%s%s%s", host,
-                 hl && host[hl - 1] == '/' ? "" : "/", names[i]);
-        snprintf(cp, al + NAME_MAX + 3, "%s%s%s", ap, al ? "/" : "", names[i]);
-        if (strlen(hp) >= PATH_MAX) {
-            rc = fail(b, "%.200s...: host path longer than %d bytes", hp, PATH_MAX - 1);
-            break;
-        }
-        if (strlen(cp) > CPIO_PATH_MAX) {
-            rc = fail(b, "%.200s...: archive path longer than %d bytes", hp, CPIO_PATH_MAX);
-            break;
-        }
-        struct stat st;
-        if (lstat(hp, &st) < 0) {
-            rc = fail(b, "%s: %s", hp, strerror(errno));
-            break;
-        }
-        rc = add_host_entry(b, cp, hp, &st);
-        if (!rc && S_ISDIR(st.st_mode))
-            rc = walk(b, hp, cp);
+    sprintf(hp, "%s%s%s", w->host, sep, he->rel);
+    sprintf(cp, "%s%s%s", w->ap, al ? "/" : "", he->rel);
+    if (strlen(cp) > CPIO_PATH_MAX) {
+        fail(b, "%.200s...: archive path longer than %d bytes", hp, CPIO_PATH_MAX);
+        goto out;
     }
+    if (check_name(b, cp, hp) < 0)
+        goto out;
+    struct entry *e = add_host_entry(b, cp, hp, he->st, he->dirfd, he->name);
+    if (e && e->host) {
+        e->root = w->root;
+        e->relpos = strlen(hp) - rl;
+    }
+    rc = e ? 0 : -1;
+out:
     free(hp);
     free(cp);
-out:
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
-    closedir(d);
     return rc;
+}
+
+/* Adds the contents of the directory open at fd (kept open in b->roots
+ * until the builder is freed) below archive directory ap. */
+static int walk(struct cpio_builder *b, int fd, const char *host, const char *ap)
+{
+    int *nr = realloc(b->roots, (b->nroots + 1) * sizeof *nr);
+    if (!nr) {
+        close(fd);
+        return fail(b, "out of memory");
+    }
+    b->roots = nr;
+    b->roots[b->nroots++] = fd;
+    struct walk_ctx w = { b, host, ap, b->nroots };
+    return hostwalk(fd, host, CPIO_TREE_DEPTH_MAX, walk_entry, &w, b->err, sizeof b->err);
 }
 
 int cpio_add_host(struct cpio_builder *b, const char *host_path, const char *dest)
@@ -322,9 +316,19 @@ int cpio_add_host(struct cpio_builder *b, const char *host_path, const char *des
     if (lstat(host_path, &st) < 0)
         return fail(b, "%s: %s", host_path, strerror(errno));
     if (S_ISDIR(st.st_mode)) {
-        if (*ap && add_host_entry(b, ap, host_path, &st) < 0)
+        /* From here on only this fd: the tree below is read through it. */
+        int fd = open(host_path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 || fstat(fd, &st) < 0) {
+            int e = errno;
+            if (fd >= 0)
+                close(fd);
+            return fail(b, "%s: %s", host_path, strerror(e));
+        }
+        if (*ap && !add_host_entry(b, ap, host_path, &st, AT_FDCWD, host_path)) {
+            close(fd);
             return -1;
-        return walk(b, host_path, ap);
+        }
+        return walk(b, fd, host_path, ap);
     }
     size_t dl = dest ? strlen(dest) : 0;
     if (!*ap || (dl && dest[dl - 1] == '/')) {
@@ -349,13 +353,17 @@ int cpio_add_host(struct cpio_builder *b, const char *host_path, const char *des
         if (norm_path(b, tmp, ap) < 0)
             return -1;
     }
-    return add_host_entry(b, ap, host_path, &st);
+    return add_host_entry(b, ap, host_path, &st, AT_FDCWD, host_path) ? 0 : -1;
 }
 
 static struct entry *synthetic(struct cpio_builder *b, const char *path, uint32_t mode)
 {
     char ap[CPIO_PATH_MAX + 1];
-    if (!path || norm_path(b, path, ap) < 0)
+    if (!path || !*path) {
+        fail(b, "empty archive path");
+        return NULL;
+    }
+    if (norm_path(b, path, ap) < 0)
         return NULL;
     if (!*ap) {
         fail(b, "%s: cannot be stored as the archive root", path);
@@ -708,7 +716,13 @@ static int write_host_data(struct sink *s, const struct entry *e, unsigned char 
                            size_t bufsz)
 {
     struct cpio_builder *b = s->b;
-    int fd = open(e->host, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    int fl = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, fd;
+    if (e->root)    /* found by a walk: reopened below its root, never through a symlink */
+        fd = hostwalk_open(b->roots[e->root - 1], e->host + e->relpos, fl);
+    else
+        fd = open(e->host, fl);
+    if (fd < 0 && e->root && (errno == ELOOP || errno == ENOTDIR))
+        return fail(b, "%s: changed since it was scanned", e->host);
     if (fd < 0)
         return fail(b, "%s: %s", e->host, strerror(errno));
     struct stat st;

@@ -1,11 +1,11 @@
 /* Kernel module collection: see modules.h and docs/initrd.md. */
 #include "initrd/modules.h"
+#include "initrd/hostwalk.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,24 +18,13 @@
 #define MOD_UNPACK_MAX (256u << 20)  /* largest decompressed module */
 #define MOD_NAME_MAX   55            /* MODULE_NAME_LEN - 1 */
 #define MOD_DEPTH_MAX  128           /* longest dependency chain */
+#define MOD_TREE_DEPTH_MAX 64        /* directory levels below the module tree */
 #define BUILTIN_MAX    (8u << 20)
 
 const char *const initrd_default_modules[] = { "virtio_mmio", "9pnet_virtio", "9p" };
 const size_t initrd_n_default_modules = 3;
 
-static int errf(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int errf(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    for (char *p = err; errlen && *p; p++)
-        if (*p == '\n' || *p == '\r')
-            *p = '?';
-    return -1;
-}
+#define errf initrd_errf     /* one line into err, returns -1 (hostwalk.h) */
 
 /* ---- ELF ---- */
 
@@ -131,10 +120,10 @@ static enum initrd_kmod_comp comp_of(const char *name, size_t *stem)
     return (enum initrd_kmod_comp)-1;
 }
 
-static int read_file(const char *path, size_t max, unsigned char **data, size_t *len,
-                     char *err, size_t errlen)
+/* Reads the regular file open at fd (closed here); path names it in messages. */
+static int read_fd(int fd, const char *path, size_t max, unsigned char **data, size_t *len,
+                   char *err, size_t errlen)
 {
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return errf(err, errlen, "%s: %s", path, strerror(errno));
     struct stat st;
@@ -229,7 +218,8 @@ int initrd_module_read(const char *path, unsigned char **data, size_t *len,
                     c == KMOD_XZ ? "xz" : "zstd");
     unsigned char *raw;
     size_t rawlen;
-    if (read_file(path, MOD_FILE_MAX, &raw, &rawlen, err, errlen) < 0)
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (read_fd(fd, path, MOD_FILE_MAX, &raw, &rawlen, err, errlen) < 0)
         return -1;
     if (c != KMOD_GZIP) {
         *data = raw;
@@ -241,33 +231,15 @@ int initrd_module_read(const char *path, unsigned char **data, size_t *len,
     return rc;
 }
 
-/* ---- the module tree index ---- */
-
-struct kmod {
-    char *name;     /* normalised */
-    char *rel;      /* path relative to moddir */
-    enum initrd_kmod_comp comp;
-    int state;      /* 0 new, 1 visiting, 2 done */
-};
-
-struct index {
-    const char *dir;
-    struct kmod *v;
-    size_t n, cap;
-    char **builtin;     /* normalised names, sorted */
-    size_t nbuiltin;
-    struct initrd_modules *out;
-    const char *stack[MOD_DEPTH_MAX];
-    char *err;
-    size_t errlen;
-};
-
-static void normalise(char *s)
+int initrd_module_gunzip(const unsigned char *in, size_t inlen, unsigned char **data,
+                         size_t *len, char *err, size_t errlen)
 {
-    for (; *s; s++)
-        if (*s == '-')
-            *s = '_';
+    if (inlen > MOD_FILE_MAX)
+        return errf(err, errlen, "compressed module larger than %u bytes", MOD_FILE_MAX);
+    return gunzip("module", in, inlen, data, len, err, errlen);
 }
+
+/* ---- module metadata ---- */
 
 static int valid_name(const char *s, size_t len)
 {
@@ -282,66 +254,128 @@ static int valid_name(const char *s, size_t len)
     return 1;
 }
 
-static int scan(struct index *ix, const char *rel)
+static void normalise(char *s)
 {
-    char path[PATH_MAX];
-    int n = snprintf(path, sizeof path, "%s%s%s", ix->dir, *rel ? "/" : "", rel);
-    if (n < 0 || (size_t)n >= sizeof path)
-        return errf(ix->err, ix->errlen, "%s/%s: path too long", ix->dir, rel);
-    DIR *d = opendir(path);
-    if (!d)
-        return errf(ix->err, ix->errlen, "%s: %s", path, strerror(errno));
-    int rc = 0;
-    struct dirent *de;
-    while (!rc && (de = readdir(d))) {
-        if (de->d_name[0] == '.')
-            continue;
-        char sub[PATH_MAX], full[PATH_MAX];
-        n = snprintf(sub, sizeof sub, "%s%s%s", rel, *rel ? "/" : "", de->d_name);
-        if (n < 0 || (size_t)n >= sizeof sub ||
-            (size_t)snprintf(full, sizeof full, "%s/%s", ix->dir, sub) >= sizeof full) {
-            rc = errf(ix->err, ix->errlen, "%s/%s: path too long", path, de->d_name);
-            break;
+    for (; *s; s++)
+        if (*s == '-')
+            *s = '_';
+}
+
+void initrd_module_deps_free(char **deps, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(deps[i]);
+    free(deps);
+}
+
+int initrd_module_meta(const unsigned char *elf, size_t len, const char *kver, char ***deps,
+                       size_t *ndeps, char *err, size_t errlen)
+{
+    *deps = NULL;
+    *ndeps = 0;
+    const char *val;
+    size_t vlen;
+    int got = initrd_modinfo_get(elf, len, "vermagic", &val, &vlen, err, errlen);
+    if (got < 0)
+        return -1;
+    if (got && kver) {
+        size_t w = 0;
+        while (w < vlen && val[w] != ' ')
+            w++;
+        if (w != strlen(kver) || memcmp(val, kver, w)) {
+            char shown[65];
+            size_t sl = w < 64 ? w : 64;
+            memcpy(shown, val, sl);        /* may hold a NUL: shown up to it */
+            shown[sl] = 0;
+            return errf(err, errlen, "built for kernel %s, not %s", shown, kver);
         }
-        struct stat st;
-        if (lstat(full, &st) < 0) {
-            rc = errf(ix->err, ix->errlen, "%s: %s", full, strerror(errno));
-            break;
-        }
-        if (S_ISDIR(st.st_mode)) {
-            rc = scan(ix, sub);
-            continue;
-        }
-        size_t stem;
-        enum initrd_kmod_comp c = comp_of(de->d_name, &stem);
-        if ((int)c < 0 || !S_ISREG(st.st_mode) || !valid_name(de->d_name, stem))
-            continue;
-        if (ix->n == ix->cap) {
-            size_t cap = ix->cap ? 2 * ix->cap : 256;
-            struct kmod *nv = realloc(ix->v, cap * sizeof *nv);
-            if (!nv) {
-                rc = errf(ix->err, ix->errlen, "out of memory");
-                break;
-            }
-            ix->v = nv;
-            ix->cap = cap;
-        }
-        struct kmod *k = &ix->v[ix->n];
-        memset(k, 0, sizeof *k);
-        k->name = strndup(de->d_name, stem);
-        k->rel = strdup(sub);
-        k->comp = c;
-        if (!k->name || !k->rel) {
-            free(k->name);
-            free(k->rel);
-            rc = errf(ix->err, ix->errlen, "out of memory");
-            break;
-        }
-        normalise(k->name);
-        ix->n++;
     }
-    closedir(d);
-    return rc;
+    got = initrd_modinfo_get(elf, len, "depends", &val, &vlen, err, errlen);
+    if (got < 0)
+        return -1;
+    char **v = NULL;
+    size_t n = 0;
+    for (size_t i = 0; got && i < vlen;) {
+        size_t j = i;
+        while (j < vlen && val[j] != ',')
+            j++;
+        if (j > i) {
+            if (!valid_name(val + i, j - i)) {
+                initrd_module_deps_free(v, n);
+                return errf(err, errlen, "bad dependency name in .modinfo");
+            }
+            char **nv = realloc(v, (n + 1) * sizeof *nv);
+            if (nv)
+                v = nv;
+            char *d = nv ? strndup(val + i, j - i) : NULL;
+            if (!d) {
+                initrd_module_deps_free(v, n);
+                return errf(err, errlen, "out of memory");
+            }
+            normalise(d);
+            v[n++] = d;
+        }
+        i = j + 1;
+    }
+    *deps = v;
+    *ndeps = n;
+    return 0;
+}
+
+/* ---- the module tree index ---- */
+
+struct kmod {
+    char *name;     /* normalised */
+    char *rel;      /* path relative to moddir */
+    enum initrd_kmod_comp comp;
+    int state;      /* 0 new, 1 visiting, 2 done */
+};
+
+struct index {
+    const char *dir;
+    int rootfd;                 /* dir, opened once; every file is found below it */
+    struct kmod *v;
+    size_t n, cap;
+    char **builtin;     /* normalised names, sorted */
+    size_t nbuiltin;
+    struct initrd_modules *out;
+    const char *stack[MOD_DEPTH_MAX];
+    char *err;
+    size_t errlen;
+};
+
+static int scan_entry(void *ctx, const struct hostwalk_ent *he)
+{
+    struct index *ix = ctx;
+    if (he->name[0] == '.')
+        return 1;               /* hidden: skipped, directories with their contents */
+    if (S_ISDIR(he->st->st_mode))
+        return 0;
+    size_t stem;
+    enum initrd_kmod_comp c = comp_of(he->name, &stem);
+    if ((int)c < 0 || !S_ISREG(he->st->st_mode) || !valid_name(he->name, stem))
+        return 0;
+    if (ix->n == ix->cap) {
+        size_t cap = ix->cap ? 2 * ix->cap : 256;
+        struct kmod *nv = realloc(ix->v, cap * sizeof *nv);
+        if (!nv)
+            return errf(ix->err, ix->errlen, "out of memory");
+        ix->v = nv;
+        ix->cap = cap;
+    }
+    struct kmod *k = &ix->v[ix->n];
+    memset(k, 0, sizeof *k);
+    k->name = strndup(he->name, stem);
+    k->rel = strdup(he->rel);
+    k->comp = c;
+    if (!k->name || !k->rel) {
+        free(k->name);
+        free(k->rel);
+        return errf(ix->err, ix->errlen, "out of memory");
+    }
+    normalise(k->name);
+    ix->n++;
+    return 0;
 }
 
 static int cmp_kmod(const void *a, const void *b)
@@ -359,14 +393,15 @@ static int cmp_str(const void *a, const void *b)
 /* modules.builtin: one "kernel/.../name.ko" per line; optional. */
 static int load_builtin(struct index *ix)
 {
-    char path[PATH_MAX];
-    if ((size_t)snprintf(path, sizeof path, "%s/modules.builtin", ix->dir) >= sizeof path)
-        return errf(ix->err, ix->errlen, "%s: path too long", ix->dir);
-    if (access(path, F_OK) < 0)
+    int fd = openat(ix->rootfd, "modules.builtin",
+                    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0 && errno == ENOENT)
         return 0;
+    char path[256];
+    snprintf(path, sizeof path, "%.200s/modules.builtin", ix->dir);
     unsigned char *data;
     size_t len;
-    if (read_file(path, BUILTIN_MAX, &data, &len, ix->err, ix->errlen) < 0)
+    if (read_fd(fd, path, BUILTIN_MAX, &data, &len, ix->err, ix->errlen) < 0)
         return -1;
     size_t cap = 0;
     int rc = 0;
@@ -425,6 +460,46 @@ static int is_builtin(struct index *ix, const char *name)
            bsearch(&key, ix->builtin, ix->nbuiltin, sizeof *ix->builtin, cmp_str) != NULL;
 }
 
+static __attribute__((noinline)) int cycle_error(struct index *ix, const char *name, size_t depth)
+{
+    char chain[512] = "";
+    size_t o = 0;
+    size_t start = depth;
+    while (start > 0 && strcmp(ix->stack[start - 1], name))
+        start--;
+    for (size_t i = start ? start - 1 : 0; i < depth && o < sizeof chain; i++)
+        o += (size_t)snprintf(chain + o, sizeof chain - o, "%s -> ", ix->stack[i]);
+    if (o < sizeof chain)
+        snprintf(chain + o, sizeof chain - o, "%s", name);
+    return errf(ix->err, ix->errlen, "module dependency cycle: %s", chain);
+}
+
+/* Reads module k (below the tree's fd, never through a symlink) and
+ * decompresses it. */
+static int read_module(struct index *ix, const struct kmod *k, const char *path,
+                       unsigned char **data, size_t *len)
+{
+    if (k->comp == KMOD_XZ || k->comp == KMOD_ZSTD)
+        return initrd_module_read(path, data, len, ix->err, ix->errlen);   /* the message */
+    int fd = hostwalk_open(ix->rootfd, k->rel, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0 && (errno == ELOOP || errno == ENOTDIR))
+        return errf(ix->err, ix->errlen, "%s: changed since the module tree was read", path);
+    unsigned char *raw;
+    size_t rawlen;
+    if (read_fd(fd, path, MOD_FILE_MAX, &raw, &rawlen, ix->err, ix->errlen) < 0)
+        return -1;
+    if (k->comp != KMOD_GZIP) {
+        *data = raw;
+        *len = rawlen;
+        return 0;
+    }
+    int rc = gunzip(path, raw, rawlen, data, len, ix->err, ix->errlen);
+    free(raw);
+    return rc;
+}
+
+/* Depth-first: the dependencies of `name`, then it.  Recursion is bounded
+ * by MOD_DEPTH_MAX and each frame is small. */
 static int visit(struct index *ix, const char *name, const char *kver, size_t depth,
                  const char *needed_by)
 {
@@ -439,72 +514,33 @@ static int visit(struct index *ix, const char *name, const char *kver, size_t de
     }
     if (k->state == 2)
         return 0;
-    if (k->state == 1) {
-        char chain[512] = "";
-        size_t o = 0;
-        size_t start = depth;
-        while (start > 0 && strcmp(ix->stack[start - 1], name))
-            start--;
-        for (size_t i = start ? start - 1 : 0; i < depth && o < sizeof chain; i++)
-            o += (size_t)snprintf(chain + o, sizeof chain - o, "%s -> ", ix->stack[i]);
-        if (o < sizeof chain)
-            snprintf(chain + o, sizeof chain - o, "%s", name);
-        return errf(ix->err, ix->errlen, "module dependency cycle: %s", chain);
-    }
+    if (k->state == 1)
+        return cycle_error(ix, name, depth);
     if (depth >= MOD_DEPTH_MAX)
         return errf(ix->err, ix->errlen, "module %s: dependency chain deeper than %d", name,
                     MOD_DEPTH_MAX);
     k->state = 1;
     ix->stack[depth] = k->name;
 
-    char path[PATH_MAX];
-    if ((size_t)snprintf(path, sizeof path, "%s/%s", ix->dir, k->rel) >= sizeof path)
-        return errf(ix->err, ix->errlen, "%s/%s: path too long", ix->dir, k->rel);
-    unsigned char *elf;
-    size_t len;
-    if (initrd_module_read(path, &elf, &len, ix->err, ix->errlen) < 0)
-        return -1;
-    const char *val;
-    size_t vlen;
-    char e2[256];
+    char *path = NULL, **deps = NULL;
+    unsigned char *elf = NULL;
+    size_t len = 0, ndeps = 0;
     int rc = 0;
-    int got = initrd_modinfo_get(elf, len, "vermagic", &val, &vlen, e2, sizeof e2);
-    if (got < 0) {
-        rc = errf(ix->err, ix->errlen, "%s: %s", path, e2);
+    if (asprintf(&path, "%s/%s", ix->dir, k->rel) < 0) {
+        path = NULL;
+        rc = errf(ix->err, ix->errlen, "out of memory");
         goto out;
     }
-    if (got && kver) {
-        size_t w = 0;
-        while (w < vlen && val[w] != ' ')
-            w++;
-        if (w != strlen(kver) || memcmp(val, kver, w)) {
-            rc = errf(ix->err, ix->errlen, "%s: built for kernel %.*s, not %s", path,
-                      (int)(w > 64 ? 64 : w), val, kver);
-            goto out;
-        }
-    }
-    got = initrd_modinfo_get(elf, len, "depends", &val, &vlen, e2, sizeof e2);
-    if (got < 0) {
-        rc = errf(ix->err, ix->errlen, "%s: %s", path, e2);
+    if ((rc = read_module(ix, k, path, &elf, &len)) < 0)
+        goto out;
+    if (initrd_module_meta(elf, len, kver, &deps, &ndeps, ix->err, ix->errlen) < 0) {
+        char *e = strdup(ix->err);
+        rc = errf(ix->err, ix->errlen, "%s: %s", path, e ? e : "out of memory");
+        free(e);
         goto out;
     }
-    for (size_t i = 0; got && i < vlen && !rc;) {
-        size_t j = i;
-        while (j < vlen && val[j] != ',')
-            j++;
-        if (j > i) {
-            if (!valid_name(val + i, j - i)) {
-                rc = errf(ix->err, ix->errlen, "%s: bad dependency name in .modinfo", path);
-                break;
-            }
-            char dep[MOD_NAME_MAX + 1];
-            memcpy(dep, val + i, j - i);
-            dep[j - i] = 0;
-            normalise(dep);
-            rc = visit(ix, dep, kver, depth + 1, k->name);
-        }
-        i = j + 1;
-    }
+    for (size_t i = 0; i < ndeps && !rc; i++)
+        rc = visit(ix, deps[i], kver, depth + 1, k->name);
     if (rc)
         goto out;
 
@@ -520,15 +556,21 @@ static int visit(struct index *ix, const char *name, const char *kver, size_t de
     size_t stem;
     comp_of(k->rel, &stem);
     im->name = strdup(k->name);
-    im->host_path = strdup(path);
+    im->host_path = path;
+    path = NULL;
     im->comp = k->comp;
+    im->data = elf;             /* exactly what was checked is what is packed */
+    im->len = len;
+    elf = NULL;
     if (asprintf(&im->archive_path, "lib/modules/%s/%.*s.ko", kver, (int)stem, k->rel) < 0)
         im->archive_path = NULL;
     m->n++;
-    if (!im->name || !im->host_path || !im->archive_path)
+    if (!im->name || !im->archive_path)
         rc = errf(ix->err, ix->errlen, "out of memory");
     k->state = 2;
 out:
+    initrd_module_deps_free(deps, ndeps);
+    free(path);
     free(elf);
     return rc;
 }
@@ -540,17 +582,22 @@ int initrd_modules_resolve(const char *moddir, const char *kver, const char *con
     if (!kver || !*kver || strlen(kver) > 128 || strchr(kver, '/') || strchr(kver, '\n') ||
         !strcmp(kver, ".") || !strcmp(kver, ".."))
         return errf(err, errlen, "bad kernel version string");
-    char defdir[PATH_MAX];
+    char defdir[256];
     if (!moddir) {
         snprintf(defdir, sizeof defdir, "/lib/modules/%s", kver);
         moddir = defdir;
     }
     struct index ix = { .dir = moddir, .err = err, .errlen = errlen, .out = out };
     int rc = 0;
-    if (!(out->kver = strdup(kver)))
+    /* The tree's own path is the user's choice (a symlink to it is fine);
+     * below it nothing is followed. */
+    ix.rootfd = open(moddir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (ix.rootfd < 0)
+        rc = errf(err, errlen, "%s: %s", moddir, strerror(errno));
+    if (!rc && !(out->kver = strdup(kver)))
         rc = errf(err, errlen, "out of memory");
     if (!rc)
-        rc = scan(&ix, "");
+        rc = hostwalk(ix.rootfd, moddir, MOD_TREE_DEPTH_MAX, scan_entry, &ix, err, errlen);
     if (!rc) {
         if (ix.n)
             qsort(ix.v, ix.n, sizeof *ix.v, cmp_kmod);
@@ -566,6 +613,8 @@ int initrd_modules_resolve(const char *moddir, const char *kver, const char *con
         normalise(name);
         rc = visit(&ix, name, kver, 0, NULL);
     }
+    if (ix.rootfd >= 0)
+        close(ix.rootfd);
     for (size_t i = 0; i < ix.n; i++) {
         free(ix.v[i].name);
         free(ix.v[i].rel);
@@ -585,6 +634,7 @@ void initrd_modules_free(struct initrd_modules *m)
         free(m->v[i].name);
         free(m->v[i].host_path);
         free(m->v[i].archive_path);
+        free(m->v[i].data);
     }
     free(m->v);
     free(m->kver);
@@ -602,19 +652,10 @@ int initrd_modules_add(struct cpio_builder *b, const struct initrd_modules *m,
     int rc = 0;
     for (size_t i = 0; i < m->n && !rc; i++) {
         const struct initrd_module *im = &m->v[i];
-        if (im->comp == KMOD_PLAIN) {
-            if (cpio_add_host_file(b, im->archive_path, im->host_path, 0644) < 0)
-                rc = errf(err, errlen, "%s", cpio_error(b));
-        } else {
-            unsigned char *data;
-            size_t len;
-            rc = initrd_module_read(im->host_path, &data, &len, err, errlen);
-            if (!rc) {
-                if (cpio_add_file_mem(b, im->archive_path, 0644, data, len) < 0)
-                    rc = errf(err, errlen, "%s", cpio_error(b));
-                free(data);
-            }
-        }
+        /* The bytes read (and checked) by initrd_modules_resolve: the file
+         * is not opened again. */
+        if (cpio_add_file_mem(b, im->archive_path, 0644, im->data, im->len) < 0)
+            rc = errf(err, errlen, "%s", cpio_error(b));
         size_t need = n + strlen(im->archive_path) + 3;
         if (!rc && need > cap) {
             while (cap < need)

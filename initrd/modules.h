@@ -18,6 +18,8 @@ struct initrd_module {
     char *host_path;        /* the file in the module tree */
     char *archive_path;     /* "lib/modules/VERSION/kernel/.../NAME.ko" (always .ko) */
     enum initrd_kmod_comp comp;
+    unsigned char *data;    /* the module as read and checked (decompressed) */
+    size_t len;
 };
 
 struct initrd_modules {
@@ -27,7 +29,9 @@ struct initrd_modules {
 };
 
 /* Resolves `names` (and their dependencies) in moddir (NULL means
- * /lib/modules/KVER).  Modules listed in moddir/modules.builtin are
+ * /lib/modules/KVER).  The tree is read through directory descriptors,
+ * never following a symlink below moddir, at most 64 levels deep; each
+ * module is read once, into the result.  Modules listed in moddir/modules.builtin are
  * skipped (built into the kernel).  Returns 0, or -1 with a one-line
  * message in err (missing module, dependency cycle, malformed ELF, module
  * built for another kernel, unsupported compression). */
@@ -35,7 +39,7 @@ int initrd_modules_resolve(const char *moddir, const char *kver, const char *con
                            size_t n_names, struct initrd_modules *out, char *err, size_t errlen);
 void initrd_modules_free(struct initrd_modules *m);
 
-/* Adds the resolved modules (decompressed) at their archive paths and the
+/* Adds the resolved modules (their data as read, decompressed) at their archive paths and the
  * load-order file lib/modules/KVER/minivmm.load: one absolute .ko path per
  * line, in insmod order. */
 int initrd_modules_add(struct cpio_builder *b, const struct initrd_modules *m,
@@ -49,4 +53,14 @@ int initrd_module_read(const char *path, unsigned char **data, size_t *len,
  * 1 found, 0 absent, -1 malformed ELF (err set). */
 int initrd_modinfo_get(const unsigned char *elf, size_t len, const char *key,
                        const char **val, size_t *vlen, char *err, size_t errlen);
+/* The metadata resolution uses, from a module image in memory: checks
+ * vermagic= against kver (if kver and the key are there) and returns the
+ * depends= names, each valid and normalised, malloc'd (free with
+ * initrd_module_deps_free).  Returns 0, or -1 with a one-line message. */
+int initrd_module_meta(const unsigned char *elf, size_t len, const char *kver, char ***deps,
+                       size_t *ndeps, char *err, size_t errlen);
+void initrd_module_deps_free(char **deps, size_t n);
+/* Decompresses a .ko.gz image in memory (at most 256 MiB out). */
+int initrd_module_gunzip(const unsigned char *in, size_t inlen, unsigned char **data,
+                         size_t *len, char *err, size_t errlen);
 #endif

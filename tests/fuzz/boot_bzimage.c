@@ -21,6 +21,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
             abort();
         if (strlen(bz.version) >= sizeof(bz.version))
             abort();
+        /* The kernel is copied whole at the load address: init_size, the
+         * size checked against RAM, must cover it. */
+        if (bz.init_size < bz.kernel_size)
+            abort();
         static const uint64_t rams[] = { 64 << 20, 256 << 20, 3ULL << 30 };
         for (size_t i = 0; i < sizeof(rams) / sizeof(rams[0]); i++) {
             uint64_t at = bz_load_address(&bz, rams[i], err, sizeof(err));

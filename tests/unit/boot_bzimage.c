@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "boot/bzimage.h"
@@ -557,6 +558,52 @@ START_TEST(load_address_synthetic)
 }
 END_TEST
 
+/* pref_address near 2^64, aligned, relocatable: at + init_size used to wrap
+ * to a small number and the placement was accepted. */
+START_TEST(load_address_no_wrap)
+{
+    struct bz_info bz = { .relocatable = 1, .kernel_alignment = 0x100000,
+                          .pref_address = 0xfffffffffff00000ULL, .init_size = 2u << 20 };
+    char err[256] = "";
+    static const uint64_t rams[] = { 64ULL << 20, 3ULL << 30 };
+    for (size_t i = 0; i < 2; i++) {
+        err[0] = 0;
+        uint64_t at = bz_load_address(&bz, rams[i], err, sizeof(err));
+        ck_assert_msg(at == 0, "RAM %llu MiB: placed at 0x%llx",
+                      (unsigned long long)(rams[i] >> 20), (unsigned long long)at);
+        ck_assert_msg(strstr(err, "0xfffffffffff00000") && !strchr(err, '\n'), "reason '%s'", err);
+    }
+    /* The same kernel with a usable pref_address is placed there. */
+    bz.pref_address = 0x1000000;
+    ck_assert_uint_eq(bz_load_address(&bz, 64ULL << 20, err, sizeof(err)), 0x1000000);
+}
+END_TEST
+
+/* A kernel part of 4 GiB or more: init_size (32 bits) used to be set from
+ * the truncated size, so the kernel copied at the load address ran past
+ * the init_size that bz_load_address had checked against RAM.  The image
+ * is a sparse mapping; only its first pages are touched. */
+START_TEST(kernel_over_4gib)
+{
+    size_t len = MINI_SETUP + (4ULL << 30) + 0x1000;
+    uint8_t *img = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    ck_assert(img != MAP_FAILED);
+    size_t mlen;
+    uint8_t *mini = mini_image(&mlen);
+    memcpy(img, mini, MINI_SETUP + 64);
+    free(mini);
+    struct bz_info bz;
+    char err[256];
+    int r = parse(img, len, &bz, err, sizeof(err));
+    ck_assert_msg(r == -1 || bz.init_size >= bz.kernel_size,
+                  "accepted with init_size 0x%x < kernel size 0x%zx", bz.init_size,
+                  bz.kernel_size);
+    ck_assert_msg(strstr(err, "4 GiB"), "reason '%s'", err);
+    munmap(img, len);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("boot_bzimage");
@@ -583,6 +630,8 @@ static Suite *suite(void)
     tcase_add_test(tc, mini_image_parses);
     tcase_add_test(tc, version_unterminated_at_setup_end);
     tcase_add_test(tc, load_address_synthetic);
+    tcase_add_test(tc, load_address_no_wrap);
+    tcase_add_test(tc, kernel_over_4gib);
     suite_add_tcase(s, tc);
     return s;
 }
