@@ -1,12 +1,14 @@
 /* 9P2000.L file server over a host directory (see docs/9p.md).
  *
  * Confinement model: every fid refers to a `node`, an O_PATH|O_NOFOLLOW
- * descriptor of one object inside the export plus a counted reference to the
- * node it was walked from (its lexical parent) and its name there.  The guest
- * never hands us a path: walk names are single components opened with
+ * descriptor of one object inside the export plus its lexical place (`ent`:
+ * its name and the place it was walked from; memory only, so a fid costs one
+ * descriptor at any depth).  The guest never hands us a path: walk names are
+ * single components opened with
  * openat2(RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS) below the
- * current node's descriptor; ".." goes to the lexical parent node and stays at
- * the root.  Creating, linking, renaming and removing use *at() calls with a
+ * current node's descriptor; ".." goes to the lexical parent place (opened
+ * again from the export root along its names, never through a symlink) and
+ * stays at the root.  Creating, linking, renaming and removing use *at() calls with a
  * validated single component relative to a node's descriptor, none of which
  * follow a trailing symlink.  Opening an object for I/O re-opens exactly the
  * inode held by the O_PATH descriptor through /proc/self/fd/N after fstat()
