@@ -918,34 +918,6 @@ static int t_read(struct req *q)
     return 0;
 }
 
-/* max=: the growth a write of *count bytes at off (or at the end) would
- * cause is counted; a write that would pass the bound is cut to what is
- * left (EDQUOT when nothing is).  *took: what was counted, *size: the file
- * size before. */
-static int quota_write(struct p9_server *s, int fd, bool append, uint64_t off,
-                       uint32_t *count, uint64_t *took, uint64_t *size)
-{
-    struct stat st;
-    *took = 0;
-    if (!s->quota.max)
-        return 0;
-    if (fstat(fd, &st))
-        return errno;
-    *size = (uint64_t)st.st_size;
-    uint64_t end = (append ? *size : off) + *count;
-    uint64_t grow = end > *size ? end - *size : 0;
-    *took = p9_quota_take(&s->quota, grow, true);
-    if (*took < grow) {
-        if (grow - *took >= *count) {
-            p9_quota_give(&s->quota, *took);
-            *took = 0;
-            return EDQUOT;
-        }
-        *count -= (uint32_t)(grow - *took);
-    }
-    return 0;
-}
-
 static int t_write(struct req *q)
 {
     uint32_t fid = p9_get32(&q->r);
@@ -968,7 +940,7 @@ static int t_write(struct req *q)
     uint64_t took = 0, size = 0;
     if (fd < 0 || acc == O_RDONLY)
         err = EBADF;
-    else if (count && !(err = quota_write(q->s, fd, append, off, &count, &took, &size))) {
+    else if (count && !(err = p9_quota_write(&q->s->quota, fd, append, off, &count, &took, &size))) {
         /* Straight from the guest's buffers. */
         struct iovec sv[IOV_STACK];
         struct iovec *v = sv;
@@ -996,10 +968,7 @@ static int t_write(struct req *q)
             err = errno;
         if (v != sv)
             free(v);
-        /* Give back what this write did not grow. */
-        uint64_t end = (append ? size : off) + (uint64_t)(n > 0 ? n : 0);
-        uint64_t grew = end > size ? end - size : 0;
-        p9_quota_give(&q->s->quota, took > grew ? took - grew : 0);
+        p9_quota_wrote(&q->s->quota, append, off, n, took, size);
     }
     fid_put(q->s, f);
     if (err)

@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 uint64_t p9_quota_take(struct p9_quota *q, uint64_t n, bool partial)
 {
@@ -29,6 +30,42 @@ void p9_quota_give(struct p9_quota *q, uint64_t n)
 {
     if (q->max && n)
         atomic_fetch_sub(&q->added, n);
+}
+
+/* max=: the growth a write of *count bytes at off (or at the end) would
+ * cause is counted; a write that would pass the bound is cut to what is
+ * left (EDQUOT when nothing is).  *took: what was counted, *size: the file
+ * size before. */
+int p9_quota_write(struct p9_quota *q, int fd, bool append, uint64_t off,
+                       uint32_t *count, uint64_t *took, uint64_t *size)
+{
+    struct stat st;
+    *took = 0;
+    if (!q->max)
+        return 0;
+    if (fstat(fd, &st))
+        return errno;
+    *size = (uint64_t)st.st_size;
+    uint64_t end = (append ? *size : off) + *count;
+    uint64_t grow = end > *size ? end - *size : 0;
+    *took = p9_quota_take(q, grow, true);
+    if (*took < grow) {
+        if (grow - *took >= *count) {
+            p9_quota_give(q, *took);
+            *took = 0;
+            return EDQUOT;
+        }
+        *count -= (uint32_t)(grow - *took);
+    }
+    return 0;
+}
+
+void p9_quota_wrote(struct p9_quota *q, bool append, uint64_t off, long n, uint64_t took,
+                    uint64_t size)
+{
+    uint64_t end = (append ? size : off) + (uint64_t)(n > 0 ? n : 0);
+    uint64_t grew = end > size ? end - size : 0;
+    p9_quota_give(q, took > grew ? took - grew : 0);
 }
 
 static atomic_long fids_all;        /* fids of every export in this process */

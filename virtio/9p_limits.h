@@ -25,6 +25,16 @@ uint64_t p9_quota_take(struct p9_quota *q, uint64_t n, bool partial);
 /* Gives back bytes taken for something that did not happen. */
 void p9_quota_give(struct p9_quota *q, uint64_t n);
 
+/* A Twrite of *count bytes at off (at the end with append) to fd: counts
+ * the growth it would cause; cuts *count to what is left, or EDQUOT when
+ * nothing is.  *took: what was counted, *size: the file's size before. */
+int p9_quota_write(struct p9_quota *q, int fd, bool append, uint64_t off, uint32_t *count,
+                   uint64_t *took, uint64_t *size);
+/* After that write wrote n bytes (n < 0: failed): gives back what it did
+ * not grow. */
+void p9_quota_wrote(struct p9_quota *q, bool append, uint64_t off, long n, uint64_t took,
+                    uint64_t size);
+
 /* Descriptors: every fid holds at most two (its O_PATH descriptor and an
  * open one), so the fids of all exports together are bounded by what
  * RLIMIT_NOFILE leaves after P9_FD_RESERVE for the rest of the VMM.
