@@ -1137,13 +1137,14 @@ static int t_setattr(struct req *q)
         else {
             uint64_t grow = size > (uint64_t)st.st_size ? size - (uint64_t)st.st_size : 0;
             int fd = -1;
-            if (p9_quota_take(&q->s->quota, grow, false) < grow)
+            bool took = p9_quota_take(&q->s->quota, grow, false) == grow;
+            if (!took)
                 err = EDQUOT;
             else if ((fd = wfd >= 0 ? wfd : reopen(q->s, n->fd, O_WRONLY)) < 0)
                 err = errno;
             else
                 err = ERR(ftruncate(fd, (off_t)size));
-            if (err && err != EDQUOT)
+            if (err && took)
                 p9_quota_give(&q->s->quota, grow);
             if (fd >= 0 && fd != wfd)
                 close(fd);
