@@ -1,12 +1,14 @@
 /* 9P2000.L file server over a host directory (see docs/9p.md).
  *
  * Confinement model: every fid refers to a `node`, an O_PATH|O_NOFOLLOW
- * descriptor of one object inside the export plus a counted reference to the
- * node it was walked from (its lexical parent) and its name there.  The guest
- * never hands us a path: walk names are single components opened with
+ * descriptor of one object inside the export plus its lexical place (`ent`:
+ * its name and the place it was walked from; memory only, so a fid costs one
+ * descriptor at any depth).  The guest never hands us a path: walk names are
+ * single components opened with
  * openat2(RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS) below the
- * current node's descriptor; ".." goes to the lexical parent node and stays at
- * the root.  Creating, linking, renaming and removing use *at() calls with a
+ * current node's descriptor; ".." goes to the lexical parent place (opened
+ * again from the export root along its names, never through a symlink) and
+ * stays at the root.  Creating, linking, renaming and removing use *at() calls with a
  * validated single component relative to a node's descriptor, none of which
  * follow a trailing symlink.  Opening an object for I/O re-opens exactly the
  * inode held by the O_PATH descriptor through /proc/self/fd/N after fstat()
@@ -14,6 +16,7 @@
  * swapped symlink can redirect it, and fifos, sockets and devices are never
  * opened on the host. */
 #include "virtio/9p.h"
+#include "virtio/9p_limits.h"
 #include "virtio/9p_msg.h"
 
 #include <dirent.h>
@@ -36,15 +39,27 @@
 
 #define P9_MIN_MSIZE 4096
 #define P9_MAX_FIDS 65536
+#define P9_ENT_MEMORY (64u << 20)   /* lexical places (struct ent) per export */
 #define FID_BUCKETS 4096
 #define IOV_STACK 64
 #define RESOLVE_STRICT (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
 
+/* Where the guest found an object: its name in the lexical parent.  Memory
+ * only (no descriptor), immutable, shared by every node below it, so a fid
+ * deep in a tree costs one descriptor, not one per level. */
+struct ent {
+    atomic_int refs;
+    struct ent *parent;     /* NULL for the root */
+    unsigned depth;         /* components below the root */
+    size_t cost;            /* bytes counted in *acct */
+    _Atomic size_t *acct;   /* the server's ent memory */
+    char name[];            /* "" for the root */
+};
+
 struct node {
     atomic_int refs;
     int fd;                 /* O_PATH|O_NOFOLLOW: the object itself */
-    struct node *parent;    /* lexical parent, NULL for the root */
-    char *name;             /* name in parent, NULL for the root */
+    struct ent *ent;        /* its lexical place */
 };
 
 struct fid {
@@ -55,7 +70,7 @@ struct fid {
     struct node *node;
     int ofd;                /* opened descriptor, -1 until Tlopen/Tlcreate */
     int oacc;               /* O_RDONLY / O_WRONLY / O_RDWR of ofd */
-    bool odir;
+    bool odir, oappend;
     uint32_t uid;           /* n_uname of the attach this fid descends from */
 };
 
@@ -74,6 +89,8 @@ struct trace_rec {
 
 struct p9_server {
     struct node *root;
+    _Atomic size_t ent_mem;  /* bytes of struct ent, at most P9_ENT_MEMORY */
+    struct p9_quota quota;  /* what the guest may add (max=) */
     bool readonly;
     bool as_root;           /* euid 0: created files get the guest's uid/gid */
     mode_t umask;
@@ -102,15 +119,53 @@ struct req {
 
 /* ---- nodes ---------------------------------------------------------- */
 
-static struct node *node_new(int fd, struct node *parent, char *name)
+static void ent_put(struct ent *e)
 {
-    struct node *n = malloc(sizeof(*n));
-    if (!n)
+    while (e && atomic_fetch_sub(&e->refs, 1) == 1) {
+        struct ent *p = e->parent;
+        atomic_fetch_sub(e->acct, e->cost);
+        free(e);
+        e = p;
+    }
+}
+
+/* A new place `name` below parent (reference taken); NULL when the export's
+ * budget for them (P9_ENT_MEMORY) is spent or memory is short. */
+static struct ent *ent_new(struct ent *parent, const char *name, _Atomic size_t *acct)
+{
+    size_t len = strlen(name), cost = sizeof(struct ent) + len + 1;
+    if (atomic_fetch_add(acct, cost) + cost > P9_ENT_MEMORY) {
+        atomic_fetch_sub(acct, cost);
         return NULL;
+    }
+    struct ent *e = malloc(cost);
+    if (!e) {
+        atomic_fetch_sub(acct, cost);
+        return NULL;
+    }
+    atomic_init(&e->refs, 1);
+    if (parent)
+        atomic_fetch_add(&parent->refs, 1);
+    e->parent = parent;
+    e->depth = parent ? parent->depth + 1 : 0;
+    e->cost = cost;
+    e->acct = acct;
+    memcpy(e->name, name, len + 1);
+    return e;
+}
+
+/* Takes over fd and ent (both released on failure). */
+static struct node *node_new(int fd, struct ent *ent)
+{
+    struct node *n = ent ? malloc(sizeof(*n)) : NULL;
+    if (!n) {
+        close(fd);
+        ent_put(ent);
+        return NULL;
+    }
     atomic_init(&n->refs, 1);
     n->fd = fd;
-    n->parent = parent;
-    n->name = name;
+    n->ent = ent;
     return n;
 }
 
@@ -122,28 +177,15 @@ static struct node *node_ref(struct node *n)
 
 static void node_put(struct node *n)
 {
-    while (n && atomic_fetch_sub(&n->refs, 1) == 1) {
-        struct node *p = n->parent;
+    if (n && atomic_fetch_sub(&n->refs, 1) == 1) {
         close(n->fd);
-        free(n->name);
+        ent_put(n->ent);
         free(n);
-        n = p;
     }
 }
 
 /* Node for a descriptor just opened below parent; consumes fd on failure. */
-static struct node *node_child(int fd, struct node *parent, const char *name)
-{
-    char *nm = strdup(name);
-    struct node *n = nm ? node_new(fd, node_ref(parent), nm) : NULL;
-    if (!n) {
-        if (nm)
-            node_put(parent);
-        free(nm);
-        close(fd);
-    }
-    return n;
-}
+static struct node *node_child(struct p9_server *s, int fd, struct node *parent, const char *name);
 
 /* ---- fid table ------------------------------------------------------ */
 
@@ -195,7 +237,7 @@ static int fid_add(struct p9_server *s, uint32_t id, struct node *node, uint32_t
     struct fid **b = &s->buckets[id % FID_BUCKETS], *g = *b;
     while (g && g->id != id)
         g = g->next;
-    int err = g ? EINVAL : s->nfids >= P9_MAX_FIDS ? ENFILE : 0;
+    int err = g ? EINVAL : s->nfids >= P9_MAX_FIDS ? ENFILE : p9_fids_take();
     if (!err) {
         f->next = *b;
         *b = f;
@@ -221,6 +263,7 @@ static int fid_clunk(struct p9_server *s, uint32_t id)
     if (f) {
         *pp = f->next;
         s->nfids--;
+        p9_fids_give();
         last = --f->refs == 0;
     }
     pthread_mutex_unlock(&s->tlock);
@@ -290,6 +333,57 @@ static int reopen(struct p9_server *s, int pfd, int flags)
     return fd;
 }
 
+static struct node *node_child(struct p9_server *s, int fd, struct node *parent, const char *name)
+{
+    return node_new(fd, ent_new(parent->ent, name, &s->ent_mem));
+}
+
+/* Opens (O_PATH) the directory now at the lexical place e: its names, from the
+ * export root, a PATH_MAX chunk at a time, each beneath the last and never
+ * through a symlink.  The names are single components (never ".."), so
+ * nothing outside the export can be reached.  -1 with errno on failure. */
+static int open_ent(struct p9_server *s, const struct ent *e)
+{
+    if (!e->parent)
+        return fcntl(s->root->fd, F_DUPFD_CLOEXEC, 0);
+    const struct ent **v = malloc(sizeof(*v) * e->depth);
+    char *path = malloc(PATH_MAX);
+    int fd = -1, err = ENOMEM;
+    if (!v || !path)
+        goto out;
+    unsigned k = e->depth;
+    for (const struct ent *x = e; x->parent; x = x->parent)
+        v[--k] = x;
+    for (err = 0; k < e->depth && !err;) {
+        size_t len = 0;
+        for (; k < e->depth; k++) {
+            size_t n = strlen(v[k]->name);
+            if (len && len + 1 + n >= PATH_MAX)
+                break;
+            if (len)
+                path[len++] = '/';
+            memcpy(path + len, v[k]->name, n + 1);
+            len += n;
+        }
+        int nfd = sys_openat2(fd >= 0 ? fd : s->root->fd, path,
+                              O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC, 0, RESOLVE_STRICT);
+        err = nfd < 0 ? errno : 0;
+        if (fd >= 0)
+            close(fd);
+        fd = nfd;
+    }
+out:
+    free(v);
+    free(path);
+    if (err) {
+        if (fd >= 0)
+            close(fd);
+        errno = err;
+        return -1;
+    }
+    return fd;
+}
+
 static struct p9_qid qid_of(const struct p9_server *s, const struct stat *st)
 {
     struct p9_qid q = { .type = P9_QTFILE, .version = 0, .path = st->st_ino };
@@ -300,6 +394,13 @@ static struct p9_qid qid_of(const struct p9_server *s, const struct stat *st)
     if (st->st_dev != s->rootdev)    /* another file system mounted inside */
         q.path ^= ((uint64_t)st->st_dev * 0x9e3779b97f4a7c15ULL) & 0xffff000000000000ULL;
     return q;
+}
+
+/* A lexical place that no longer resolves (a name on the way was removed,
+ * or became a symlink or a file): for the guest it is gone. */
+static int gone(int err)
+{
+    return err == ELOOP || err == ENOTDIR || err == EXDEV ? ENOENT : err;
 }
 
 static int check_name(const char *n)
@@ -447,8 +548,21 @@ static struct node *walk_one(struct p9_server *s, struct node *cur, const char *
         *err = ENOTDIR;
         return NULL;
     }
-    if (!strcmp(name, ".."))    /* lexical parent; the root is its own parent */
-        return node_ref(cur->parent ? cur->parent : cur);
+    if (!strcmp(name, "..")) {  /* lexical parent; the root is its own parent */
+        struct ent *p = cur->ent->parent;
+        if (!p || !p->parent)
+            return node_ref(p ? s->root : cur);
+        int fd = open_ent(s, p);
+        if (fd < 0) {
+            *err = gone(errno);
+            return NULL;
+        }
+        atomic_fetch_add(&p->refs, 1);
+        struct node *n = node_new(fd, p);
+        if (!n)
+            *err = ENOMEM;
+        return n;
+    }
     /* Linux (v9fs_fid_lookup_with_uid, at least to 6.1) walks the root
      * dentry's own name, "/", from the root fid when two processes of one
      * uid make their first lookups at once: it means the root itself. */
@@ -461,7 +575,7 @@ static struct node *walk_one(struct p9_server *s, struct node *cur, const char *
         *err = errno;
         return NULL;
     }
-    struct node *n = node_child(fd, cur, name);
+    struct node *n = node_child(s, fd, cur, name);
     if (!n)
         *err = ENOMEM;
     return n;
@@ -576,6 +690,7 @@ static int t_lopen(struct req *q)
             f->ofd = fd;
             f->oacc = acc;
             f->odir = S_ISDIR(st.st_mode);
+            f->oappend = hf & O_APPEND;
         }
     }
     pthread_mutex_unlock(&f->lock);
@@ -596,6 +711,17 @@ static uid_t own_uid(const struct p9_server *s, uint32_t uid)
 static gid_t own_gid(const struct p9_server *s, uint32_t gid)
 {
     return s->as_root && gid != P9_NONUNAME ? (gid_t)gid : (gid_t)-1;
+}
+
+/* max=: every new name counts P9_ENTRY_BYTES (given back if it is not made). */
+static int take_entry(struct p9_server *s)
+{
+    return p9_quota_take(&s->quota, P9_ENTRY_BYTES, false) ? 0 : EDQUOT;
+}
+
+static void give_entry(struct p9_server *s)
+{
+    p9_quota_give(&s->quota, P9_ENTRY_BYTES);
 }
 
 /* After mkdir/mknod/symlink: looks the new entry up without following it,
@@ -654,7 +780,14 @@ static int t_lcreate(struct req *q)
         err = EINVAL;
         goto out;
     }
+    if ((err = take_entry(q->s)))
+        goto out;
     fd = sys_openat2(dir->fd, name, hf | O_CREAT | O_EXCL | O_NOFOLLOW, m, RESOLVE_STRICT);
+    if (fd < 0) {
+        int e = errno;
+        give_entry(q->s);
+        errno = e;
+    }
     if (fd >= 0) {
         if (m & q->s->umask)
             fchmod(fd, m);
@@ -693,7 +826,7 @@ static int t_lcreate(struct req *q)
         err = errno;
         goto out;
     }
-    struct node *n = node_child(pfd, dir, name);
+    struct node *n = node_child(q->s, pfd, dir, name);
     pfd = -1;
     if (!n) {
         err = ENOMEM;
@@ -704,6 +837,7 @@ static int t_lcreate(struct req *q)
     f->ofd = fd;
     f->oacc = acc;
     f->odir = false;
+    f->oappend = hf & O_APPEND;
     fd = -1;
 out:
     pthread_mutex_unlock(&f->lock);
@@ -799,12 +933,14 @@ static int t_write(struct req *q)
         return EBADF;
     pthread_mutex_lock(&f->lock);
     int fd = f->ofd, acc = f->oacc;
+    bool append = f->oappend;
     pthread_mutex_unlock(&f->lock);
     int err = 0;
     ssize_t n = 0;
+    uint64_t took = 0, size = 0;
     if (fd < 0 || acc == O_RDONLY)
         err = EBADF;
-    else if (count) {
+    else if (count && !(err = p9_quota_write(&q->s->quota, fd, append, off, &count, &took, &size))) {
         /* Straight from the guest's buffers. */
         struct iovec sv[IOV_STACK];
         struct iovec *v = sv;
@@ -832,6 +968,7 @@ static int t_write(struct req *q)
             err = errno;
         if (v != sv)
             free(v);
+        p9_quota_wrote(&q->s->quota, append, off, n, took, size);
     }
     fid_put(q->s, f);
     if (err)
@@ -998,8 +1135,17 @@ static int t_setattr(struct req *q)
         else if (size > INT64_MAX)
             err = EFBIG;
         else {
-            int fd = wfd >= 0 ? wfd : reopen(q->s, n->fd, O_WRONLY);
-            err = fd < 0 ? errno : ERR(ftruncate(fd, (off_t)size));
+            uint64_t grow = size > (uint64_t)st.st_size ? size - (uint64_t)st.st_size : 0;
+            int fd = -1;
+            bool took = p9_quota_take(&q->s->quota, grow, false) == grow;
+            if (!took)
+                err = EDQUOT;
+            else if ((fd = wfd >= 0 ? wfd : reopen(q->s, n->fd, O_WRONLY)) < 0)
+                err = errno;
+            else
+                err = ERR(ftruncate(fd, (off_t)size));
+            if (err && took)
+                p9_quota_give(&q->s->quota, grow);
             if (fd >= 0 && fd != wfd)
                 close(fd);
         }
@@ -1101,7 +1247,8 @@ static int t_mkdir(struct req *q)
         return EBADF;
     mode_t m = safe_mode(mode, true);
     struct p9_qid qid;
-    err = ERR(mkdirat(d->fd, name, m));
+    if (!(err = take_entry(q->s)) && (err = ERR(mkdirat(d->fd, name, m))))
+        give_entry(q->s);
     if (!err)
         err = finish_new(q->s, d, name, S_IFDIR, m, uid, gid, &qid);
     node_put(d);
@@ -1126,7 +1273,8 @@ static int t_symlink(struct req *q)
         return EBADF;
     struct p9_qid qid;
     /* The target is stored, never resolved by the server. */
-    err = ERR(symlinkat(target, d->fd, name));
+    if (!(err = take_entry(q->s)) && (err = ERR(symlinkat(target, d->fd, name))))
+        give_entry(q->s);
     if (!err)
         err = finish_new(q->s, d, name, S_IFLNK, 0777, uid, gid, &qid);
     node_put(d);
@@ -1161,7 +1309,8 @@ static int t_mknod(struct req *q)
         return EBADF;
     mode_t m = safe_mode(mode, false);
     struct p9_qid qid;
-    err = ERR(mknodat(d->fd, name, type | m, 0));
+    if (!(err = take_entry(q->s)) && (err = ERR(mknodat(d->fd, name, type | m, 0))))
+        give_entry(q->s);
     if (!err)
         err = finish_new(q->s, d, name, type, m, uid, gid, &qid);
     node_put(d);
@@ -1191,7 +1340,7 @@ static int t_link(struct req *q)
     err = ERR(fstat(n->fd, &st));
     if (!err && S_ISDIR(st.st_mode))
         err = EPERM;
-    if (!err) {
+    if (!err && !(err = take_entry(q->s))) {
         /* Links the inode held by the fid, never a name. */
         err = ERR(linkat(n->fd, "", d->fd, name, AT_EMPTY_PATH));
         if (err == ENOENT && !S_ISLNK(st.st_mode)) {   /* no CAP_DAC_READ_SEARCH */
@@ -1199,19 +1348,34 @@ static int t_link(struct req *q)
             fdname(n->fd, nm);
             err = ERR(linkat(q->s->procfd, nm, d->fd, name, AT_SYMLINK_FOLLOW));
         }
+        if (err)
+            give_entry(q->s);
     }
     node_put(n);
     node_put(d);
     return err;
 }
 
-/* True when dir/name still names the inode held by n (no symlink followed). */
-static int same_entry(struct node *n)
+/* Opens n's lexical parent and checks that its name there still names the
+ * inode n holds (no symlink followed); returns the parent's descriptor, or
+ * -1 with *err set (ENOENT when the name moved on). */
+static int parent_of(struct p9_server *s, struct node *n, int *err)
 {
     struct stat a, b;
-    if (fstat(n->fd, &a) || fstatat(n->parent->fd, n->name, &b, AT_SYMLINK_NOFOLLOW))
-        return errno == ENOENT ? ENOENT : errno;
-    return a.st_dev == b.st_dev && a.st_ino == b.st_ino ? 0 : ENOENT;
+    int pfd = open_ent(s, n->ent->parent);
+    if (pfd < 0) {
+        *err = gone(errno);
+        return -1;
+    }
+    if (fstat(n->fd, &a) || fstatat(pfd, n->ent->name, &b, AT_SYMLINK_NOFOLLOW))
+        *err = gone(errno);
+    else
+        *err = a.st_dev == b.st_dev && a.st_ino == b.st_ino ? 0 : ENOENT;
+    if (*err) {
+        close(pfd);
+        return -1;
+    }
+    return pfd;
 }
 
 static int t_rename(struct req *q)
@@ -1233,21 +1397,22 @@ static int t_rename(struct req *q)
     }
     pthread_mutex_lock(&f->lock);
     struct node *n = f->node;
-    if (!n->parent)
+    int pfd = -1;
+    if (!n->ent->parent)
         err = EBUSY;            /* the export root */
-    if (!err)
-        err = same_entry(n);
-    if (!err)
-        err = ERR(renameat(n->parent->fd, n->name, d->fd, name));
+    else if ((pfd = parent_of(q->s, n, &err)) >= 0)
+        err = ERR(renameat(pfd, n->ent->name, d->fd, name));
     if (!err) {                 /* the fid now lives at its new place */
         int fd = fcntl(n->fd, F_DUPFD_CLOEXEC, 0);
-        struct node *nn = fd >= 0 ? node_child(fd, d, name) : NULL;
+        struct node *nn = fd >= 0 ? node_child(q->s, fd, d, name) : NULL;
         if (nn) {
             f->node = nn;
             node_put(n);
         }
     }
     pthread_mutex_unlock(&f->lock);
+    if (pfd >= 0)
+        close(pfd);
     node_put(d);
     fid_put(q->s, f);
     return err;
@@ -1307,14 +1472,16 @@ static int t_remove(struct req *q)
     struct node *n = node_of(q, fid, NULL);
     if (!n)
         return EBADF;
-    int err = 0;
+    int err = 0, pfd = -1;
     struct stat st;
     if (q->s->readonly)
         err = EROFS;
-    else if (!n->parent)
+    else if (!n->ent->parent)
         err = EBUSY;
-    else if (!(err = ERR(fstat(n->fd, &st))) && !(err = same_entry(n)))
-        err = ERR(unlinkat(n->parent->fd, n->name, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0));
+    else if (!(err = ERR(fstat(n->fd, &st))) && (pfd = parent_of(q->s, n, &err)) >= 0)
+        err = ERR(unlinkat(pfd, n->ent->name, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0));
+    if (pfd >= 0)
+        close(pfd);
     node_put(n);
     fid_clunk(q->s, fid);       /* clunked even when the remove failed */
     return err;
@@ -1545,9 +1712,8 @@ struct p9_server *p9_server_new(const char *root, bool readonly, char *err, size
         goto fail;
     }
     s->rootdev = st.st_dev;
-    s->root = node_new(fd, NULL, NULL);
+    s->root = node_new(fd, ent_new(NULL, "", &s->ent_mem));
     if (!s->root) {
-        close(fd);
         snprintf(err, errlen, "9p: out of memory");
         goto fail;
     }
@@ -1578,6 +1744,8 @@ struct p9_server *p9_server_new(const char *root, bool readonly, char *err, size
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
     }
+    p9_fids_limit();            /* and never more fids than it allows */
+    snprintf(s->quota.what, sizeof(s->quota.what), "%s", root);
     return s;
 fail:
     if (s->procfd >= 0)
@@ -1585,6 +1753,11 @@ fail:
     node_put(s->root);
     free(s);
     return NULL;
+}
+
+void p9_server_set_max(struct p9_server *s, uint64_t max_bytes)
+{
+    s->quota.max = max_bytes;
 }
 
 void p9_server_free(struct p9_server *s)

@@ -10,6 +10,7 @@
 #define VIRTIO_9P_H
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/uio.h>
 
 struct p9_server;
@@ -18,6 +19,11 @@ struct p9_server;
    On error returns NULL and writes a one-line reason into err. */
 struct p9_server *p9_server_new(const char *root, bool readonly, char *err, size_t errlen);
 void p9_server_free(struct p9_server *s);
+/* Bounds the bytes the guest can add to the export (docs/9p.md, "Limits"):
+ * growth of files by Twrite and Tsetattr, P9_ENTRY_BYTES (4 KiB) for every
+ * new name; nothing is given back.  0: no bound (the default).  Call before
+ * the first request. */
+void p9_server_set_max(struct p9_server *s, uint64_t max_bytes);
 
 /* Handles one request. `in` holds the T-message as the guest wrote it (possibly split across
    several buffers; treat every byte as hostile), `out` the guest's writable buffers for the

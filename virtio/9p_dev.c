@@ -242,6 +242,11 @@ void virtio_9p_free(struct virtio_9p *p)
     free(p);
 }
 
+void virtio_9p_set_max(struct virtio_9p *p, uint64_t max_bytes)
+{
+    p9_server_set_max(p->srv, max_bytes);
+}
+
 struct virtio_mmio *virtio_9p_transport(struct virtio_9p *p)
 {
     return p->m;

@@ -35,6 +35,9 @@ struct virtio_9p *virtio_9p_new(struct vm *vm, const struct guest_mem *mem,
                                 uint64_t base, uint32_t irq,
                                 const char *host_dir, const char *tag, bool readonly,
                                 char *err, size_t errlen);
+/* Bounds the bytes the guest can add to the export (p9_server_set_max,
+ * docs/9p.md "Limits"); 0: no bound.  Before the guest runs. */
+void virtio_9p_set_max(struct virtio_9p *p, uint64_t max_bytes);
 /* The device's virtio-mmio transport (to drive it without KVM). */
 struct virtio_mmio *virtio_9p_transport(struct virtio_9p *p);
 /* After the vCPUs have stopped: stops the I/O thread and workers, frees. */

@@ -48,6 +48,7 @@ struct virtio_mmio {
     bool thread_started;
     uint64_t slow_notifies;
     char err[160];
+    unsigned err_lines;        /* guest errors printed (then one "suppressed") */
 };
 
 /* ---- interrupts and errors (lock held) ---- */
@@ -76,8 +77,17 @@ static void violation(struct virtio_mmio *m, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(m->err, sizeof(m->err), fmt, ap);
     va_end(ap);
-    fprintf(stderr, "minivmm: %s@0x%" PRIx64 ": guest error: %s; device needs reset\n",
-            m->ops->name ? m->ops->name : "virtio", m->base, m->err);
+    /* A guest can break the rules, reset, and break them again: only the
+     * first few reasons reach stderr. */
+    const char *name = m->ops->name ? m->ops->name : "virtio";
+    if (m->err_lines < VIRTIO_MMIO_ERROR_LINES)
+        fprintf(stderr, "minivmm: %s@0x%" PRIx64 ": guest error: %s; device needs reset\n",
+                name, m->base, m->err);
+    else if (m->err_lines == VIRTIO_MMIO_ERROR_LINES)
+        fprintf(stderr, "minivmm: %s@0x%" PRIx64 ": more guest errors; further ones are "
+                "suppressed\n", name, m->base);
+    if (m->err_lines <= VIRTIO_MMIO_ERROR_LINES)
+        m->err_lines++;
     m->status |= VIRTIO_STATUS_NEEDS_RESET;
     signal_irq(m, VIRTIO_MMIO_INT_CONFIG);
 }

@@ -324,6 +324,7 @@ static int vm_process(const struct boot_opts *o, struct machine_result *res)
             ERR("--share %s: %s\n", o->shares[i].dir, err);
             goto out;
         }
+        virtio_9p_set_max(m->shares[i], o->shares[i].max);
         m->virtio[i] = (struct acpi_mmio_dev){ base, VIRTIO_MMIO_SIZE, irqs[i] };
         m->nshares++;
     }

@@ -42,7 +42,7 @@ int parse_share(const char *s, int index, struct share_opt *sh, char *err, size_
     const char *comma = strchr(s, ',');
     size_t dlen = comma ? (size_t)(comma - s) : strlen(s);
     if (dlen == 0 || dlen >= sizeof(sh->dir)) {
-        snprintf(err, errlen, "--share needs a host directory (HOSTDIR[,tag=TAG][,ro])");
+        snprintf(err, errlen, "--share needs a host directory (HOSTDIR[,tag=TAG][,ro][,max=SIZE])");
         return -1;
     }
     memcpy(sh->dir, s, dlen);
@@ -60,8 +60,15 @@ int parse_share(const char *s, int index, struct share_opt *sh, char *err, size_
             }
             memcpy(sh->tag, opt + 4, n - 4);
             sh->tag[n - 4] = 0;
+        } else if (n > 4 && !strncmp(opt, "max=", 4)) {
+            char v[32];
+            snprintf(v, sizeof(v), "%.*s", (int)(n - 4), opt + 4);
+            if (n - 4 >= sizeof(v) || parse_size(v, &sh->max) || !sh->max) {
+                snprintf(err, errlen, "--share: 'max=%.*s': give a size above 0, e.g. max=2G", (int)(n - 4), opt + 4);
+                return -1;
+            }
         } else {
-            snprintf(err, errlen, "--share: unknown option '%.*s' (tag=TAG or ro)", (int)n, opt);
+            snprintf(err, errlen, "--share: unknown option '%.*s' (tag=TAG, ro or max=SIZE)", (int)n, opt);
             return -1;
         }
     }
@@ -73,7 +80,7 @@ void boot_usage(FILE *f)
     fprintf(f,
 "usage: minivmm boot --kernel BZIMAGE [--initrd FILE]... [--append CMDLINE]\n"
 "                    [--memory SIZE] [--cpus N] [--timeout SECONDS] [--console FILE]\n"
-"                    [--share DIR[,tag=TAG][,ro]]... [--virtio-discovery acpi|cmdline|both]\n"
+"                    [--share DIR[,tag=TAG][,ro][,max=SIZE]]... [--virtio-discovery acpi|cmdline|both]\n"
 "                    [--timing[=text|json]] [--quiet] [--no-sandbox]\n"
 "Boots a Linux bzImage in a KVM virtual machine and exits with the guest's\n"
 "status (see `man minivmm` for the exit status table).\n"
@@ -84,7 +91,8 @@ void boot_usage(FILE *f)
 "  --cpus N           vCPUs, 1..%d (default 1)\n"
 "  --timeout SECONDS  kill the VM after this long, exit 124 (default %d; 0: never)\n"
 "  --console FILE     also write the guest console to FILE\n"
-"  --share DIR,...    export DIR to the guest over virtio-9p (mount tag TAG)\n"
+"  --share DIR,...    export DIR to the guest over virtio-9p (mount tag TAG; the guest\n"
+"                     may add at most SIZE bytes to it, default: no bound)\n"
 "  --virtio-discovery how the guest finds virtio devices (default both)\n"
 "  --timing[=json]    report boot phase times on stderr\n"
 "  --quiet            do not copy the guest console to stdout\n"

@@ -20,6 +20,7 @@ struct share_opt {
     char dir[4096];
     char tag[32];
     bool readonly;
+    uint64_t max;               /* bytes the guest may add (max=); 0: no bound */
 };
 
 struct boot_opts {
@@ -41,7 +42,7 @@ struct boot_opts {
 
 /* "512M", "2G", "1024K", "65536" (MiB when no suffix).  Returns 0 or -1. */
 int parse_size(const char *s, uint64_t *out);
-/* "HOSTDIR[,tag=TAG][,ro]"; the tag defaults to "share<index>".
+/* "HOSTDIR[,tag=TAG][,ro][,max=SIZE]"; the tag defaults to "share<index>".
  * Returns 0 or -1 with a reason in err. */
 int parse_share(const char *s, int index, struct share_opt *sh, char *err, size_t errlen);
 

@@ -28,6 +28,8 @@
 
 #define ERR(...) fprintf(stderr, "minivmm run: " __VA_ARGS__)
 #define RESULT_TAG "minivmm-result"
+/* What the guest may add to the result directory (docs/9p.md, "Limits"). */
+#define RESULT_MAX (4ULL << 30)
 #define MAX_PROGDIRS 16
 
 struct run_opts {
@@ -350,6 +352,7 @@ static int run_one(const struct run_opts *o, const struct job *j, const char *ke
     b.no_sandbox = o->no_sandbox;
     snprintf(b.shares[0].dir, sizeof(b.shares[0].dir), "%s", dir);
     snprintf(b.shares[0].tag, sizeof(b.shares[0].tag), RESULT_TAG);
+    b.shares[0].max = RESULT_MAX;
     b.nshares = 1;
 
     struct machine_result res = { 0 };

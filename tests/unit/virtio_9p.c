@@ -23,6 +23,7 @@
 /* ---- fixture -------------------------------------------------------- */
 
 #include <pthread.h>
+#include <sys/resource.h>
 #include <sys/statfs.h>
 #include <sys/uio.h>
 
@@ -358,12 +359,20 @@ END_TEST
 
 START_TEST(fid_table_is_bounded)
 {
+    /* 65536 fids per export (ENFILE) when RLIMIT_NOFILE allows them (needs
+     * CAP_SYS_RESOURCE here); below that, the descriptor bound (EMFILE,
+     * tests/unit/virtio_9p_limits.c) comes first. */
+    struct rlimit rl = { 140000, 140000 };
+    bool high = setrlimit(RLIMIT_NOFILE, &rl) == 0;
+    p9_server_free(S);
+    S = start(false);
     int e = 0;
     uint32_t i;
     for (i = 1; i < 70000 && !e; i++)
         e = c_walk(S, 0, i, "", NULL);
-    ck_assert_int_eq(e, ENFILE);
-    ck_assert_uint_eq(i - 1, 65536);    /* fid 0 + 65535 clones */
+    ck_assert_int_eq(e, high ? ENFILE : EMFILE);
+    if (high)
+        ck_assert_uint_eq(i - 1, 65536);    /* fid 0 + 65535 clones */
     ck_assert_int_eq(c_clunk(S, 5), 0);
     ck_assert_int_eq(c_walk(S, 0, 5, "", NULL), 0);
 }

@@ -2,6 +2,8 @@
  * worker pool, driven as the Linux driver drives it.  No KVM: guest RAM is
  * an mmap, the test calls the queue processing as the I/O thread would and
  * waits for the workers' completions in the used ring. */
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
@@ -106,6 +108,29 @@ static int call(struct T *t, struct R *r)
     return e;
 }
 
+/* The driver's bring-up: reset, VERSION_1, one queue with empty rings. */
+static void bring_up(void)
+{
+    w32(VIRTIO_MMIO_STATUS, 0);
+    memset(gpa(DESC), 0, USED + 0x1000 - DESC);
+    avail_idx = seen_used = 0;
+    w32(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+    w32(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+    w32(VIRTIO_MMIO_DRIVER_FEATURES, 1u << VIRTIO_9P_MOUNT_TAG);
+    w32(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+    w32(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(1ULL << VIRTIO_F_VERSION_1 >> 32));
+    uint32_t st = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK;
+    w32(VIRTIO_MMIO_STATUS, st);
+    w32(VIRTIO_MMIO_QUEUE_SEL, 0);
+    w32(VIRTIO_MMIO_QUEUE_NUM, QNUM);
+    w32(VIRTIO_MMIO_QUEUE_DESC_LOW, DESC);
+    w32(VIRTIO_MMIO_QUEUE_DRIVER_LOW, AVAIL);
+    w32(VIRTIO_MMIO_QUEUE_DEVICE_LOW, USED);
+    w32(VIRTIO_MMIO_QUEUE_READY, 1);
+    w32(VIRTIO_MMIO_STATUS, st | VIRTIO_STATUS_DRIVER_OK);
+    ck_assert_uint_eq(virtio_mmio_status(m), st | VIRTIO_STATUS_DRIVER_OK);
+}
+
 static void setup(void)
 {
     mem.host = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -132,23 +157,7 @@ static void setup(void)
     ck_assert_msg(dev != NULL, "%s", err);
     m = virtio_9p_transport(dev);
 
-    /* The driver's bring-up: VERSION_1, one queue. */
-    w32(VIRTIO_MMIO_STATUS, 0);
-    w32(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
-    w32(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-    w32(VIRTIO_MMIO_DRIVER_FEATURES, 1u << VIRTIO_9P_MOUNT_TAG);
-    w32(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-    w32(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(1ULL << VIRTIO_F_VERSION_1 >> 32));
-    uint32_t st = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK;
-    w32(VIRTIO_MMIO_STATUS, st);
-    w32(VIRTIO_MMIO_QUEUE_SEL, 0);
-    w32(VIRTIO_MMIO_QUEUE_NUM, QNUM);
-    w32(VIRTIO_MMIO_QUEUE_DESC_LOW, DESC);
-    w32(VIRTIO_MMIO_QUEUE_DRIVER_LOW, AVAIL);
-    w32(VIRTIO_MMIO_QUEUE_DEVICE_LOW, USED);
-    w32(VIRTIO_MMIO_QUEUE_READY, 1);
-    w32(VIRTIO_MMIO_STATUS, st | VIRTIO_STATUS_DRIVER_OK);
-    ck_assert_uint_eq(virtio_mmio_status(m), st | VIRTIO_STATUS_DRIVER_OK);
+    bring_up();
 
     /* version, attach, walk to big, open it. */
     struct R r;
@@ -284,6 +293,196 @@ START_TEST(concurrent_create_clunk_reuse)
 }
 END_TEST
 
+
+/* ---- a guest that misbehaves on purpose ---------------------------- */
+
+static int count_lines(int fd, const char *what)
+{
+    char buf[8192];
+    fflush(stderr);
+    ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+    ck_assert_int_ge(n, 0);
+    buf[n] = 0;
+    int k = 0;
+    for (char *p = buf; (p = strstr(p, what)); p++)
+        k++;
+    return k;
+}
+
+/* Break a rule, reset, break it again, 50 times: a few lines on stderr,
+ * then one "suppressed" line; the device still works afterwards. */
+START_TEST(guest_error_lines_bounded)
+{
+    char tmpl[] = "/tmp/p9err.XXXXXX";
+    int log = mkstemp(tmpl), saved = dup(2);
+    ck_assert_int_ge(log, 0);
+    unlink(tmpl);
+    dup2(log, 2);
+    for (int i = 0; i < 50; i++) {
+        w32(VIRTIO_MMIO_MAGIC_VALUE, 1);    /* read-only register */
+        ck_assert(virtio_mmio_status(m) & VIRTIO_STATUS_NEEDS_RESET);
+        bring_up();
+    }
+    int errs = count_lines(log, "guest error:"), supp = count_lines(log, "suppressed");
+    dup2(saved, 2);
+    close(saved);
+    close(log);
+    ck_assert_int_eq(errs, VIRTIO_MMIO_ERROR_LINES);
+    ck_assert_int_eq(supp, 1);
+    struct T t = tbegin(Tgetattr);
+    p32(&t, 2);
+    p64(&t, 0x7ff);
+    struct R r;
+    ck_assert_int_eq(call(&t, &r), 0);
+}
+END_TEST
+
+/* Fills the reply slots with a pattern; true when it is still there. */
+static void poison(int n)
+{
+    for (int i = 0; i < n; i++)
+        memset(gpa(REPLY + (uint64_t)RSLOT * i), 0xa5, RSLOT);
+}
+
+static bool poisoned(int n)
+{
+    for (int i = 0; i < n; i++) {
+        const uint8_t *p = gpa(REPLY + (uint64_t)RSLOT * i);
+        for (size_t k = 0; k < RSLOT; k += 4096)
+            if (p[k] != 0xa5 || p[k + 4095] != 0xa5)
+                return false;
+    }
+    return true;
+}
+
+/* A reset (Status 0) while the workers serve requests returns only when no
+ * worker writes into the old buffers any more, and nothing of the old
+ * requests appears on the used ring the driver sets up again. */
+START_TEST(reset_with_requests_in_flight)
+{
+    for (int round = 0; round < 20; round++) {
+        for (int i = 0; i < 6; i++)
+            post_read(i, (uint16_t)(10 + i), (uint64_t)(i % 4) << 20, 1u << 20);
+        ck_assert_int_eq(virtio_mmio_process_queue(m, 0), 6);
+        w32(VIRTIO_MMIO_STATUS, 0);
+        poison(6);
+        uint16_t after = used_idx();
+        bring_up();
+        /* A request on the new ring is answered, alone, and the old
+         * buffers stay untouched. */
+        struct T t = tbegin(Tgetattr);
+        p32(&t, 2);
+        p64(&t, 0x7ff);
+        struct R r;
+        post(&t, 7, 1);
+        run_queue(1);
+        int slot;
+        ck_assert_int_eq(reply_of(0, &r, Tgetattr, 1, &slot), 0);
+        ck_assert_int_eq(slot, 7);
+        seen_used++;
+        ck_assert_uint_eq(used_idx(), 1);
+        ck_assert_msg(poisoned(6), "round %d: an old request was answered after the reset "
+                      "(used idx %u at reset)", round, after);
+    }
+}
+END_TEST
+
+/* Disabling the queue after DRIVER_OK with requests in flight: the device
+ * needs a reset, and what the workers finish is not put on the ring. */
+START_TEST(queue_disabled_with_requests_in_flight)
+{
+    for (int i = 0; i < 4; i++)
+        post_read(i, (uint16_t)(10 + i), 0, 1u << 20);
+    ck_assert_int_eq(virtio_mmio_process_queue(m, 0), 4);
+    w32(VIRTIO_MMIO_QUEUE_READY, 0);
+    ck_assert(virtio_mmio_status(m) & VIRTIO_STATUS_NEEDS_RESET);
+    uint16_t u = used_idx();
+    w32(VIRTIO_MMIO_QUEUE_DESC_LOW, 0x8000);
+    w32(VIRTIO_MMIO_STATUS, 0);             /* waits for the workers */
+    ck_assert_uint_le(used_idx(), u);
+    ck_assert_uint_eq(used_idx(), u);
+    bring_up();
+    struct T t = tbegin(Tclunk);
+    p32(&t, 2);
+    struct R r;
+    ck_assert_int_eq(call(&t, &r), 0);
+}
+END_TEST
+
+static int open_fds(void)
+{
+    int n = 0;
+    DIR *d = opendir("/proc/self/fd");
+    ck_assert_ptr_nonnull(d);
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n;
+}
+
+/* Requests on a fid race with a Tclunk or Tremove of that fid on the
+ * worker pool: each is answered (done, or EBADF/ENOENT once the fid is
+ * gone), nothing crashes, and no descriptor is left behind. */
+#define NRACE 8
+START_TEST(requests_race_clunk_and_remove)
+{
+    static const uint8_t kinds[NRACE] = { Tread, Tgetattr, Twalk, Twrite, Treaddir, Tsetattr,
+                                          Tfsync, Tclunk };
+    int base = open_fds();
+    struct R r;
+    for (int round = 0; round < 200; round++) {
+        char name[32];
+        snprintf(name, sizeof(name), "race%d", round);
+        struct T t = tbegin(Twalk);
+        p32(&t, 1); p32(&t, 50); p16(&t, 0);
+        ck_assert_int_eq(call(&t, &r), 0);
+        t = tbegin(Tlcreate);
+        p32(&t, 50); pstr(&t, name); p32(&t, O_RDWR); p32(&t, 0644); p32(&t, 0);
+        ck_assert_int_eq(call(&t, &r), 0);
+        /* The last request ends the fid: a clunk, or every other round a remove. */
+        uint8_t last = round % 2 ? Tremove : Tclunk;
+        for (int k = 0; k < NRACE; k++) {
+            uint8_t type = k == NRACE - 1 ? last : kinds[(k + round) % (NRACE - 1)];
+            t = tbegin(type);
+            p32(&t, 50);
+            switch (type) {
+            case Tread: case Treaddir: p64(&t, 0); p32(&t, 4096); break;
+            case Tgetattr: p64(&t, 0x7ff); break;
+            case Twalk: p32(&t, 60 + (uint32_t)k); p16(&t, 0); break;
+            case Twrite: p64(&t, 0); p32(&t, 1); p8(&t, 'x'); break;
+            case Tsetattr:
+                p32(&t, 0x8); p32(&t, 0); p32(&t, 0); p32(&t, 0); p64(&t, 3);
+                for (int i = 0; i < 4; i++)
+                    p64(&t, 0);
+                break;
+            case Tfsync: p32(&t, 0); break;
+            default: break;
+            }
+            post(&t, k, (uint16_t)(30 + k));
+        }
+        run_queue(NRACE);
+        for (unsigned u = 0; u < NRACE; u++) {
+            int k = (int)used_id((unsigned)(uint16_t)(seen_used + u)) / 2, slot;
+            ck_assert_int_lt(k, NRACE);
+            uint8_t type = k == NRACE - 1 ? last : kinds[(k + round) % (NRACE - 1)];
+            int e = reply_of(u, &r, type, (uint16_t)(30 + k), &slot);
+            ck_assert_msg(e == 0 || e == EBADF || (type == Treaddir && e == ENOTDIR),
+                          "round %d: T%u answered %d", round, type, e);
+            if (k == NRACE - 1)
+                ck_assert_int_eq(e, 0);
+        }
+        seen_used = (uint16_t)(seen_used + NRACE);
+        for (uint32_t f = 60; f < 60 + NRACE; f++) {    /* clones that were made */
+            t = tbegin(Tclunk);
+            p32(&t, f);
+            int e = call(&t, &r);
+            ck_assert(e == 0 || e == EBADF);
+        }
+    }
+    ck_assert_int_eq(open_fds(), base);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("virtio_9p_dev");
@@ -293,6 +492,10 @@ static Suite *suite(void)
     tcase_add_test(t, rflush_after_flushed_replies);
     tcase_add_test(t, flush_unknown_tag);
     tcase_add_test(t, concurrent_create_clunk_reuse);
+    tcase_add_test(t, guest_error_lines_bounded);
+    tcase_add_test(t, reset_with_requests_in_flight);
+    tcase_add_test(t, queue_disabled_with_requests_in_flight);
+    tcase_add_test(t, requests_race_clunk_and_remove);
     suite_add_tcase(s, t);
     return s;
 }

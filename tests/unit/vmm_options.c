@@ -287,6 +287,11 @@ START_TEST(share_parsing)
     ck_assert_str_eq(o.shares[3].dir, "/srv/d");
     ck_assert_str_eq(o.shares[3].tag, "x");
     ck_assert(o.shares[3].readonly);
+    ck_assert_uint_eq(o.shares[3].max, 0);
+    ck_assert_int_eq(PARSE("--kernel", "k", "--share", "/srv/e,max=2G,ro", "--share", "/f,max=100"), 0);
+    ck_assert_uint_eq(o.shares[0].max, 2ULL << 30);
+    ck_assert(o.shares[0].readonly);
+    ck_assert_uint_eq(o.shares[1].max, 100ULL << 20);
 
     /* the longest tag that fits (31 characters) */
     char tag31[64];
@@ -302,6 +307,9 @@ START_TEST(share_errors)
     EXPECT_BAD("tag", "--kernel", "k", "--share", "/d,tag=abcdefghijklmnopqrstuvwxyz012345,ro");
     EXPECT_BAD("rw", "--kernel", "k", "--share", "/d,rw");
     EXPECT_BAD("cache=none", "--kernel", "k", "--share", "/d,cache=none");
+    EXPECT_BAD("max=0", "--kernel", "k", "--share", "/d,max=0");
+    EXPECT_BAD("max=lots", "--kernel", "k", "--share", "/d,max=lots");
+    EXPECT_BAD("max=", "--kernel", "k", "--share", "/d,max=");
     EXPECT_BAD("--share", "--kernel", "k", "--share", "");
     EXPECT_BAD("--share", "--kernel", "k", "--share", ",ro");
     EXPECT_BAD("--kernel", "--share", "/d", "--share", "/e");   /* still needs --kernel */
