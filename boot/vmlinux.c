@@ -1,6 +1,7 @@
 /* ELF vmlinux: checking and placing its PT_LOAD segments (see vmlinux.h). */
 #include <stdio.h>
 #include <string.h>
+#include "boot/bzimage.h"
 #include "boot/layout.h"
 #include "boot/vmlinux.h"
 
@@ -114,4 +115,51 @@ void vmlinux_load(const struct vmlinux_info *v, const uint8_t *img, uint8_t *gue
         memcpy(dst, img + s->offset, s->filesz);
         memset(dst + s->filesz, 0, s->memsz - s->filesz);
     }
+}
+
+void vmlinux_version(const uint8_t *img, size_t len, char *out, size_t outlen)
+{
+    static const char banner[] = "Linux version ";
+    const size_t bl = sizeof(banner) - 1;
+    out[0] = 0;
+    const uint8_t *p = memmem(img, len, banner, bl);
+    if (!p || !outlen)
+        return;
+    p += bl;
+    size_t i = 0;
+    while (p + i < img + len && i < outlen - 1 && p[i] > ' ' && p[i] < 0x7f) {
+        out[i] = (char)p[i];
+        i++;
+    }
+    out[i] = 0;
+}
+
+static void wr16(uint8_t *p, uint16_t x) { p[0] = (uint8_t)x; p[1] = (uint8_t)(x >> 8); }
+static void wr32(uint8_t *p, uint32_t x) { wr16(p, (uint16_t)x); wr16(p + 2, (uint16_t)(x >> 16)); }
+
+void vmlinux_setup_header(const struct vmlinux_info *v, uint8_t hdr[1024], struct bz_info *bz)
+{
+    memset(hdr, 0, 1024);
+    wr16(hdr + 0x1fe, 0xaa55);                 /* boot_flag */
+    hdr[0x200] = 0xeb;                         /* jump over the header to 0x268 */
+    hdr[0x201] = 0x268 - 0x202;
+    memcpy(hdr + 0x202, "HdrS", 4);
+    wr16(hdr + 0x206, 0x020f);                 /* protocol 2.15 */
+    hdr[0x211] = LOADED_HIGH;
+    wr32(hdr + 0x214, (uint32_t)v->paddr_lo);  /* code32_start */
+    wr32(hdr + 0x22c, 0x7fffffff);             /* initrd_addr_max */
+    wr32(hdr + 0x230, 0x200000);               /* kernel_alignment */
+    wr16(hdr + 0x236, XLF_KERNEL_64);
+    wr32(hdr + 0x238, 2047);                   /* cmdline_size: Linux's COMMAND_LINE_SIZE - 1 */
+    wr32(hdr + 0x260, (uint32_t)v->span);      /* init_size */
+    memset(bz, 0, sizeof(*bz));
+    bz->protocol = 0x020f;
+    bz->setup_size = 0;
+    bz->hdr_len = 0x268 - SETUP_HDR_OFFSET;
+    bz->kernel_alignment = 0x200000;
+    bz->pref_address = v->paddr_lo;
+    bz->init_size = (uint32_t)v->span;
+    bz->cmdline_size = 2047;
+    bz->initrd_addr_max = 0x7fffffff;
+    bz->xloadflags = XLF_KERNEL_64;
 }

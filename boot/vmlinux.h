@@ -37,6 +37,15 @@ int vmlinux_parse(const uint8_t *img, size_t len, struct vmlinux_info *v, char *
  * without KASLR), which must be at least 1 MiB and fit.  Returns the base,
  * or 0 with a reason in err. */
 uint64_t vmlinux_place(const struct vmlinux_info *v, uint64_t low_ram, char *err, size_t errlen);
+/* The release in the image's "Linux version X ..." banner, into out (at
+ * most outlen - 1 printable characters), or "" when there is none. */
+void vmlinux_version(const uint8_t *img, size_t len, char *out, size_t outlen);
+/* Writes a boot protocol setup header (at hdr + 0x1f1, hdr has 1024 bytes)
+ * for an ELF vmlinux booted without a bzImage: protocol 2.15, 64-bit entry,
+ * loaded high at its link address, command line up to 2047 bytes; fills *bz
+ * as bz_parse would for it (no payload, kernel_size 0). */
+struct bz_info;
+void vmlinux_setup_header(const struct vmlinux_info *v, uint8_t hdr[1024], struct bz_info *bz);
 /* Copies each segment to guest + base + (paddr - paddr_lo) and zeroes the
  * rest of its memsz.  guest points at guest physical address 0. */
 void vmlinux_load(const struct vmlinux_info *v, const uint8_t *img, uint8_t *guest, uint64_t base);

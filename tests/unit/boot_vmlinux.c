@@ -106,6 +106,32 @@ START_TEST(loaded_at_its_link_address_only)
 }
 END_TEST
 
+START_TEST(version_and_setup_header)
+{
+    make_elf();
+    char ver[16];
+    vmlinux_version(elf, ELF_LEN, ver, sizeof(ver));
+    ck_assert_str_eq(ver, "");
+    memcpy(elf + 0x2100, "Linux version 6.13.0-rc1+ (me@here) #1", 38);
+    vmlinux_version(elf, ELF_LEN, ver, sizeof(ver));
+    ck_assert_str_eq(ver, "6.13.0-rc1+");
+    vmlinux_version(elf, ELF_LEN, ver, 5);
+    ck_assert_str_eq(ver, "6.13");                     /* bounded */
+    struct vmlinux_info v;
+    char err[256];
+    ck_assert_msg(vmlinux_parse(elf, ELF_LEN, &v, err, sizeof(err)) == 0, "%s", err);
+    uint8_t hdr[1024];
+    struct bz_info bz;
+    vmlinux_setup_header(&v, hdr, &bz);
+    ck_assert_mem_eq(hdr + 0x202, "HdrS", 4);
+    ck_assert_uint_eq(hdr[0x1fe] | hdr[0x1ff] << 8, 0xaa55);
+    ck_assert_uint_eq(0x202 + hdr[0x201] - 0x1f1, bz.hdr_len);
+    ck_assert_uint_eq(bz.init_size, v.span);
+    ck_assert_uint_eq(bz.cmdline_size, 2047);
+    ck_assert(bz.xloadflags & XLF_KERNEL_64);
+}
+END_TEST
+
 START_TEST(each_rule_refuses)
 {
     make_elf(); memcpy(elf, "\x7f" "ELG", 4);
@@ -176,6 +202,9 @@ START_TEST(debian_vmlinux)
     ck_assert_int_ge(v.nsegs, 3);
     ck_assert_msg(v.span > (32u << 20) && v.span <= bz.init_size, "span %llu, init_size %u",
                   (unsigned long long)v.span, bz.init_size);
+    char ver[65];
+    vmlinux_version(vm, vlen, ver, sizeof(ver));
+    ck_assert_str_eq(ver, bz.version);                 /* the banner names the same release */
     uint64_t ram = 256 << 20;
     char err2[256];
     ck_assert_uint_eq(vmlinux_place(&v, ram, err2, sizeof(err2)), 0x1000000);
@@ -195,6 +224,7 @@ static Suite *suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, small_vmlinux_parses_places_loads);
     tcase_add_test(tc, loaded_at_its_link_address_only);
+    tcase_add_test(tc, version_and_setup_header);
     tcase_add_test(tc, each_rule_refuses);
     tcase_add_test(tc, debian_vmlinux);
     suite_add_tcase(s, tc);
