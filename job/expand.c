@@ -148,21 +148,58 @@ static size_t count_doc(struct jctx *c, const struct jnode *d)
     return n;
 }
 
-/* The first list in file order: *slot, and whether it is a top-level parameter. */
-static struct jnode **first_list(struct jctx *c, struct jnode *d, int *top_param)
+/* A one-item list is its item: replaced up front, so that expansion only
+ * recurses on lists that branch (at most log2(JOB_MAX_JOBS) deep). */
+static int collapse_singletons(struct jctx *c, struct jnode *d)
 {
     for (size_t i = 0; i < d->n; i++) {
-        struct jnode *v = d->kids[i];
         const struct jprogram_info *pi;
-        int prog = jprogram_find(c, d->keys[i], &pi) == 1;
-        if (v->kind == JN_SEQ) {
+        int prog = jprogram_find(c, d->keys[i], &pi);
+        if (prog < 0)
+            return -1;
+        struct jnode *v = d->kids[i];
+        if (v->kind == JN_SEQ && v->n == 1) {
+            d->kids[i] = v->kids[0];
+            d->kids[i]->varied = !prog;
+            v->n = 0;
+            jnode_free(v);
+            v = d->kids[i];
+        }
+        if (prog && v->kind == JN_MAP)
+            for (size_t j = 0; j < v->n; j++) {
+                struct jnode *o = v->kids[j];
+                if (o->kind == JN_SEQ && o->n == 1) {
+                    v->kids[j] = o->kids[0];
+                    o->n = 0;
+                    jnode_free(o);
+                }
+            }
+    }
+    return 0;
+}
+
+/* The first list in file order from position (*pi, *pj) on: *slot, and
+ * whether it is a top-level parameter.  A position is a top-level key i and
+ * j = 0 for its value, j = k + 1 for its option k. */
+static struct jnode **first_list(struct jctx *c, struct jnode *d, size_t *pi, size_t *pj,
+                                 int *top_param)
+{
+    for (size_t i = *pi, j0 = *pj; i < d->n; i++, j0 = 0) {
+        struct jnode *v = d->kids[i];
+        const struct jprogram_info *pi_;
+        int prog = jprogram_find(c, d->keys[i], &pi_) == 1;
+        if (j0 == 0 && v->kind == JN_SEQ) {
             *top_param = !prog;
+            *pi = i;
+            *pj = 0;
             return &d->kids[i];
         }
         if (prog && v->kind == JN_MAP)
-            for (size_t j = 0; j < v->n; j++)
+            for (size_t j = j0 ? j0 - 1 : 0; j < v->n; j++)
                 if (v->kids[j]->kind == JN_SEQ) {
                     *top_param = 0;
+                    *pi = i;
+                    *pj = j + 1;
                     return &v->kids[j];
                 }
     }
@@ -176,10 +213,11 @@ struct jlist_build {
 
 static int build_job(struct jctx *c, const struct jnode *d, struct jlist_build *b);
 
-static int expand(struct jctx *c, struct jnode *d, struct jlist_build *b)
+/* Every list before (pi, pj) is already replaced by one of its items. */
+static int expand(struct jctx *c, struct jnode *d, struct jlist_build *b, size_t pi, size_t pj)
 {
     int top = 0;
-    struct jnode **slot = first_list(c, d, &top);
+    struct jnode **slot = first_list(c, d, &pi, &pj, &top);
     if (!slot)
         return build_job(c, d, b);
     struct jnode *seq = *slot;
@@ -189,7 +227,8 @@ static int expand(struct jctx *c, struct jnode *d, struct jlist_build *b)
             return jerr_node(c, seq, "out of memory");
         item->varied = top;
         *slot = item;
-        int r = expand(c, d, b);
+        /* a program's list item may be an option map: look inside it next */
+        int r = expand(c, d, b, pi, pj ? pj + 1 : 0);
         *slot = seq;
         jnode_free(item);
         if (r)
@@ -567,6 +606,7 @@ static int build_job(struct jctx *c, const struct jnode *d, struct jlist_build *
     if (!tc)
         goto oom;
     jb_puts(&name, tc);
+    size_t tclen = strlen(tc);
     free(tc);
     for (size_t i = 0; i < d->n; i++) {
         const struct jnode *v = d->kids[i];
@@ -606,6 +646,8 @@ static int build_job(struct jctx *c, const struct jnode *d, struct jlist_build *
         j->name = nn;
     }
 
+    j->params_off = tclen + (j->name[tclen] == '-');
+
     struct job **v = realloc(b->out->v, (b->out->n + 1) * sizeof *v);
     if (!v)
         goto oom;
@@ -634,7 +676,7 @@ int job_load(const char *path, const struct job_opts *o, struct job_list *out, c
     out->n = 0;
     if (err && errlen)
         err[0] = 0;
-    if (jyaml_load(&c, path, &docs, &ndocs))
+    if (jyaml_load(&c, path, NULL, 0, &docs, &ndocs))
         goto done;
     if (!ndocs || (ndocs == 1 && docs[0]->kind == JN_NULL)) {
         jerr(&c, path, 0, 0, "empty job file");
@@ -684,8 +726,10 @@ int job_load(const char *path, const struct job_opts *o, struct job_list *out, c
             }
         }
         merged[nmerged++] = m;
-        if (!ok)
+        if (!ok || collapse_singletons(&c, m)) {
+            ok = 0;
             break;
+        }
         if (i == 0 && ndocs > 1 && docs[0]->kind == JN_NULL) {
             /* an empty first document only serves as the base */
             continue;
@@ -701,7 +745,7 @@ int job_load(const char *path, const struct job_opts *o, struct job_list *out, c
         for (size_t i = 0; i < nmerged && ok; i++) {
             if (i == 0 && ndocs > 1 && docs[0]->kind == JN_NULL)
                 continue;
-            if (expand(&c, merged[i], &b))
+            if (expand(&c, merged[i], &b, 0, 0))
                 ok = 0;
         }
         if (ok && !out->n) {
@@ -725,6 +769,7 @@ done:
 /* ---- accessors ---- */
 
 const char *job_name(const struct job *j) { return j->name; }
+const char *job_params(const struct job *j) { return j->name + j->params_off; }
 const char *job_testcase(const struct job *j) { return j->testcase; }
 const char *job_kernel_cmdline(const struct job *j) { return j->kernel_cmdline; }
 long job_timeout(const struct job *j) { return j->timeout; }

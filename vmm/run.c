@@ -277,16 +277,18 @@ fail:
     return -1;
 }
 
-/* RESULT_ROOT/TESTCASE/PARAMS/KVER/N with the first N that is free. */
+/* RESULT_ROOT/TESTCASE/PARAMS/KVER/N with the first N that is free.  The
+ * three middle parts come from the job file and the kernel image: each goes
+ * through job_path_component, so none can leave RESULT_ROOT or be too long. */
 static int result_dir(const char *root, const struct job *j, const char *kver, char *out, size_t len)
 {
-    const char *name = job_name(j), *tc = job_testcase(j);
-    size_t tl = strlen(tc);
-    const char *params = "defaults";
-    if (!strncmp(name, tc, tl) && name[tl] == '-' && name[tl + 1])
-        params = name + tl + 1;
-    char base[PATH_MAX];
-    if (pathf(base, sizeof(base), "%s/%s/%s/%s", root, tc, params, kver) < 0 || mkdir_p(base) < 0)
+    char tc[JOB_PATH_COMPONENT_MAX + 1], params[JOB_PATH_COMPONENT_MAX + 1];
+    char kv[JOB_PATH_COMPONENT_MAX + 1], base[PATH_MAX];
+    const char *p = job_params(j);
+    job_path_component(job_testcase(j), tc);
+    job_path_component(*p ? p : "defaults", params);
+    job_path_component(kver, kv);
+    if (pathf(base, sizeof(base), "%s/%s/%s/%s", root, tc, params, kv) < 0 || mkdir_p(base) < 0)
         return -1;
     for (int n = 0; n < 100000; n++) {
         if (pathf(out, len, "%s/%d", base, n) < 0)

@@ -352,7 +352,7 @@ START_TEST(compile_command)
     ck_assert_int_eq(job_compile_main(1, bad1), 255);
     char *bad2[] = {"compile", yaml, "--frobnicate", NULL};
     ck_assert_int_eq(job_compile_main(3, bad2), 255);
-    char *bad3[] = {"compile", yaml, "-o", tmp_path("missing"), NULL};
+    char *bad3[] = {"compile", yaml, "-o", yaml, NULL}; /* -o names a file */
     ck_assert_int_eq(job_compile_main(4, bad3), 255);
     char *bad4[] = {"compile", tmp_path("nope.yaml"), NULL};
     ck_assert_int_eq(job_compile_main(2, bad4), 255);
