@@ -51,8 +51,59 @@ static int unsupported_key_syntax(struct jctx *c, const struct jnode *k)
     return 0;
 }
 
+/* `params: NAME` or `params: [NAME, ...]` (any document) declares top-level
+ * keys that are parameters although their names are close to a program's. */
+#define PARAMS_KEY "params"
+
+static int declared_param(struct jnode **docs, size_t ndocs, const char *key)
+{
+    for (size_t i = 0; i < ndocs; i++) {
+        long at = docs[i]->kind == JN_MAP ? jmap_find(docs[i], PARAMS_KEY) : -1;
+        const struct jnode *v = at >= 0 ? docs[i]->kids[at] : NULL;
+        if (v && v->kind == JN_STR && !strcmp(v->str, key))
+            return 1;
+        for (size_t j = 0; v && v->kind == JN_SEQ && j < v->n; j++)
+            if (v->kids[j]->kind == JN_STR && !strcmp(v->kids[j]->str, key))
+                return 1;
+    }
+    return 0;
+}
+
+static int check_params_key(struct jctx *c, const struct jnode *v)
+{
+    if (v->kind == JN_STR && jvalid_ident(v->str))
+        return 0;
+    for (size_t j = 0; v->kind == JN_SEQ && j < v->n; j++)
+        if (v->kids[j]->kind != JN_STR || !jvalid_ident(v->kids[j]->str))
+            return jerr_node(c, v->kids[j], PARAMS_KEY ": want parameter names");
+    if (v->kind != JN_SEQ)
+        return jerr_node(c, v, PARAMS_KEY ": want a parameter name or a list of them");
+    return 0;
+}
+
+/* A key that is not a program: a parameter, unless its name is so close to
+ * a program's that it is most likely that program misspelt. */
+static int check_not_program(struct jctx *c, const struct jnode *k, struct jnode **docs,
+                             size_t ndocs)
+{
+    static const char *const builtin[] = {"testcase", "runtime", "timeout", "iterations",
+                                          "nr_threads", "kernel_cmdline"};
+    for (size_t i = 0; i < sizeof builtin / sizeof builtin[0]; i++)
+        if (!strcmp(k->str, builtin[i]))
+            return 0;
+    if (declared_param(docs, ndocs, k->str))
+        return 0;
+    const char *near = jprogram_closest(c, k->str);
+    if (near)
+        return jerr_node(c, k,
+                         "'%s' is not a program (no %s/run in the program path): did you "
+                         "mean '%s'? (`" PARAMS_KEY ": [%s]` makes it a parameter)",
+                         k->str, k->str, near, k->str);
+    return 0;
+}
+
 /* Checks one document's top level.  Programs are looked up here. */
-static int check_doc(struct jctx *c, const struct jnode *d)
+static int check_doc(struct jctx *c, const struct jnode *d, struct jnode **docs, size_t ndocs)
 {
     for (size_t i = 0; i < d->n; i++) {
         const struct jnode *k = d->keys[i], *v = d->kids[i];
@@ -60,20 +111,30 @@ static int check_doc(struct jctx *c, const struct jnode *d)
         int found = jprogram_find(c, k, &pi);
         if (found < 0)
             return -1;
+        if (!found && !strcmp(k->str, PARAMS_KEY)) {
+            if (check_params_key(c, v))
+                return -1;
+            continue;
+        }
         if (!found) {
+            const char *near = jprogram_closest(c, k->str);
             if (!jvalid_ident(k->str)) {
                 if (unsupported_key_syntax(c, k))
                     return -1;
                 return jerr_node(c, k,
                                  "'%s' is neither a program (no %s/run in the program path) "
-                                 "nor a valid shell variable name",
-                                 k->str, k->str);
+                                 "nor a valid shell variable name%s%s%s",
+                                 k->str, k->str, near ? "; did you mean '" : "",
+                                 near ? near : "", near ? "'?" : "");
             }
             if (v->kind == JN_MAP)
                 return jerr_node(c, k,
                                  "'%s' has a map value but is not a program (no %s/run in "
-                                 "the program path)",
-                                 k->str, k->str);
+                                 "the program path)%s%s%s",
+                                 k->str, k->str, near ? "; did you mean '" : "",
+                                 near ? near : "", near ? "'?" : "");
+            if (check_not_program(c, k, docs, ndocs))
+                return -1;
             char what[300];
             snprintf(what, sizeof what, "parameter '%s'", k->str);
             if (check_scalar_or_list(c, v, what))
@@ -148,6 +209,23 @@ static size_t count_doc(struct jctx *c, const struct jnode *d)
     return n;
 }
 
+/* `params:` only declares: it is no parameter of the job. */
+static int drop_params_key(struct jnode *m)
+{
+    long at = jmap_find(m, PARAMS_KEY);
+    if (at < 0)
+        return 0;
+    jnode_free(m->keys[at]);
+    jnode_free(m->kids[at]);
+    memmove(m->keys + at, m->keys + at + 1, (m->n - (size_t)at - 1) * sizeof *m->keys);
+    memmove(m->kids + at, m->kids + at + 1, (m->n - (size_t)at - 1) * sizeof *m->kids);
+    memmove(m->from_include + at, m->from_include + at + 1, m->n - (size_t)at - 1);
+    m->n--;
+    free(m->idx); /* indexes moved: rebuilt when next needed */
+    m->idx = NULL;
+    return 0;
+}
+
 /* A one-item list is its item: replaced up front, so that expansion only
  * recurses on lists that branch (at most log2(JOB_MAX_JOBS) deep). */
 static int collapse_singletons(struct jctx *c, struct jnode *d)
@@ -209,6 +287,8 @@ static struct jnode **first_list(struct jctx *c, struct jnode *d, size_t *pi, si
 struct jlist_build {
     struct job_list *out;
     const char *path;
+    const char **declared; /* every name under `params:` */
+    size_t ndeclared;
 };
 
 static int build_job(struct jctx *c, const struct jnode *d, struct jlist_build *b);
@@ -441,6 +521,9 @@ static void job_free(struct job *j)
     free(j->progs);
     free(j->run_order);
     free(j->entries);
+    for (size_t i = 0; i < j->ndeclared; i++)
+        free(j->declared[i]);
+    free(j->declared);
     free(j);
 }
 
@@ -647,6 +730,11 @@ static int build_job(struct jctx *c, const struct jnode *d, struct jlist_build *
     }
 
     j->params_off = tclen + (j->name[tclen] == '-');
+    if (b->ndeclared && !(j->declared = calloc(b->ndeclared, sizeof *j->declared)))
+        goto oom;
+    for (; j->ndeclared < b->ndeclared; j->ndeclared++)
+        if (!(j->declared[j->ndeclared] = strdup(b->declared[j->ndeclared])))
+            goto oom;
 
     struct job **v = realloc(b->out->v, (b->out->n + 1) * sizeof *v);
     if (!v)
@@ -689,7 +777,7 @@ int job_load(const char *path, const struct job_opts *o, struct job_list *out, c
             jerr_node(&c, docs[i], "a job document must be a mapping of keys to values");
             goto done;
         }
-        if (check_doc(&c, docs[i]))
+        if (check_doc(&c, docs[i], docs, ndocs))
             goto done;
     }
     /* doc0, then doc0 merged with each later document (keys replaced whole) */
@@ -726,7 +814,7 @@ int job_load(const char *path, const struct job_opts *o, struct job_list *out, c
             }
         }
         merged[nmerged++] = m;
-        if (!ok || collapse_singletons(&c, m)) {
+        if (!ok || drop_params_key(m) || collapse_singletons(&c, m)) {
             ok = 0;
             break;
         }
@@ -742,12 +830,29 @@ int job_load(const char *path, const struct job_opts *o, struct job_list *out, c
     }
     if (ok) {
         struct jlist_build b = {.out = out, .path = path};
+        if (!(b.declared = calloc(c.nodes + 1, sizeof *b.declared))) {
+            jerr(&c, path, 0, 0, "out of memory");
+            ok = 0;
+        }
+        for (size_t i = 0; ok && i < ndocs; i++) {
+            long at = docs[i]->kind == JN_MAP ? jmap_find(docs[i], PARAMS_KEY) : -1;
+            const struct jnode *v = at >= 0 ? docs[i]->kids[at] : NULL;
+            for (size_t k = 0; v && k < (v->kind == JN_SEQ ? v->n : 1); k++) {
+                const char *name = v->kind == JN_SEQ ? v->kids[k]->str : v->str;
+                size_t d = 0;
+                while (d < b.ndeclared && strcmp(b.declared[d], name))
+                    d++;
+                if (d == b.ndeclared)
+                    b.declared[b.ndeclared++] = name;
+            }
+        }
         for (size_t i = 0; i < nmerged && ok; i++) {
             if (i == 0 && ndocs > 1 && docs[0]->kind == JN_NULL)
                 continue;
             if (expand(&c, merged[i], &b, 0, 0))
                 ok = 0;
         }
+        free(b.declared);
         if (ok && !out->n) {
             jerr(&c, path, 0, 0, "the job expands into no jobs");
             ok = 0;

@@ -110,6 +110,8 @@ struct job {
     size_t *run_order; /* indexes into progs, in run order */
     struct jentry *entries; /* top-level file order */
     size_t nentries;
+    char **declared; /* `params:` names, written back by job_to_yaml */
+    size_t ndeclared;
 };
 
 /* Growable string. */

@@ -32,6 +32,8 @@ struct run_opts {
     const char *job, *kernel, *result_root, *modules, *rootfs;
     const char *progdirs[MAX_PROGDIRS];
     int nprogdirs;
+    const char *incdirs[MAX_PROGDIRS];
+    int nincdirs;
     int cpus;
     uint64_t memory;
     long timeout;               /* -1: the job's, else DEFAULT_TIMEOUT */
@@ -42,11 +44,13 @@ static void usage(FILE *f)
 {
     fprintf(f,
 "usage: minivmm run JOB.yaml [--kernel BZIMAGE] [--result-root DIR] [--modules DIR]\n"
-"                   [--rootfs FILE.cgz|DIR] [--programs DIR]... [--cpus N] [--memory SIZE]\n"
-"                   [--timeout S] [--keep-going] [--verbose]\n"
+"                   [--rootfs FILE.cgz|DIR] [--programs DIR]... [--include-dir DIR]...\n"
+"                   [--cpus N] [--memory SIZE] [--timeout S] [--keep-going] [--verbose]\n"
 "Compiles JOB.yaml, and for each job it expands to packs an initrd, boots the\n"
 "kernel, runs the job and leaves its results in\n"
 "RESULT_ROOT/TESTCASE/PARAMS/KERNEL_VERSION/N/ (default RESULT_ROOT: ./results).\n"
+"`<<: FILE` includes may name files below JOB.yaml's directory and below each\n"
+"--include-dir DIR (also searched for relative names).\n"
 "Exit status: 0 if every job passed, else the first failed job's (man minivmm).\n");
 }
 
@@ -393,13 +397,14 @@ static int run_one(const struct run_opts *o, const struct job *j, const char *ke
 }
 
 enum { O_KERNEL = 256, O_RESULT, O_MODULES, O_ROOTFS, O_PROGRAMS, O_CPUS, O_MEMORY,
-       O_TIMEOUT, O_KEEP, O_VERBOSE, O_HELP };
+       O_TIMEOUT, O_KEEP, O_VERBOSE, O_HELP, O_INCDIR };
 static const struct option longopts[] = {
     { "kernel", required_argument, NULL, O_KERNEL },
     { "result-root", required_argument, NULL, O_RESULT },
     { "modules", required_argument, NULL, O_MODULES },
     { "rootfs", required_argument, NULL, O_ROOTFS },
     { "programs", required_argument, NULL, O_PROGRAMS },
+    { "include-dir", required_argument, NULL, O_INCDIR },
     { "cpus", required_argument, NULL, O_CPUS },
     { "memory", required_argument, NULL, O_MEMORY },
     { "timeout", required_argument, NULL, O_TIMEOUT },
@@ -427,12 +432,25 @@ static int parse(int argc, char **argv, struct run_opts *o)
         case O_MODULES: o->modules = optarg; break;
         case O_ROOTFS: o->rootfs = optarg; break;
         case O_PROGRAMS:
-            if (o->nprogdirs == MAX_PROGDIRS - 1) {
-                ERR("too many --programs (at most %d)\n", MAX_PROGDIRS - 1);
+        case O_INCDIR: {
+            bool prog = c == O_PROGRAMS;
+            struct stat st;
+            int e = stat(optarg, &st) < 0 ? errno : S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+            if (e) {
+                ERR("%s %s: %s\n", prog ? "--programs" : "--include-dir", optarg, strerror(e));
                 return -1;
             }
-            o->progdirs[o->nprogdirs++] = optarg;
+            if ((prog ? o->nprogdirs : o->nincdirs) == MAX_PROGDIRS - 1) {
+                ERR("too many %s (at most %d)\n", prog ? "--programs" : "--include-dir",
+                    MAX_PROGDIRS - 1);
+                return -1;
+            }
+            if (prog)
+                o->progdirs[o->nprogdirs++] = optarg;
+            else
+                o->incdirs[o->nincdirs++] = optarg;
             break;
+        }
         case O_CPUS:
             o->cpus = (int)strtol(optarg, &end, 10);
             if (*end || end == optarg || o->cpus < 1 || o->cpus > MAX_CPUS) {
@@ -517,7 +535,8 @@ int run_main(int argc, char **argv)
         progdirs[np++] = o.progdirs[i];
     if (job_default_program_dir())
         progdirs[np++] = job_default_program_dir();
-    struct job_opts jo = { .program_dirs = progdirs, .nprogram_dirs = (size_t)np, .nr_cpu = o.cpus };
+    struct job_opts jo = { .program_dirs = progdirs, .nprogram_dirs = (size_t)np, .nr_cpu = o.cpus,
+                           .include_dirs = o.incdirs, .ninclude_dirs = (size_t)o.nincdirs };
     struct job_list jobs = { 0 };
     if (job_load(o.job, &jo, &jobs, err, sizeof(err)) < 0) {
         ERR("%s\n", err);
