@@ -256,6 +256,14 @@ static int collapse_singletons(struct jctx *c, struct jnode *d)
     return 0;
 }
 
+static size_t count_nodes(const struct jnode *n)
+{
+    size_t k = 1;
+    for (size_t i = 0; i < n->n; i++)
+        k += count_nodes(n->kids[i]);
+    return k;
+}
+
 /* The first list in file order from position (*pi, *pj) on: *slot, and
  * whether it is a top-level parameter.  A position is a top-level key i and
  * j = 0 for its value, j = k + 1 for its option k. */
@@ -752,8 +760,23 @@ fail:
 
 /* ---- job_load ---- */
 
+static int load(const char *path, const char *text, size_t len, const struct job_opts *o,
+                struct job_list *out, char *err, size_t errlen);
+
 int job_load(const char *path, const struct job_opts *o, struct job_list *out, char *err,
              size_t errlen)
+{
+    return load(path, NULL, 0, o, out, err, errlen);
+}
+
+int job_load_text(const char *name, const char *text, size_t len, const struct job_opts *o,
+                  struct job_list *out, char *err, size_t errlen)
+{
+    return load(name, text, len, o, out, err, errlen);
+}
+
+static int load(const char *path, const char *text, size_t len, const struct job_opts *o,
+                struct job_list *out, char *err, size_t errlen)
 {
     static const struct job_opts none = {0};
     struct jctx c = {.o = o ? o : &none, .err = err, .errlen = errlen};
@@ -764,7 +787,7 @@ int job_load(const char *path, const struct job_opts *o, struct job_list *out, c
     out->n = 0;
     if (err && errlen)
         err[0] = 0;
-    if (jyaml_load(&c, path, NULL, 0, &docs, &ndocs))
+    if (jyaml_load(&c, path, text, len, &docs, &ndocs))
         goto done;
     if (!ndocs || (ndocs == 1 && docs[0]->kind == JN_NULL)) {
         jerr(&c, path, 0, 0, "empty job file");
@@ -783,7 +806,7 @@ int job_load(const char *path, const struct job_opts *o, struct job_list *out, c
     /* doc0, then doc0 merged with each later document (keys replaced whole) */
     struct jnode *merged[JOB_MAX_DOCUMENTS];
     size_t nmerged = 0;
-    size_t total = 0;
+    size_t total = 0, values = 0;
     int ok = 1;
     for (size_t i = 0; i < ndocs && ok; i++) {
         struct jnode *m = jnode_clone(docs[0]);
@@ -822,9 +845,15 @@ int job_load(const char *path, const struct job_opts *o, struct job_list *out, c
             /* an empty first document only serves as the base */
             continue;
         }
-        total += count_doc(&c, m);
+        size_t jobs = count_doc(&c, m);
+        total += jobs;
+        values += jobs * count_nodes(m); /* jobs <= CAP, nodes <= JOB_MAX_NODES */
         if (total > JOB_MAX_JOBS) {
             jerr(&c, path, 0, 0, "the job expands into more than %d jobs", JOB_MAX_JOBS);
+            ok = 0;
+        } else if (values > JOB_MAX_VALUES) {
+            jerr(&c, path, 0, 0, "the job expands into more than %d values over all its jobs "
+                 "(%zu jobs of %zu values)", JOB_MAX_VALUES, total, count_nodes(m));
             ok = 0;
         }
     }

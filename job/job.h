@@ -16,6 +16,7 @@
 #define JOB_MAX_INCLUDE_DEPTH 8           /* nested `<<:` */
 #define JOB_MAX_DOCUMENTS   100           /* YAML documents per job file */
 #define JOB_MAX_JOBS        1000          /* expanded jobs per job_load */
+#define JOB_MAX_VALUES      1000000       /* YAML nodes over all expanded jobs */
 
 struct job; /* one expanded job */
 struct job_list {
@@ -46,6 +47,10 @@ enum job_prog_type {
  * frees it with job_list_free), or -1 with a one-line message in err. */
 int job_load(const char *path, const struct job_opts *o, struct job_list *out,
              char *err, size_t errlen);
+/* job_load of TEXT (LEN bytes, any bytes) as if read from a file called NAME
+ * (for messages and as the directory `<<:` starts from). */
+int job_load_text(const char *name, const char *text, size_t len, const struct job_opts *o,
+                  struct job_list *out, char *err, size_t errlen);
 void job_list_free(struct job_list *l);
 
 /* e.g. hackbench-pipe-8-threads-50%; unique within one job_list, made of

@@ -8,11 +8,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "job/job.h"
-#include "tests/unit/testutil.h"
+#include "tests/unit/jobfiles.h"
 
 #define DATA "tests/data/job"
 
-static char tmpdir[64];
 static char errbuf[1024];
 static char progdir[PATH_MAX];
 static const char *prog_dirs[1];
@@ -23,41 +22,6 @@ static void setup_tmp(void)
     ck_assert_ptr_nonnull(mkdtemp(tmpdir));
     ck_assert_ptr_nonnull(realpath(DATA "/programs", progdir));
     prog_dirs[0] = progdir;
-}
-
-static void teardown_tmp(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    ck_assert_int_eq(system(cmd), 0);
-}
-
-static char *tmp_path(const char *name)
-{
-    static char p[8][PATH_MAX];
-    static int i;
-    i = (i + 1) % 8;
-    snprintf(p[i], sizeof p[i], "%s/%s", tmpdir, name);
-    return p[i];
-}
-
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_uint_eq(fwrite(text, 1, strlen(text), f), strlen(text));
-    ck_assert_int_eq(fclose(f), 0);
-}
-
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    char *buf = calloc(1, 1 << 16);
-    size_t n = fread(buf, 1, (1 << 16) - 1, f);
-    buf[n] = 0;
-    fclose(f);
-    return buf;
 }
 
 /* job_load of TEXT written to tmpdir/NAME with include directories INC. */
@@ -383,6 +347,22 @@ START_TEST(expansion_order_kept)
 }
 END_TEST
 
+/* 1000 jobs of 2000 values each: refused before any is made. */
+START_TEST(expansion_values_bounded)
+{
+    size_t cap = 2000 * 24 + 256, n = 0;
+    char *y = malloc(cap);
+    ck_assert_ptr_nonnull(y);
+    n += (size_t)sprintf(y + n, "testcase: t\n");
+    for (int i = 0; i < 2000; i++)
+        n += (size_t)sprintf(y + n, "k%d: v\n", i);
+    for (int i = 0; i < 3; i++)
+        n += (size_t)sprintf(y + n, "l%d: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]\n", i);
+    load_fails(y, "expands into more than 1000000 values over all its jobs (1000 jobs of");
+    free(y);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("job_paths");
@@ -399,6 +379,7 @@ static Suite *suite(void)
     tcase_add_test(tc, includes_not_regular);
     tcase_add_test(tc, misspelt_programs);
     tcase_add_test(tc, expansion_order_kept);
+    tcase_add_test(tc, expansion_values_bounded);
     suite_add_tcase(s, tc);
     return s;
 }
