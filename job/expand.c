@@ -7,158 +7,6 @@
 #include <string.h>
 #include "job/job_internal.h"
 
-/* ---- classification and shape checks (before expansion) ---- */
-
-static int check_scalar_or_list(struct jctx *c, const struct jnode *v, const char *what)
-{
-    if (v->kind == JN_MAP)
-        return jerr_node(c, v, "%s: a map is not allowed here", what);
-    if (v->kind == JN_SEQ) {
-        if (!v->n)
-            return jerr_node(c, v, "%s: empty list", what);
-        for (size_t i = 0; i < v->n; i++)
-            if (v->kids[i]->kind == JN_MAP || v->kids[i]->kind == JN_SEQ)
-                return jerr_node(c, v->kids[i], "%s: list items must be plain values", what);
-    }
-    return 0;
-}
-
-static int check_options(struct jctx *c, const struct jnode *prog, const struct jnode *m)
-{
-    for (size_t i = 0; i < m->n; i++) {
-        const struct jnode *k = m->keys[i];
-        if (!jvalid_ident(k->str))
-            return jerr_node(c, k,
-                             "option '%s' of program '%s' is not a valid shell variable name",
-                             k->str, prog->str);
-        char what[300];
-        snprintf(what, sizeof what, "option '%s' of program '%s'", k->str, prog->str);
-        if (check_scalar_or_list(c, m->kids[i], what))
-            return -1;
-    }
-    return 0;
-}
-
-static int unsupported_key_syntax(struct jctx *c, const struct jnode *k)
-{
-    size_t n = strlen(k->str);
-    if (n && (k->str[n - 1] == '+' || k->str[n - 1] == '-'))
-        return jerr_node(c, k, "lkp's `key%c:` merge syntax is not supported ('%s')",
-                         k->str[n - 1], k->str);
-    if (strchr(k->str, '.'))
-        return jerr_node(c, k, "lkp's `a.b:` nested-key syntax is not supported ('%s')",
-                         k->str);
-    return 0;
-}
-
-/* `params: NAME` or `params: [NAME, ...]` (any document) declares top-level
- * keys that are parameters although their names are close to a program's. */
-#define PARAMS_KEY "params"
-
-static int declared_param(struct jnode **docs, size_t ndocs, const char *key)
-{
-    for (size_t i = 0; i < ndocs; i++) {
-        long at = docs[i]->kind == JN_MAP ? jmap_find(docs[i], PARAMS_KEY) : -1;
-        const struct jnode *v = at >= 0 ? docs[i]->kids[at] : NULL;
-        if (v && v->kind == JN_STR && !strcmp(v->str, key))
-            return 1;
-        for (size_t j = 0; v && v->kind == JN_SEQ && j < v->n; j++)
-            if (v->kids[j]->kind == JN_STR && !strcmp(v->kids[j]->str, key))
-                return 1;
-    }
-    return 0;
-}
-
-static int check_params_key(struct jctx *c, const struct jnode *v)
-{
-    if (v->kind == JN_STR && jvalid_ident(v->str))
-        return 0;
-    for (size_t j = 0; v->kind == JN_SEQ && j < v->n; j++)
-        if (v->kids[j]->kind != JN_STR || !jvalid_ident(v->kids[j]->str))
-            return jerr_node(c, v->kids[j], PARAMS_KEY ": want parameter names");
-    if (v->kind != JN_SEQ)
-        return jerr_node(c, v, PARAMS_KEY ": want a parameter name or a list of them");
-    return 0;
-}
-
-/* A key that is not a program: a parameter, unless its name is so close to
- * a program's that it is most likely that program misspelt. */
-static int check_not_program(struct jctx *c, const struct jnode *k, struct jnode **docs,
-                             size_t ndocs)
-{
-    static const char *const builtin[] = {"testcase", "runtime", "timeout", "iterations",
-                                          "nr_threads", "kernel_cmdline"};
-    for (size_t i = 0; i < sizeof builtin / sizeof builtin[0]; i++)
-        if (!strcmp(k->str, builtin[i]))
-            return 0;
-    if (declared_param(docs, ndocs, k->str))
-        return 0;
-    const char *near = jprogram_closest(c, k->str);
-    if (near)
-        return jerr_node(c, k,
-                         "'%s' is not a program (no %s/run in the program path): did you "
-                         "mean '%s'? (`" PARAMS_KEY ": [%s]` makes it a parameter)",
-                         k->str, k->str, near, k->str);
-    return 0;
-}
-
-/* Checks one document's top level.  Programs are looked up here. */
-static int check_doc(struct jctx *c, const struct jnode *d, struct jnode **docs, size_t ndocs)
-{
-    for (size_t i = 0; i < d->n; i++) {
-        const struct jnode *k = d->keys[i], *v = d->kids[i];
-        const struct jprogram_info *pi = NULL;
-        int found = jprogram_find(c, k, &pi);
-        if (found < 0)
-            return -1;
-        if (!found && !strcmp(k->str, PARAMS_KEY)) {
-            if (check_params_key(c, v))
-                return -1;
-            continue;
-        }
-        if (!found) {
-            const char *near = jprogram_closest(c, k->str);
-            if (!jvalid_ident(k->str)) {
-                if (unsupported_key_syntax(c, k))
-                    return -1;
-                return jerr_node(c, k,
-                                 "'%s' is neither a program (no %s/run in the program path) "
-                                 "nor a valid shell variable name%s%s%s",
-                                 k->str, k->str, near ? "; did you mean '" : "",
-                                 near ? near : "", near ? "'?" : "");
-            }
-            if (v->kind == JN_MAP)
-                return jerr_node(c, k,
-                                 "'%s' has a map value but is not a program (no %s/run in "
-                                 "the program path)%s%s%s",
-                                 k->str, k->str, near ? "; did you mean '" : "",
-                                 near ? near : "", near ? "'?" : "");
-            if (check_not_program(c, k, docs, ndocs))
-                return -1;
-            char what[300];
-            snprintf(what, sizeof what, "parameter '%s'", k->str);
-            if (check_scalar_or_list(c, v, what))
-                return -1;
-            continue;
-        }
-        if (v->kind == JN_MAP) {
-            if (check_options(c, k, v))
-                return -1;
-        } else if (v->kind == JN_SEQ) {
-            if (!v->n)
-                return jerr_node(c, v, "program '%s': empty list", k->str);
-            for (size_t j = 0; j < v->n; j++) {
-                const struct jnode *it = v->kids[j];
-                if (it->kind == JN_SEQ)
-                    return jerr_node(c, it, "program '%s': a list inside a list", k->str);
-                if (it->kind == JN_MAP && check_options(c, k, it))
-                    return -1;
-            }
-        }
-    }
-    return 0;
-}
-
 /* ---- counting and expansion ---- */
 
 #define CAP (JOB_MAX_JOBS + 1)
@@ -207,23 +55,6 @@ static size_t count_doc(struct jctx *c, const struct jnode *d)
             n = sat_mul(n, v->n);
     }
     return n;
-}
-
-/* `params:` only declares: it is no parameter of the job. */
-static int drop_params_key(struct jnode *m)
-{
-    long at = jmap_find(m, PARAMS_KEY);
-    if (at < 0)
-        return 0;
-    jnode_free(m->keys[at]);
-    jnode_free(m->kids[at]);
-    memmove(m->keys + at, m->keys + at + 1, (m->n - (size_t)at - 1) * sizeof *m->keys);
-    memmove(m->kids + at, m->kids + at + 1, (m->n - (size_t)at - 1) * sizeof *m->kids);
-    memmove(m->from_include + at, m->from_include + at + 1, m->n - (size_t)at - 1);
-    m->n--;
-    free(m->idx); /* indexes moved: rebuilt when next needed */
-    m->idx = NULL;
-    return 0;
 }
 
 /* A one-item list is its item: replaced up front, so that expansion only
@@ -295,8 +126,7 @@ static struct jnode **first_list(struct jctx *c, struct jnode *d, size_t *pi, si
 struct jlist_build {
     struct job_list *out;
     const char *path;
-    const char **declared; /* every name under `params:` */
-    size_t ndeclared;
+    struct jnode *declared; /* names under `params:` (map keys) */
 };
 
 static int build_job(struct jctx *c, const struct jnode *d, struct jlist_build *b);
@@ -738,11 +568,14 @@ static int build_job(struct jctx *c, const struct jnode *d, struct jlist_build *
     }
 
     j->params_off = tclen + (j->name[tclen] == '-');
-    if (b->ndeclared && !(j->declared = calloc(b->ndeclared, sizeof *j->declared)))
-        goto oom;
-    for (; j->ndeclared < b->ndeclared; j->ndeclared++)
-        if (!(j->declared[j->ndeclared] = strdup(b->declared[j->ndeclared])))
+    for (size_t i = 0; i < j->nparams; i++) { /* for job_to_yaml */
+        if (jmap_find(b->declared, j->params[i].key) < 0)
+            continue;
+        if (!j->declared && !(j->declared = calloc(j->nparams, sizeof *j->declared)))
             goto oom;
+        if (!(j->declared[j->ndeclared++] = strdup(j->params[i].key)))
+            goto oom;
+    }
 
     struct job **v = realloc(b->out->v, (b->out->n + 1) * sizeof *v);
     if (!v)
@@ -780,7 +613,7 @@ static int load(const char *path, const char *text, size_t len, const struct job
 {
     static const struct job_opts none = {0};
     struct jctx c = {.o = o ? o : &none, .err = err, .errlen = errlen};
-    struct jnode **docs = NULL;
+    struct jnode **docs = NULL, *declared = NULL;
     size_t ndocs = 0;
     int ret = -1;
     out->v = NULL;
@@ -793,6 +626,8 @@ static int load(const char *path, const char *text, size_t len, const struct job
         jerr(&c, path, 0, 0, "empty job file");
         goto done;
     }
+    if (!(declared = jdeclared_params(&c, docs, ndocs)))
+        goto done;
     for (size_t i = 0; i < ndocs; i++) {
         if (docs[i]->kind == JN_NULL)
             continue;
@@ -800,7 +635,7 @@ static int load(const char *path, const char *text, size_t len, const struct job
             jerr_node(&c, docs[i], "a job document must be a mapping of keys to values");
             goto done;
         }
-        if (check_doc(&c, docs[i], docs, ndocs))
+        if (jcheck_doc(&c, docs[i], declared))
             goto done;
     }
     /* doc0, then doc0 merged with each later document (keys replaced whole) */
@@ -837,7 +672,8 @@ static int load(const char *path, const char *text, size_t len, const struct job
             }
         }
         merged[nmerged++] = m;
-        if (!ok || drop_params_key(m) || collapse_singletons(&c, m)) {
+        jdrop_params_key(m);
+        if (!ok || collapse_singletons(&c, m)) {
             ok = 0;
             break;
         }
@@ -858,30 +694,13 @@ static int load(const char *path, const char *text, size_t len, const struct job
         }
     }
     if (ok) {
-        struct jlist_build b = {.out = out, .path = path};
-        if (!(b.declared = calloc(c.nodes + 1, sizeof *b.declared))) {
-            jerr(&c, path, 0, 0, "out of memory");
-            ok = 0;
-        }
-        for (size_t i = 0; ok && i < ndocs; i++) {
-            long at = docs[i]->kind == JN_MAP ? jmap_find(docs[i], PARAMS_KEY) : -1;
-            const struct jnode *v = at >= 0 ? docs[i]->kids[at] : NULL;
-            for (size_t k = 0; v && k < (v->kind == JN_SEQ ? v->n : 1); k++) {
-                const char *name = v->kind == JN_SEQ ? v->kids[k]->str : v->str;
-                size_t d = 0;
-                while (d < b.ndeclared && strcmp(b.declared[d], name))
-                    d++;
-                if (d == b.ndeclared)
-                    b.declared[b.ndeclared++] = name;
-            }
-        }
+        struct jlist_build b = {.out = out, .path = path, .declared = declared};
         for (size_t i = 0; i < nmerged && ok; i++) {
             if (i == 0 && ndocs > 1 && docs[0]->kind == JN_NULL)
                 continue;
             if (expand(&c, merged[i], &b, 0, 0))
                 ok = 0;
         }
-        free(b.declared);
         if (ok && !out->n) {
             jerr(&c, path, 0, 0, "the job expands into no jobs");
             ok = 0;
@@ -894,6 +713,7 @@ done:
     for (size_t i = 0; i < ndocs; i++)
         jnode_free(docs[i]);
     free(docs);
+    jnode_free(declared);
     jctx_free(&c);
     if (ret)
         job_list_free(out);

@@ -61,6 +61,7 @@ struct jnode *jnode_new(struct jctx *c, enum jn_kind k, const char *file,
                         unsigned long line, unsigned long col);
 struct jnode *jnode_clone(const struct jnode *n);
 void jnode_free(struct jnode *n);
+int jnode_grow(struct jnode *n); /* room for one more kid (and key); 0 or -1 */
 int jmap_put(struct jnode *map, struct jnode *key, struct jnode *val, int from_include);
 long jmap_find(struct jnode *map, const char *key); /* index or -1 */
 int jnode_is_null_text(const char *s);
@@ -73,6 +74,13 @@ void jprog_cache_free(struct jctx *c);
 void jctx_free(struct jctx *c);
 
 int jvalid_ident(const char *s);
+
+/* job/check.c.  `params: [NAME, ...]` declares parameters (see docs/jobs.md). */
+#define PARAMS_KEY "params"
+struct jnode *jdeclared_params(struct jctx *c, struct jnode **docs, size_t ndocs);
+/* Checks one document's top level (programs are looked up here).  0 or -1. */
+int jcheck_doc(struct jctx *c, const struct jnode *d, struct jnode *declared);
+void jdrop_params_key(struct jnode *m);
 
 /* One expanded job. */
 struct jopt {
