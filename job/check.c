@@ -120,7 +120,9 @@ int jcheck_doc(struct jctx *c, const struct jnode *d, struct jnode *declared)
             continue;
         }
         if (!found) {
-            const char *near = jprogram_closest(c, k->str);
+            const char *near = NULL;
+            if (!jvalid_ident(k->str) || v->kind == JN_MAP)
+                near = jprogram_closest(c, k->str);
             if (!jvalid_ident(k->str)) {
                 if (unsupported_key_syntax(c, k))
                     return -1;
