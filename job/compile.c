@@ -1,4 +1,4 @@
-/* `minivmm compile JOB.yaml [--programs DIR]... [-I DIR]... [--nr-cpu N] [-o DIR]` */
+/* `minivmm compile JOB.yaml [--programs DIR]... [--include-dir DIR]... [--nr-cpu N] [-o DIR]` */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -10,12 +10,16 @@
 #include "job/job.h"
 
 static const char usage[] =
-    "usage: minivmm compile JOB.yaml [--programs DIR]... [-I DIR]... [--nr-cpu N] [-o DIR]\n"
+    "usage: minivmm compile JOB.yaml [--programs DIR]... [--include-dir DIR]... [--nr-cpu N]\n"
+    "                       [-o DIR]\n"
     "  Expands JOB.yaml and writes DIR/NAME.yaml and DIR/NAME.sh for each job\n"
-    "  (DIR defaults to the current directory), printing their paths.\n"
-    "  --programs DIR  look for programs in DIR/NAME/run first (repeatable)\n"
-    "  -I DIR          look for `<<: FILE` includes in DIR (repeatable)\n"
-    "  --nr-cpu N      guest CPUs, for `nr_threads: N%` (default 1)\n";
+    "  (DIR defaults to the current directory and is made if missing), printing\n"
+    "  their paths.  Nothing is written over JOB.yaml.\n"
+    "  --programs DIR     look for programs in DIR/NAME/run first (repeatable)\n"
+    "  --include-dir DIR  (-I DIR) `<<: FILE` may name files below DIR, and a\n"
+    "                     relative FILE is looked for there too (repeatable;\n"
+    "                     by default only files below JOB.yaml's directory)\n"
+    "  --nr-cpu N         guest CPUs, for `nr_threads: N%` (default 1)\n";
 
 static int fail(const char *fmt, const char *a, const char *b)
 {
@@ -62,6 +66,75 @@ static int write_file(const char *path, const char *text, mode_t mode)
     return bad ? -1 : 0;
 }
 
+/* mkdir -p DIR: 0, or -1 with errno. */
+static int make_dir(const char *dir)
+{
+    char *p = strdup(dir);
+    if (!p)
+        return -1;
+    for (char *s = p + 1; *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = 0;
+        if (mkdir(p, 0755) && errno != EEXIST) {
+            free(p);
+            return -1;
+        }
+        *s = '/';
+    }
+    int r = mkdir(p, 0755) && errno != EEXIST ? -1 : 0;
+    free(p);
+    struct stat st;
+    if (!r && (stat(dir, &st) || !S_ISDIR(st.st_mode))) {
+        errno = ENOTDIR;
+        r = -1;
+    }
+    return r;
+}
+
+/* DIR/NAME.yaml and DIR/NAME.sh for every job, NAME made safe by
+ * job_path_component; none may be the job file itself (checked for all before
+ * anything is written). */
+static int write_jobs(const char *jobfile, const char *outdir, const struct job_list *l)
+{
+    struct stat in, st;
+    if (stat(jobfile, &in))
+        return fail("%s: %s", jobfile, strerror(errno));
+    if (make_dir(outdir))
+        return fail("cannot make output directory %s: %s", outdir, strerror(errno));
+    char **paths = calloc(2 * l->n + 1, sizeof *paths);
+    int rc = 0;
+    if (!paths)
+        return fail("%s%s", "out of memory", "");
+    for (size_t i = 0; i < 2 * l->n && !rc; i++) {
+        char name[JOB_PATH_COMPONENT_MAX + 1];
+        job_path_component(job_name(l->v[i / 2]), name);
+        if (asprintf(&paths[i], "%s/%s.%s", outdir, name, i % 2 ? "sh" : "yaml") < 0) {
+            paths[i] = NULL;
+            rc = fail("%s%s", "out of memory", "");
+        } else if (!stat(paths[i], &st) && st.st_dev == in.st_dev && st.st_ino == in.st_ino) {
+            rc = fail("refusing to write %s over the job file %s", paths[i], jobfile);
+        }
+    }
+    for (size_t i = 0; i < l->n && !rc; i++) {
+        char *sh = job_to_shell(l->v[i]), *yaml = job_to_yaml(l->v[i]);
+        if (!sh || !yaml)
+            rc = fail("%s%s", "out of memory", "");
+        else if (write_file(paths[2 * i], yaml, 0644))
+            rc = fail("cannot write %s: %s", paths[2 * i], strerror(errno));
+        else if (write_file(paths[2 * i + 1], sh, 0755))
+            rc = fail("cannot write %s: %s", paths[2 * i + 1], strerror(errno));
+        else
+            printf("%s\n%s\n", paths[2 * i], paths[2 * i + 1]);
+        free(sh);
+        free(yaml);
+    }
+    for (size_t i = 0; i < 2 * l->n; i++)
+        free(paths[i]);
+    free(paths);
+    return rc;
+}
+
 int job_compile_main(int argc, char **argv)
 {
     const char **progs = calloc((size_t)argc + 1, sizeof *progs);
@@ -81,6 +154,8 @@ int job_compile_main(int argc, char **argv)
             rc = 0;
             goto out;
         }
+        if (!strcmp(a, "--include-dir"))
+            a = "-I";
         if (!strcmp(a, "--programs") || !strcmp(a, "-o") || !strcmp(a, "-I") ||
             !strcmp(a, "--nr-cpu")) {
             if (i + 1 >= argc) {
@@ -91,6 +166,9 @@ int job_compile_main(int argc, char **argv)
         } else if (!strncmp(a, "--programs=", 11)) {
             val = a + 11;
             a = "--programs";
+        } else if (!strncmp(a, "--include-dir=", 14)) {
+            val = a + 14;
+            a = "-I";
         } else if (!strncmp(a, "--nr-cpu=", 9)) {
             val = a + 9;
             a = "--nr-cpu";
@@ -105,10 +183,18 @@ int job_compile_main(int argc, char **argv)
             jobfile = a;
             continue;
         }
-        if (!strcmp(a, "--programs")) {
-            progs[nprogs++] = val;
-        } else if (!strcmp(a, "-I")) {
-            incs[nincs++] = val;
+        if (!strcmp(a, "--programs") || !strcmp(a, "-I")) {
+            struct stat st;
+            int bad = stat(val, &st) ? errno : S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+            if (bad) {
+                rc = fail(!strcmp(a, "-I") ? "--include-dir %s: %s" : "--programs %s: %s", val,
+                          strerror(bad));
+                goto out;
+            }
+            if (!strcmp(a, "-I"))
+                incs[nincs++] = val;
+            else
+                progs[nprogs++] = val;
         } else if (!strcmp(a, "-o")) {
             outdir = val;
         } else {
@@ -126,11 +212,6 @@ int job_compile_main(int argc, char **argv)
         rc = fail("no job file given%s%s (see minivmm compile --help)", "", "");
         goto out;
     }
-    struct stat st;
-    if (stat(outdir, &st) || !S_ISDIR(st.st_mode)) {
-        rc = fail("output directory '%s' does not exist%s", outdir, "");
-        goto out;
-    }
     progs[nprogs++] = job_default_program_dir();
     struct job_opts o = {
         .program_dirs = progs,
@@ -145,26 +226,7 @@ int job_compile_main(int argc, char **argv)
         rc = fail("%s%s", err, "");
         goto out;
     }
-    rc = 0;
-    for (size_t i = 0; i < l.n && !rc; i++) {
-        char *sh = job_to_shell(l.v[i]), *yaml = job_to_yaml(l.v[i]);
-        char *shp = NULL, *yp = NULL;
-        const char *name = job_name(l.v[i]);
-        if (!sh || !yaml || asprintf(&yp, "%s/%s.yaml", outdir, name) < 0 ||
-            asprintf(&shp, "%s/%s.sh", outdir, name) < 0) {
-            rc = fail("%s%s", "out of memory", "");
-        } else if (write_file(yp, yaml, 0644)) {
-            rc = fail("cannot write %s: %s", yp, strerror(errno));
-        } else if (write_file(shp, sh, 0755)) {
-            rc = fail("cannot write %s: %s", shp, strerror(errno));
-        } else {
-            printf("%s\n%s\n", yp, shp);
-        }
-        free(sh);
-        free(yaml);
-        free(yp);
-        free(shp);
-    }
+    rc = write_jobs(jobfile, outdir, &l);
     job_list_free(&l);
     if (fflush(stdout))
         rc = fail("cannot write to standard output%s%s", "", "");

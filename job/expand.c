@@ -7,97 +7,6 @@
 #include <string.h>
 #include "job/job_internal.h"
 
-/* ---- classification and shape checks (before expansion) ---- */
-
-static int check_scalar_or_list(struct jctx *c, const struct jnode *v, const char *what)
-{
-    if (v->kind == JN_MAP)
-        return jerr_node(c, v, "%s: a map is not allowed here", what);
-    if (v->kind == JN_SEQ) {
-        if (!v->n)
-            return jerr_node(c, v, "%s: empty list", what);
-        for (size_t i = 0; i < v->n; i++)
-            if (v->kids[i]->kind == JN_MAP || v->kids[i]->kind == JN_SEQ)
-                return jerr_node(c, v->kids[i], "%s: list items must be plain values", what);
-    }
-    return 0;
-}
-
-static int check_options(struct jctx *c, const struct jnode *prog, const struct jnode *m)
-{
-    for (size_t i = 0; i < m->n; i++) {
-        const struct jnode *k = m->keys[i];
-        if (!jvalid_ident(k->str))
-            return jerr_node(c, k,
-                             "option '%s' of program '%s' is not a valid shell variable name",
-                             k->str, prog->str);
-        char what[300];
-        snprintf(what, sizeof what, "option '%s' of program '%s'", k->str, prog->str);
-        if (check_scalar_or_list(c, m->kids[i], what))
-            return -1;
-    }
-    return 0;
-}
-
-static int unsupported_key_syntax(struct jctx *c, const struct jnode *k)
-{
-    size_t n = strlen(k->str);
-    if (n && (k->str[n - 1] == '+' || k->str[n - 1] == '-'))
-        return jerr_node(c, k, "lkp's `key%c:` merge syntax is not supported ('%s')",
-                         k->str[n - 1], k->str);
-    if (strchr(k->str, '.'))
-        return jerr_node(c, k, "lkp's `a.b:` nested-key syntax is not supported ('%s')",
-                         k->str);
-    return 0;
-}
-
-/* Checks one document's top level.  Programs are looked up here. */
-static int check_doc(struct jctx *c, const struct jnode *d)
-{
-    for (size_t i = 0; i < d->n; i++) {
-        const struct jnode *k = d->keys[i], *v = d->kids[i];
-        const struct jprogram_info *pi = NULL;
-        int found = jprogram_find(c, k, &pi);
-        if (found < 0)
-            return -1;
-        if (!found) {
-            if (!jvalid_ident(k->str)) {
-                if (unsupported_key_syntax(c, k))
-                    return -1;
-                return jerr_node(c, k,
-                                 "'%s' is neither a program (no %s/run in the program path) "
-                                 "nor a valid shell variable name",
-                                 k->str, k->str);
-            }
-            if (v->kind == JN_MAP)
-                return jerr_node(c, k,
-                                 "'%s' has a map value but is not a program (no %s/run in "
-                                 "the program path)",
-                                 k->str, k->str);
-            char what[300];
-            snprintf(what, sizeof what, "parameter '%s'", k->str);
-            if (check_scalar_or_list(c, v, what))
-                return -1;
-            continue;
-        }
-        if (v->kind == JN_MAP) {
-            if (check_options(c, k, v))
-                return -1;
-        } else if (v->kind == JN_SEQ) {
-            if (!v->n)
-                return jerr_node(c, v, "program '%s': empty list", k->str);
-            for (size_t j = 0; j < v->n; j++) {
-                const struct jnode *it = v->kids[j];
-                if (it->kind == JN_SEQ)
-                    return jerr_node(c, it, "program '%s': a list inside a list", k->str);
-                if (it->kind == JN_MAP && check_options(c, k, it))
-                    return -1;
-            }
-        }
-    }
-    return 0;
-}
-
 /* ---- counting and expansion ---- */
 
 #define CAP (JOB_MAX_JOBS + 1)
@@ -148,21 +57,66 @@ static size_t count_doc(struct jctx *c, const struct jnode *d)
     return n;
 }
 
-/* The first list in file order: *slot, and whether it is a top-level parameter. */
-static struct jnode **first_list(struct jctx *c, struct jnode *d, int *top_param)
+/* A one-item list is its item: replaced up front, so that expansion only
+ * recurses on lists that branch (at most log2(JOB_MAX_JOBS) deep). */
+static int collapse_singletons(struct jctx *c, struct jnode *d)
 {
     for (size_t i = 0; i < d->n; i++) {
-        struct jnode *v = d->kids[i];
         const struct jprogram_info *pi;
-        int prog = jprogram_find(c, d->keys[i], &pi) == 1;
-        if (v->kind == JN_SEQ) {
+        int prog = jprogram_find(c, d->keys[i], &pi);
+        if (prog < 0)
+            return -1;
+        struct jnode *v = d->kids[i];
+        if (v->kind == JN_SEQ && v->n == 1) {
+            d->kids[i] = v->kids[0];
+            d->kids[i]->varied = !prog;
+            v->n = 0;
+            jnode_free(v);
+            v = d->kids[i];
+        }
+        if (prog && v->kind == JN_MAP)
+            for (size_t j = 0; j < v->n; j++) {
+                struct jnode *o = v->kids[j];
+                if (o->kind == JN_SEQ && o->n == 1) {
+                    v->kids[j] = o->kids[0];
+                    o->n = 0;
+                    jnode_free(o);
+                }
+            }
+    }
+    return 0;
+}
+
+static size_t count_nodes(const struct jnode *n)
+{
+    size_t k = 1;
+    for (size_t i = 0; i < n->n; i++)
+        k += count_nodes(n->kids[i]);
+    return k;
+}
+
+/* The first list in file order from position (*pi, *pj) on: *slot, and
+ * whether it is a top-level parameter.  A position is a top-level key i and
+ * j = 0 for its value, j = k + 1 for its option k. */
+static struct jnode **first_list(struct jctx *c, struct jnode *d, size_t *pi, size_t *pj,
+                                 int *top_param)
+{
+    for (size_t i = *pi, j0 = *pj; i < d->n; i++, j0 = 0) {
+        struct jnode *v = d->kids[i];
+        const struct jprogram_info *pi_;
+        int prog = jprogram_find(c, d->keys[i], &pi_) == 1;
+        if (j0 == 0 && v->kind == JN_SEQ) {
             *top_param = !prog;
+            *pi = i;
+            *pj = 0;
             return &d->kids[i];
         }
         if (prog && v->kind == JN_MAP)
-            for (size_t j = 0; j < v->n; j++)
+            for (size_t j = j0 ? j0 - 1 : 0; j < v->n; j++)
                 if (v->kids[j]->kind == JN_SEQ) {
                     *top_param = 0;
+                    *pi = i;
+                    *pj = j + 1;
                     return &v->kids[j];
                 }
     }
@@ -172,14 +126,16 @@ static struct jnode **first_list(struct jctx *c, struct jnode *d, int *top_param
 struct jlist_build {
     struct job_list *out;
     const char *path;
+    struct jnode *declared; /* names under `params:` (map keys) */
 };
 
 static int build_job(struct jctx *c, const struct jnode *d, struct jlist_build *b);
 
-static int expand(struct jctx *c, struct jnode *d, struct jlist_build *b)
+/* Every list before (pi, pj) is already replaced by one of its items. */
+static int expand(struct jctx *c, struct jnode *d, struct jlist_build *b, size_t pi, size_t pj)
 {
     int top = 0;
-    struct jnode **slot = first_list(c, d, &top);
+    struct jnode **slot = first_list(c, d, &pi, &pj, &top);
     if (!slot)
         return build_job(c, d, b);
     struct jnode *seq = *slot;
@@ -189,7 +145,8 @@ static int expand(struct jctx *c, struct jnode *d, struct jlist_build *b)
             return jerr_node(c, seq, "out of memory");
         item->varied = top;
         *slot = item;
-        int r = expand(c, d, b);
+        /* a program's list item may be an option map: look inside it next */
+        int r = expand(c, d, b, pi, pj ? pj + 1 : 0);
         *slot = seq;
         jnode_free(item);
         if (r)
@@ -402,6 +359,9 @@ static void job_free(struct job *j)
     free(j->progs);
     free(j->run_order);
     free(j->entries);
+    for (size_t i = 0; i < j->ndeclared; i++)
+        free(j->declared[i]);
+    free(j->declared);
     free(j);
 }
 
@@ -567,6 +527,7 @@ static int build_job(struct jctx *c, const struct jnode *d, struct jlist_build *
     if (!tc)
         goto oom;
     jb_puts(&name, tc);
+    size_t tclen = strlen(tc);
     free(tc);
     for (size_t i = 0; i < d->n; i++) {
         const struct jnode *v = d->kids[i];
@@ -606,6 +567,16 @@ static int build_job(struct jctx *c, const struct jnode *d, struct jlist_build *
         j->name = nn;
     }
 
+    j->params_off = tclen + (j->name[tclen] == '-');
+    for (size_t i = 0; i < j->nparams; i++) { /* for job_to_yaml */
+        if (jmap_find(b->declared, j->params[i].key) < 0)
+            continue;
+        if (!j->declared && !(j->declared = calloc(j->nparams, sizeof *j->declared)))
+            goto oom;
+        if (!(j->declared[j->ndeclared++] = strdup(j->params[i].key)))
+            goto oom;
+    }
+
     struct job **v = realloc(b->out->v, (b->out->n + 1) * sizeof *v);
     if (!v)
         goto oom;
@@ -622,24 +593,41 @@ fail:
 
 /* ---- job_load ---- */
 
+static int load(const char *path, const char *text, size_t len, const struct job_opts *o,
+                struct job_list *out, char *err, size_t errlen);
+
 int job_load(const char *path, const struct job_opts *o, struct job_list *out, char *err,
              size_t errlen)
 {
+    return load(path, NULL, 0, o, out, err, errlen);
+}
+
+int job_load_text(const char *name, const char *text, size_t len, const struct job_opts *o,
+                  struct job_list *out, char *err, size_t errlen)
+{
+    return load(name, text, len, o, out, err, errlen);
+}
+
+static int load(const char *path, const char *text, size_t len, const struct job_opts *o,
+                struct job_list *out, char *err, size_t errlen)
+{
     static const struct job_opts none = {0};
     struct jctx c = {.o = o ? o : &none, .err = err, .errlen = errlen};
-    struct jnode **docs = NULL;
+    struct jnode **docs = NULL, *declared = NULL;
     size_t ndocs = 0;
     int ret = -1;
     out->v = NULL;
     out->n = 0;
     if (err && errlen)
         err[0] = 0;
-    if (jyaml_load(&c, path, &docs, &ndocs))
+    if (jyaml_load(&c, path, text, len, &docs, &ndocs))
         goto done;
     if (!ndocs || (ndocs == 1 && docs[0]->kind == JN_NULL)) {
         jerr(&c, path, 0, 0, "empty job file");
         goto done;
     }
+    if (!(declared = jdeclared_params(&c, docs, ndocs)))
+        goto done;
     for (size_t i = 0; i < ndocs; i++) {
         if (docs[i]->kind == JN_NULL)
             continue;
@@ -647,13 +635,13 @@ int job_load(const char *path, const struct job_opts *o, struct job_list *out, c
             jerr_node(&c, docs[i], "a job document must be a mapping of keys to values");
             goto done;
         }
-        if (check_doc(&c, docs[i]))
+        if (jcheck_doc(&c, docs[i], declared))
             goto done;
     }
     /* doc0, then doc0 merged with each later document (keys replaced whole) */
     struct jnode *merged[JOB_MAX_DOCUMENTS];
     size_t nmerged = 0;
-    size_t total = 0;
+    size_t total = 0, values = 0;
     int ok = 1;
     for (size_t i = 0; i < ndocs && ok; i++) {
         struct jnode *m = jnode_clone(docs[0]);
@@ -684,24 +672,33 @@ int job_load(const char *path, const struct job_opts *o, struct job_list *out, c
             }
         }
         merged[nmerged++] = m;
-        if (!ok)
+        jdrop_params_key(m);
+        if (!ok || collapse_singletons(&c, m)) {
+            ok = 0;
             break;
+        }
         if (i == 0 && ndocs > 1 && docs[0]->kind == JN_NULL) {
             /* an empty first document only serves as the base */
             continue;
         }
-        total += count_doc(&c, m);
+        size_t jobs = count_doc(&c, m);
+        total += jobs;
+        values += jobs * count_nodes(m); /* jobs <= CAP, nodes <= JOB_MAX_NODES */
         if (total > JOB_MAX_JOBS) {
             jerr(&c, path, 0, 0, "the job expands into more than %d jobs", JOB_MAX_JOBS);
+            ok = 0;
+        } else if (values > JOB_MAX_VALUES) {
+            jerr(&c, path, 0, 0, "the job expands into more than %d values over all its jobs "
+                 "(%zu jobs of %zu values)", JOB_MAX_VALUES, total, count_nodes(m));
             ok = 0;
         }
     }
     if (ok) {
-        struct jlist_build b = {.out = out, .path = path};
+        struct jlist_build b = {.out = out, .path = path, .declared = declared};
         for (size_t i = 0; i < nmerged && ok; i++) {
             if (i == 0 && ndocs > 1 && docs[0]->kind == JN_NULL)
                 continue;
-            if (expand(&c, merged[i], &b))
+            if (expand(&c, merged[i], &b, 0, 0))
                 ok = 0;
         }
         if (ok && !out->n) {
@@ -716,6 +713,7 @@ done:
     for (size_t i = 0; i < ndocs; i++)
         jnode_free(docs[i]);
     free(docs);
+    jnode_free(declared);
     jctx_free(&c);
     if (ret)
         job_list_free(out);
@@ -725,6 +723,7 @@ done:
 /* ---- accessors ---- */
 
 const char *job_name(const struct job *j) { return j->name; }
+const char *job_params(const struct job *j) { return j->name + j->params_off; }
 const char *job_testcase(const struct job *j) { return j->testcase; }
 const char *job_kernel_cmdline(const struct job *j) { return j->kernel_cmdline; }
 long job_timeout(const struct job *j) { return j->timeout; }

@@ -16,6 +16,7 @@
 #define JOB_MAX_INCLUDE_DEPTH 8           /* nested `<<:` */
 #define JOB_MAX_DOCUMENTS   100           /* YAML documents per job file */
 #define JOB_MAX_JOBS        1000          /* expanded jobs per job_load */
+#define JOB_MAX_VALUES      1000000       /* YAML nodes over all expanded jobs */
 
 struct job; /* one expanded job */
 struct job_list {
@@ -46,11 +47,19 @@ enum job_prog_type {
  * frees it with job_list_free), or -1 with a one-line message in err. */
 int job_load(const char *path, const struct job_opts *o, struct job_list *out,
              char *err, size_t errlen);
+/* job_load of TEXT (LEN bytes, any bytes) as if read from a file called NAME
+ * (for messages and as the directory `<<:` starts from). */
+int job_load_text(const char *name, const char *text, size_t len, const struct job_opts *o,
+                  struct job_list *out, char *err, size_t errlen);
 void job_list_free(struct job_list *l);
 
-/* e.g. hackbench-pipe-8-threads-50%; unique within one job_list and safe as
- * a file name ([-A-Za-z0-9_+=:.%], not starting with '.'). */
+/* e.g. hackbench-pipe-8-threads-50%; unique within one job_list, made of
+ * [-A-Za-z0-9_+=:.%] and not starting with '.', but of any length: file names
+ * are made from it with job_path_component(). */
 const char *job_name(const struct job *j);
+/* The name's parameter part: job_name() less the testcase and its '-' ("" for
+ * a job without parameters). */
+const char *job_params(const struct job *j);
 const char *job_testcase(const struct job *j);
 const char *job_kernel_cmdline(const struct job *j); /* NULL if none */
 long job_timeout(const struct job *j);               /* seconds, -1 if none */
@@ -73,6 +82,17 @@ enum job_prog_type job_program_type(const struct job *j, size_t i);
 
 char *job_to_shell(const struct job *j); /* malloc'd script text, NULL on ENOMEM */
 char *job_to_yaml(const struct job *j);  /* malloc'd YAML text, NULL on ENOMEM */
+
+/* TEXT (any bytes) as one path component that stays where it is put: never
+ * empty, ".", ".." or longer than JOB_PATH_COMPONENT_MAX bytes, and made only
+ * of [A-Za-z0-9_+=:.,@%-], with no leading '.' or '-'.  Other bytes become
+ * %XX ('%' itself when two hex digits follow it); a longer result is cut and
+ * ends in '~' and 16 hex digits of a hash of the whole TEXT, so different
+ * texts give different components.  Never fails; OUT holds
+ * JOB_PATH_COMPONENT_MAX + 1 bytes.  Returns OUT.  docs/jobs.md states the
+ * rule. */
+#define JOB_PATH_COMPONENT_MAX 200
+char *job_path_component(const char *text, char *out);
 
 /* The default program directory: PROGRAMS beside the running executable
  * (a source tree) if it exists, else MINIVMM_DATADIR/programs. */

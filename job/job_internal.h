@@ -19,6 +19,7 @@ struct jnode {
     unsigned char *from_include; /* JN_MAP: entry came from `<<:` */
     struct jnode **kids; /* JN_MAP values, JN_SEQ items */
     size_t n, cap;
+    size_t *idx, idxcap; /* JN_MAP: hash index of keys (index + 1), built when big */
     int varied; /* a value that replaced a top-level list during expansion */
 };
 
@@ -39,8 +40,9 @@ struct jctx {
     char *stack[JOB_MAX_INCLUDE_DEPTH + 2]; /* realpaths being loaded */
     int depth;
     int no_includes;
-    struct jprogram_info *progs; /* lookup cache (found programs only) */
-    size_t nprogs;
+    char **roots; /* realpaths includes must lie below */
+    size_t nroots;
+    struct jprog_cache *pc; /* job/programs.c */
 };
 
 int jerr(struct jctx *c, const char *file, unsigned long line, unsigned long col,
@@ -48,20 +50,37 @@ int jerr(struct jctx *c, const char *file, unsigned long line, unsigned long col
 int jerr_node(struct jctx *c, const struct jnode *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Loads every YAML document of PATH (includes resolved).  0 or -1. */
-int jyaml_load(struct jctx *c, const char *path, struct jnode ***docs, size_t *ndocs);
+/* Loads every YAML document of PATH, or of TEXT (LEN bytes) named PATH when
+ * TEXT is not NULL (includes resolved).  0 or -1. */
+int jyaml_load(struct jctx *c, const char *path, const char *text, size_t len,
+               struct jnode ***docs, size_t *ndocs);
+/* A program's meta.yaml (no includes).  0 or -1. */
+int jyaml_parse_meta(struct jctx *c, const char *path, struct jnode ***docs, size_t *ndocs);
+const char *jfile_type(unsigned mode); /* "a FIFO", "a directory", ... */
 struct jnode *jnode_new(struct jctx *c, enum jn_kind k, const char *file,
                         unsigned long line, unsigned long col);
 struct jnode *jnode_clone(const struct jnode *n);
 void jnode_free(struct jnode *n);
+int jnode_grow(struct jnode *n); /* room for one more kid (and key); 0 or -1 */
 int jmap_put(struct jnode *map, struct jnode *key, struct jnode *val, int from_include);
+long jmap_find(struct jnode *map, const char *key); /* index or -1 */
 int jnode_is_null_text(const char *s);
 
 /* Finds programs/NAME/run: 1 found (*info set), 0 not found, -1 error. */
 int jprogram_find(struct jctx *c, const struct jnode *key, const struct jprogram_info **info);
+/* The program name closest to NAME when one is close, else NULL. */
+const char *jprogram_closest(struct jctx *c, const char *name);
+void jprog_cache_free(struct jctx *c);
 void jctx_free(struct jctx *c);
 
 int jvalid_ident(const char *s);
+
+/* job/check.c.  `params: [NAME, ...]` declares parameters (see docs/jobs.md). */
+#define PARAMS_KEY "params"
+struct jnode *jdeclared_params(struct jctx *c, struct jnode **docs, size_t ndocs);
+/* Checks one document's top level (programs are looked up here).  0 or -1. */
+int jcheck_doc(struct jctx *c, const struct jnode *d, struct jnode *declared);
+void jdrop_params_key(struct jnode *m);
 
 /* One expanded job. */
 struct jopt {
@@ -88,6 +107,7 @@ struct jentry {
 
 struct job {
     char *name;
+    size_t params_off; /* job_params() is name + params_off */
     char *testcase;
     char *kernel_cmdline;
     long timeout;
@@ -98,6 +118,8 @@ struct job {
     size_t *run_order; /* indexes into progs, in run order */
     struct jentry *entries; /* top-level file order */
     size_t nentries;
+    char **declared; /* `params:` names, written back by job_to_yaml */
+    size_t ndeclared;
 };
 
 /* Growable string. */

@@ -186,6 +186,8 @@ static int emit_simple(yaml_emitter_t *e, int type)
     case 2: ok = yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE); break;
     case 3: ok = yaml_mapping_end_event_initialize(&ev); break;
     case 4: ok = yaml_document_end_event_initialize(&ev, 1); break;
+    case 6: ok = yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_FLOW_SEQUENCE_STYLE); break;
+    case 7: ok = yaml_sequence_end_event_initialize(&ev); break;
     default: ok = yaml_stream_end_event_initialize(&ev); break;
     }
     if (!ok)
@@ -224,6 +226,12 @@ char *job_to_yaml(const struct job *j)
                 r = emit_scalar(&e, p->opts[o].key) || emit_scalar(&e, p->opts[o].val);
             r = r || emit_simple(&e, 3);
         }
+    }
+    if (!r && j->ndeclared) { /* the declarations the job was checked with */
+        r = emit_scalar(&e, "params") || emit_simple(&e, 6);
+        for (size_t i = 0; !r && i < j->ndeclared; i++)
+            r = emit_scalar(&e, j->declared[i]);
+        r = r || emit_simple(&e, 7);
     }
     r = r || emit_simple(&e, 3) || emit_simple(&e, 4) || emit_simple(&e, 5);
     r = r || !yaml_emitter_flush(&e);

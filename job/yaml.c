@@ -1,13 +1,15 @@
 /* YAML -> node trees with libyaml's event parser: depth, size and node
- * limits, no anchors/aliases/tags, `<<: FILE` includes with loop detection,
- * and program lookup (programs/NAME/run + meta.yaml). */
+ * limits, no anchors/aliases/tags, `<<: FILE` includes (below the job
+ * file's directory or an include directory) with loop detection. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <yaml.h>
 #include "job/job_internal.h"
@@ -44,140 +46,6 @@ int jerr_node(struct jctx *c, const struct jnode *n, const char *fmt, ...)
     return jerr(c, n ? n->file : NULL, n ? n->line : 0, n ? n->col : 0, "%s", msg);
 }
 
-int jvalid_ident(const char *s)
-{
-    if (!s || !(*s == '_' || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
-        return 0;
-    for (s++; *s; s++)
-        if (!(*s == '_' || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-              (*s >= '0' && *s <= '9')))
-            return 0;
-    return 1;
-}
-
-int jnode_is_null_text(const char *s)
-{
-    return !*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") ||
-           !strcmp(s, "NULL");
-}
-
-struct jnode *jnode_new(struct jctx *c, enum jn_kind k, const char *file,
-                        unsigned long line, unsigned long col)
-{
-    if (c && ++c->nodes > JOB_MAX_NODES) {
-        jerr(c, file, line, col, "too many YAML nodes (limit %d)", JOB_MAX_NODES);
-        return NULL;
-    }
-    struct jnode *n = calloc(1, sizeof *n);
-    if (!n) {
-        if (c)
-            jerr(c, file, line, col, "out of memory");
-        return NULL;
-    }
-    n->kind = k;
-    n->file = file;
-    n->line = line;
-    n->col = col;
-    return n;
-}
-
-void jnode_free(struct jnode *n)
-{
-    if (!n)
-        return;
-    for (size_t i = 0; i < n->n; i++) {
-        if (n->keys)
-            jnode_free(n->keys[i]);
-        jnode_free(n->kids[i]);
-    }
-    free(n->keys);
-    free(n->kids);
-    free(n->from_include);
-    free(n->str);
-    free(n);
-}
-
-static int jnode_grow(struct jnode *n)
-{
-    if (n->n < n->cap)
-        return 0;
-    size_t cap = n->cap ? n->cap * 2 : 8;
-    struct jnode **kids = realloc(n->kids, cap * sizeof *kids);
-    if (!kids)
-        return -1;
-    n->kids = kids;
-    if (n->kind == JN_MAP) {
-        struct jnode **keys = realloc(n->keys, cap * sizeof *keys);
-        if (!keys)
-            return -1;
-        n->keys = keys;
-        unsigned char *fi = realloc(n->from_include, cap);
-        if (!fi)
-            return -1;
-        n->from_include = fi;
-    }
-    n->cap = cap;
-    return 0;
-}
-
-/* Puts KEY: VAL into MAP; an existing key's value is replaced in place. */
-int jmap_put(struct jnode *map, struct jnode *key, struct jnode *val, int from_include)
-{
-    for (size_t i = 0; i < map->n; i++) {
-        if (!strcmp(map->keys[i]->str, key->str)) {
-            jnode_free(map->keys[i]);
-            jnode_free(map->kids[i]);
-            map->keys[i] = key;
-            map->kids[i] = val;
-            map->from_include[i] = (unsigned char)from_include;
-            return 0;
-        }
-    }
-    if (jnode_grow(map))
-        return -1;
-    map->keys[map->n] = key;
-    map->kids[map->n] = val;
-    map->from_include[map->n] = (unsigned char)from_include;
-    map->n++;
-    return 0;
-}
-
-struct jnode *jnode_clone(const struct jnode *n)
-{
-    struct jnode *m = jnode_new(NULL, n->kind, n->file, n->line, n->col);
-    if (!m)
-        return NULL;
-    m->varied = n->varied;
-    if (n->str && !(m->str = strdup(n->str)))
-        goto fail;
-    if (n->n) {
-        m->cap = n->n;
-        m->kids = calloc(n->n, sizeof *m->kids);
-        if (!m->kids)
-            goto fail;
-        if (n->kind == JN_MAP) {
-            m->keys = calloc(n->n, sizeof *m->keys);
-            m->from_include = calloc(n->n, 1);
-            if (!m->keys || !m->from_include)
-                goto fail;
-        }
-        for (size_t i = 0; i < n->n; i++) {
-            m->n = i + 1;
-            if (n->kind == JN_MAP) {
-                m->from_include[i] = n->from_include[i];
-                if (!(m->keys[i] = jnode_clone(n->keys[i])))
-                    goto fail;
-            }
-            if (!(m->kids[i] = jnode_clone(n->kids[i])))
-                goto fail;
-        }
-    }
-    return m;
-fail:
-    jnode_free(m);
-    return NULL;
-}
-
 static const char *ctx_intern_file(struct jctx *c, const char *name)
 {
     for (size_t i = 0; i < c->nfiles; i++)
@@ -197,20 +65,29 @@ void jctx_free(struct jctx *c)
     for (size_t i = 0; i < c->nfiles; i++)
         free(c->files[i]);
     free(c->files);
-    for (size_t i = 0; i < c->nprogs; i++) {
-        free(c->progs[i].name);
-        free(c->progs[i].dir);
-    }
-    free(c->progs);
+    jprog_cache_free(c);
     for (int i = 0; i < c->depth; i++)
         free(c->stack[i]);
+    for (size_t i = 0; i < c->nroots; i++)
+        free(c->roots[i]);
+    free(c->roots);
     memset(c, 0, sizeof *c);
 }
 
-/* Reads a whole regular file of at most JOB_MAX_FILE_SIZE bytes. */
-static char *read_small_file(struct jctx *c, const char *path, size_t *len)
+const char *jfile_type(unsigned m)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    return S_ISDIR(m) ? "a directory" : S_ISCHR(m) ? "a character device"
+         : S_ISBLK(m) ? "a block device" : S_ISFIFO(m) ? "a FIFO"
+         : S_ISSOCK(m) ? "a socket" : "not a regular file";
+}
+
+/* Reads a whole regular file of at most JOB_MAX_FILE_SIZE bytes from FD
+ * (opened here when -1; closed in any case).  Never blocks: a FIFO or a
+ * device is refused after fstat, before any read. */
+static char *read_small_file(struct jctx *c, const char *path, int fd, size_t *len)
+{
+    if (fd < 0)
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
         jerr(c, path, 0, 0, "cannot open: %s", strerror(errno));
         return NULL;
@@ -218,7 +95,7 @@ static char *read_small_file(struct jctx *c, const char *path, size_t *len)
     struct stat st;
     if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
         close(fd);
-        jerr(c, path, 0, 0, "not a regular file");
+        jerr(c, path, 0, 0, "is %s, not a regular file", jfile_type(st.st_mode));
         return NULL;
     }
     if (st.st_size > JOB_MAX_FILE_SIZE) {
@@ -390,14 +267,13 @@ static int parse_mapping(struct jparse *ps, yaml_event_t *start, int depth, stru
                 goto fail;
             continue;
         }
-        for (size_t i = 0; i < map->n; i++) {
-            if (!map->from_include[i] && !strcmp(map->keys[i]->str, key->str)) {
-                jerr_node(ps->c, key, "duplicate key '%s' (first at line %lu:%lu)", key->str,
-                          map->keys[i]->line, map->keys[i]->col);
-                jnode_free(key);
-                jnode_free(val);
-                goto fail;
-            }
+        long dup = jmap_find(map, key->str);
+        if (dup >= 0 && !map->from_include[dup]) {
+            jerr_node(ps->c, key, "duplicate key '%s' (first at line %lu:%lu)", key->str,
+                      map->keys[dup]->line, map->keys[dup]->col);
+            jnode_free(key);
+            jnode_free(val);
+            goto fail;
         }
         if (jmap_put(map, key, val, 0)) {
             jerr_node(ps->c, key, "out of memory");
@@ -493,52 +369,98 @@ static char *dir_of(const char *path)
     return strndup(path, (size_t)(slash - path));
 }
 
-static int is_regular(const char *p)
+static int parse_file(struct jctx *c, const char *path, int fd, const char *text, size_t len,
+                      int depth, struct jnode ***docs, size_t *ndocs);
+
+/* REAL (a realpath) below ROOT (a realpath)? */
+static int below(const char *real, const char *root)
 {
-    struct stat st;
-    return !stat(p, &st) && S_ISREG(st.st_mode);
+    size_t n = strlen(root);
+    if (n == 1 && root[0] == '/')
+        return 1;
+    return !strncmp(real, root, n) && (real[n] == '/' || !real[n]);
 }
 
-static int parse_file(struct jctx *c, const char *path, int depth, struct jnode ***docs,
-                      size_t *ndocs);
+/* Opens REAL, which lies below ROOT, without following any symbolic link on
+ * the way: a component swapped for a link since realpath() cannot lead
+ * outside.  -1 with errno on failure. */
+static int open_below(const char *real, const char *root)
+{
+    const char *rel = real + (strcmp(root, "/") ? strlen(root) : 0);
+    while (*rel == '/')
+        rel++;
+    int dfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return -1;
+    struct open_how how = {
+        .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
+        .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+    };
+    int fd = *rel ? (int)syscall(SYS_openat2, dfd, rel, &how, sizeof how) : -1;
+    if (fd < 0 && (errno == ENOSYS || !*rel)) /* kernels before 5.6 */
+        fd = open(real, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
+    int e = errno;
+    close(dfd);
+    errno = e;
+    return fd;
+}
 
 static int include_one(struct jparse *ps, struct jnode *map, const struct jnode *name, int depth)
 {
     struct jctx *c = ps->c;
+    struct stat st;
     if (name->kind != JN_STR)
         return jerr_node(c, name, "`<<:` needs a file name");
     if (c->no_includes)
         return jerr_node(c, name, "`<<:` is not allowed here");
     if (++c->nincludes > JOB_MAX_INCLUDES)
         return jerr_node(c, name, "too many includes (limit %d)", JOB_MAX_INCLUDES);
+    /* the first that exists: absolute as is; relative beside the including
+     * file, then in each include directory */
     char *found = NULL;
-    if (name->str[0] == '/') {
-        if (is_regular(name->str))
-            found = strdup(name->str);
-    } else {
-        if (asprintf(&found, "%s/%s", ps->dir, name->str) < 0)
-            found = NULL;
-        else if (!is_regular(found)) {
+    for (size_t i = 0; !found && i <= c->o->ninclude_dirs; i++) {
+        int r = name->str[0] == '/' ? asprintf(&found, "%s", name->str)
+              : asprintf(&found, "%s/%s", i ? c->o->include_dirs[i - 1] : ps->dir, name->str);
+        if (r < 0)
+            return jerr_node(c, name, "out of memory");
+        if (stat(found, &st)) {
             free(found);
             found = NULL;
         }
-        for (size_t i = 0; !found && i < c->o->ninclude_dirs; i++) {
-            if (asprintf(&found, "%s/%s", c->o->include_dirs[i], name->str) < 0) {
-                found = NULL;
-                break;
-            }
-            if (!is_regular(found)) {
-                free(found);
-                found = NULL;
-            }
-        }
+        if (name->str[0] == '/')
+            break;
     }
     if (!found)
         return jerr_node(c, name, "include file '%s' not found (beside %s%s)", name->str,
                          ps->file, c->o->ninclude_dirs ? " or in the include path" : "");
+    /* it must lie below the job file's directory or an include directory */
+    char *real = realpath(found, NULL);
+    const char *root = NULL;
+    for (size_t i = 0; real && !root && i < c->nroots; i++)
+        if (below(real, c->roots[i]))
+            root = c->roots[i];
+    int fd = -1, e = 0;
+    if (root && (fd = open_below(real, root)) < 0)
+        e = errno;
+    free(real);
+    if (!root || fd < 0) {
+        jerr_node(c, name,
+                  !root ? "include file '%s' is outside the job file's directory and the "
+                          "include directories (--include-dir DIR allows more)"
+                        : "include file '%s': %s",
+                  name->str, strerror(e));
+        free(found);
+        return -1;
+    }
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+        close(fd);
+        free(found);
+        return jerr_node(c, name, "include file '%s' is %s, not a regular file", name->str,
+                         jfile_type(st.st_mode));
+    }
     struct jnode **docs = NULL;
     size_t ndocs = 0;
-    int r = parse_file(c, found, depth, &docs, &ndocs);
+    int r = parse_file(c, found, fd, NULL, 0, depth, &docs, &ndocs);
     if (r == -2) /* report at the `<<:` */
         r = jerr_node(c, name, "include loop: '%s' is already being loaded", name->str);
     else if (r == -3)
@@ -589,36 +511,51 @@ static int include_into(struct jparse *ps, struct jnode *map, const struct jnode
     }
 }
 
-/* 0, -1 error (message set), -2 include loop, -3 includes too deep (no message). */
-static int parse_file(struct jctx *c, const char *path, int depth, struct jnode ***docs,
-                      size_t *ndocs)
+/* PATH's text is TEXT (LEN bytes) when not NULL, else read from FD (opened
+ * here when -1; always closed).  0, -1 error (message set), -2 include loop,
+ * -3 includes too deep (no message). */
+static int parse_file(struct jctx *c, const char *path, int fd, const char *text, size_t len,
+                      int depth, struct jnode ***docs, size_t *ndocs)
 {
-    char *real = realpath(path, NULL);
-    if (!real)
-        return jerr(c, path, 0, 0, "cannot open: %s", strerror(errno));
+    char *real = text ? strdup(path) : realpath(path, NULL);
+    if (!real) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return jerr(c, path, 0, 0, "cannot open: %s", strerror(e));
+    }
     for (int i = 0; i < c->depth; i++) {
         if (!strcmp(c->stack[i], real)) {
             free(real);
+            if (fd >= 0)
+                close(fd);
             return -2;
         }
     }
     if (c->depth > JOB_MAX_INCLUDE_DEPTH) {
         free(real);
+        if (fd >= 0)
+            close(fd);
         return -3;
     }
     c->stack[c->depth++] = real;
 
     struct jparse ps = {.c = c};
     int ret = -1;
-    size_t len = 0;
-    char *text = NULL;
+    char *buf = NULL;
     *docs = NULL;
     *ndocs = 0;
     if (!(ps.file = ctx_intern_file(c, path)) || !(ps.dir = dir_of(path))) {
         jerr(c, path, 0, 0, "out of memory");
+        if (fd >= 0)
+            close(fd);
         goto out;
     }
-    if (!(text = read_small_file(c, path, &len)))
+    if (text && len > JOB_MAX_FILE_SIZE) {
+        jerr(c, path, 0, 0, "file too large (%zu bytes, limit %d)", len, JOB_MAX_FILE_SIZE);
+        goto out;
+    }
+    if (!text && !(text = buf = read_small_file(c, path, fd, &len)))
         goto out;
     if (!yaml_parser_initialize(&ps.p)) {
         jerr(c, path, 0, 0, "out of memory");
@@ -673,7 +610,7 @@ static int parse_file(struct jctx *c, const char *path, int depth, struct jnode 
 out_parser:
     yaml_parser_delete(&ps.p);
 out:
-    free(text);
+    free(buf);
     free(ps.dir);
     c->depth--;
     free(c->stack[c->depth]);
@@ -688,124 +625,39 @@ out:
     return ret;
 }
 
-int jyaml_load(struct jctx *c, const char *path, struct jnode ***docs, size_t *ndocs)
+/* The directories includes may name files below: the job file's and each
+ * include directory, as realpaths. */
+static int set_roots(struct jctx *c, const char *path)
 {
-    int r = parse_file(c, path, 0, docs, ndocs);
+    c->roots = calloc(c->o->ninclude_dirs + 1, sizeof *c->roots);
+    char *dir = dir_of(path);
+    if (!c->roots || !dir) {
+        free(dir);
+        return jerr(c, path, 0, 0, "out of memory");
+    }
+    if ((c->roots[c->nroots] = realpath(dir, NULL)))
+        c->nroots++;
+    free(dir);
+    for (size_t i = 0; i < c->o->ninclude_dirs; i++)
+        if ((c->roots[c->nroots] = realpath(c->o->include_dirs[i], NULL)))
+            c->nroots++;
+    return 0;
+}
+
+int jyaml_load(struct jctx *c, const char *path, const char *text, size_t len,
+               struct jnode ***docs, size_t *ndocs)
+{
+    if (set_roots(c, path))
+        return -1;
+    int r = parse_file(c, path, -1, text, len, 0, docs, ndocs);
     return r < -1 ? jerr(c, path, 0, 0, "include loop") : r;
 }
 
-static int valid_program_name(const char *s)
+int jyaml_parse_meta(struct jctx *c, const char *path, struct jnode ***docs, size_t *ndocs)
 {
-    size_t n = strlen(s);
-    if (!n || n > 64 || s[0] == '.' || s[0] == '-' || s[0] == '+')
-        return 0;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-              *s == '_' || *s == '-' || *s == '.' || *s == '+'))
-            return 0;
-    return 1;
-}
-
-static int read_meta_type(struct jctx *c, const char *dir, enum job_prog_type *type)
-{
-    char *meta = NULL;
-    *type = JOB_PROG_TEST;
-    if (asprintf(&meta, "%s/meta.yaml", dir) < 0)
-        return jerr(c, dir, 0, 0, "out of memory");
-    if (access(meta, F_OK)) {
-        free(meta);
-        return 0;
-    }
-    struct jnode **docs = NULL;
-    size_t ndocs = 0;
     int saved = c->no_includes;
     c->no_includes = 1;
-    int r = parse_file(c, meta, 0, &docs, &ndocs);
+    int r = parse_file(c, path, -1, NULL, 0, 0, docs, ndocs);
     c->no_includes = saved;
-    if (r < -1)
-        r = jerr(c, meta, 0, 0, "is being loaded already");
-    free(meta);
-    if (r)
-        return -1;
-    if (ndocs > 0 && docs[0]->kind == JN_MAP) {
-        struct jnode *d = docs[0];
-        for (size_t i = 0; i < d->n && !r; i++) {
-            if (strcmp(d->keys[i]->str, "type"))
-                continue;
-            struct jnode *v = d->kids[i];
-            const char *s = v->kind == JN_STR ? v->str : "";
-            if (!strcmp(s, "setup"))
-                *type = JOB_PROG_SETUP;
-            else if (!strcmp(s, "monitor"))
-                *type = JOB_PROG_MONITOR;
-            else if (!strcmp(s, "daemon"))
-                *type = JOB_PROG_DAEMON;
-            else if (!strcmp(s, "workload") || !strcmp(s, "test"))
-                *type = JOB_PROG_TEST;
-            else
-                r = jerr_node(c, v, "unknown program type '%s' "
-                              "(want setup, monitor, daemon, workload or test)", s);
-        }
-    } else if (ndocs > 0 && docs[0]->kind != JN_NULL) {
-        r = jerr_node(c, docs[0], "meta.yaml must hold a mapping");
-    }
-    for (size_t i = 0; i < ndocs; i++)
-        jnode_free(docs[i]);
-    free(docs);
-    return r;
-}
-
-int jprogram_find(struct jctx *c, const struct jnode *key, const struct jprogram_info **info)
-{
-    const char *name = key->str;
-    for (size_t i = 0; i < c->nprogs; i++) {
-        if (!strcmp(c->progs[i].name, name)) {
-            *info = &c->progs[i];
-            return 1;
-        }
-    }
-    if (!valid_program_name(name))
-        return 0;
-    for (size_t i = 0; i < c->o->nprogram_dirs; i++) {
-        char *dir = NULL, *run = NULL;
-        if (asprintf(&dir, "%s/%s", c->o->program_dirs[i], name) < 0)
-            return jerr_node(c, key, "out of memory");
-        if (asprintf(&run, "%s/run", dir) < 0) {
-            free(dir);
-            return jerr_node(c, key, "out of memory");
-        }
-        if (!is_regular(run)) {
-            free(dir);
-            free(run);
-            continue;
-        }
-        if (access(run, X_OK)) {
-            jerr_node(c, key, "program '%s' found but %s is not executable", name, run);
-            free(dir);
-            free(run);
-            return -1;
-        }
-        free(run);
-        enum job_prog_type type;
-        if (read_meta_type(c, dir, &type)) {
-            free(dir);
-            return -1;
-        }
-        struct jprogram_info *p = realloc(c->progs, (c->nprogs + 1) * sizeof *p);
-        if (!p) {
-            free(dir);
-            return jerr_node(c, key, "out of memory");
-        }
-        c->progs = p;
-        p[c->nprogs].name = strdup(name);
-        p[c->nprogs].dir = dir;
-        p[c->nprogs].type = type;
-        if (!p[c->nprogs].name) {
-            free(dir);
-            return jerr_node(c, key, "out of memory");
-        }
-        *info = &p[c->nprogs++];
-        return 1;
-    }
-    return 0;
+    return r < -1 ? jerr(c, path, 0, 0, "is being loaded already") : r;
 }

@@ -36,6 +36,8 @@ struct run_opts {
     const char *job, *kernel, *result_root, *modules, *rootfs;
     const char *progdirs[MAX_PROGDIRS];
     int nprogdirs;
+    const char *incdirs[MAX_PROGDIRS];
+    int nincdirs;
     int cpus;
     uint64_t memory;
     long timeout;               /* -1: the job's, else DEFAULT_TIMEOUT */
@@ -46,11 +48,14 @@ static void usage(FILE *f)
 {
     fprintf(f,
 "usage: minivmm run JOB.yaml [--kernel BZIMAGE] [--result-root DIR] [--modules DIR]\n"
-"                   [--rootfs FILE.cgz|DIR] [--programs DIR]... [--cpus N] [--memory SIZE]\n"
-"                   [--timeout S] [--keep-going] [--verbose] [--no-sandbox]\n"
+"                   [--rootfs FILE.cgz|DIR] [--programs DIR]... [--include-dir DIR]...\n"
+"                   [--cpus N] [--memory SIZE] [--timeout S] [--keep-going] [--verbose]\n"
+"                   [--no-sandbox]\n"
 "Compiles JOB.yaml, and for each job it expands to packs an initrd, boots the\n"
 "kernel, runs the job and leaves its results in\n"
 "RESULT_ROOT/TESTCASE/PARAMS/KERNEL_VERSION/N/ (default RESULT_ROOT: ./results).\n"
+"`<<: FILE` includes may name files below JOB.yaml's directory and below each\n"
+"--include-dir DIR (also searched for relative names).\n"
 "Exit status: 0 if every job passed, else the first failed job's (man minivmm).\n");
 }
 
@@ -108,9 +113,23 @@ static const char *default_kernel(char *buf, size_t len)
 
 /* Module tree: --modules, else /lib/modules/KVER, else beside the kernel
  * (DIR/boot/vmlinuz -> DIR/lib/modules/KVER, the layout of a .deb). */
+/* A kernel version read from the image names a module directory (here and
+ * as lib/modules/KVER in the guest) only when it is one plain component. */
+static bool kver_names_a_dir(const char *kver)
+{
+    if (!*kver || !strcmp(kver, ".") || !strcmp(kver, ".."))
+        return false;
+    for (const unsigned char *c = (const unsigned char *)kver; *c; c++)
+        if (*c == '/' || *c < 0x20 || *c == 0x7f)
+            return false;
+    return true;
+}
+
 static const char *default_modules(const char *kernel, const char *kver, char *buf, size_t len)
 {
     struct stat st;
+    if (!kver_names_a_dir(kver))
+        return NULL;
     snprintf(buf, len, "/lib/modules/%s", kver);
     if (stat(buf, &st) == 0 && S_ISDIR(st.st_mode))
         return buf;
@@ -281,16 +300,18 @@ fail:
     return -1;
 }
 
-/* RESULT_ROOT/TESTCASE/PARAMS/KVER/N with the first N that is free. */
+/* RESULT_ROOT/TESTCASE/PARAMS/KVER/N with the first N that is free.  The
+ * three middle parts come from the job file and the kernel image: each goes
+ * through job_path_component, so none can leave RESULT_ROOT or be too long. */
 static int result_dir(const char *root, const struct job *j, const char *kver, char *out, size_t len)
 {
-    const char *name = job_name(j), *tc = job_testcase(j);
-    size_t tl = strlen(tc);
-    const char *params = "defaults";
-    if (!strncmp(name, tc, tl) && name[tl] == '-' && name[tl + 1])
-        params = name + tl + 1;
-    char base[PATH_MAX];
-    if (pathf(base, sizeof(base), "%s/%s/%s/%s", root, tc, params, kver) < 0 || mkdir_p(base) < 0)
+    char tc[JOB_PATH_COMPONENT_MAX + 1], params[JOB_PATH_COMPONENT_MAX + 1];
+    char kv[JOB_PATH_COMPONENT_MAX + 1], base[PATH_MAX];
+    const char *p = job_params(j);
+    job_path_component(job_testcase(j), tc);
+    job_path_component(*p ? p : "defaults", params);
+    job_path_component(kver, kv);
+    if (pathf(base, sizeof(base), "%s/%s/%s/%s", root, tc, params, kv) < 0 || mkdir_p(base) < 0)
         return -1;
     for (int n = 0; n < 100000; n++) {
         if (pathf(out, len, "%s/%d", base, n) < 0)
@@ -397,13 +418,14 @@ static int run_one(const struct run_opts *o, const struct job *j, const char *ke
 }
 
 enum { O_KERNEL = 256, O_RESULT, O_MODULES, O_ROOTFS, O_PROGRAMS, O_CPUS, O_MEMORY,
-       O_TIMEOUT, O_KEEP, O_VERBOSE, O_HELP, O_NO_SANDBOX };
+       O_TIMEOUT, O_KEEP, O_VERBOSE, O_HELP, O_NO_SANDBOX, O_INCDIR };
 static const struct option longopts[] = {
     { "kernel", required_argument, NULL, O_KERNEL },
     { "result-root", required_argument, NULL, O_RESULT },
     { "modules", required_argument, NULL, O_MODULES },
     { "rootfs", required_argument, NULL, O_ROOTFS },
     { "programs", required_argument, NULL, O_PROGRAMS },
+    { "include-dir", required_argument, NULL, O_INCDIR },
     { "cpus", required_argument, NULL, O_CPUS },
     { "memory", required_argument, NULL, O_MEMORY },
     { "timeout", required_argument, NULL, O_TIMEOUT },
@@ -432,12 +454,25 @@ static int parse(int argc, char **argv, struct run_opts *o)
         case O_MODULES: o->modules = optarg; break;
         case O_ROOTFS: o->rootfs = optarg; break;
         case O_PROGRAMS:
-            if (o->nprogdirs == MAX_PROGDIRS - 1) {
-                ERR("too many --programs (at most %d)\n", MAX_PROGDIRS - 1);
+        case O_INCDIR: {
+            bool prog = c == O_PROGRAMS;
+            struct stat st;
+            int e = stat(optarg, &st) < 0 ? errno : S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+            if (e) {
+                ERR("%s %s: %s\n", prog ? "--programs" : "--include-dir", optarg, strerror(e));
                 return -1;
             }
-            o->progdirs[o->nprogdirs++] = optarg;
+            if ((prog ? o->nprogdirs : o->nincdirs) == MAX_PROGDIRS - 1) {
+                ERR("too many %s (at most %d)\n", prog ? "--programs" : "--include-dir",
+                    MAX_PROGDIRS - 1);
+                return -1;
+            }
+            if (prog)
+                o->progdirs[o->nprogdirs++] = optarg;
+            else
+                o->incdirs[o->nincdirs++] = optarg;
             break;
+        }
         case O_CPUS:
             o->cpus = (int)strtol(optarg, &end, 10);
             if (*end || end == optarg || o->cpus < 1 || o->cpus > MAX_CPUS) {
@@ -526,7 +561,8 @@ int run_main(int argc, char **argv)
         progdirs[np++] = o.progdirs[i];
     if (job_default_program_dir())
         progdirs[np++] = job_default_program_dir();
-    struct job_opts jo = { .program_dirs = progdirs, .nprogram_dirs = (size_t)np, .nr_cpu = o.cpus };
+    struct job_opts jo = { .program_dirs = progdirs, .nprogram_dirs = (size_t)np, .nr_cpu = o.cpus,
+                           .include_dirs = o.incdirs, .ninclude_dirs = (size_t)o.nincdirs };
     struct job_list jobs = { 0 };
     if (job_load(o.job, &jo, &jobs, err, sizeof(err)) < 0) {
         ERR("%s\n", err);
@@ -561,6 +597,10 @@ int run_main(int argc, char **argv)
             ERR("--modules %s is not a readable directory\n", o.modules);
             goto out;
         }
+    }
+    if (moddir && !kver_names_a_dir(kver)) {
+        ERR("kernel version '%s' from %s cannot name a module directory\n", kver, kernel);
+        goto out;
     }
     if (moddir) {
         if (modules_archive(moddir, kver, cache, mods, sizeof(mods)) < 0)

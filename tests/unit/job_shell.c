@@ -10,11 +10,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "job/job.h"
-#include "tests/unit/testutil.h"
+#include "tests/unit/jobfiles.h"
 
 #define DATA "tests/data/job"
 
-static char tmpdir[64];
 static char errbuf[1024];
 static char progdir[PATH_MAX], runtime[PATH_MAX];
 static const char *prog_dirs[1];
@@ -26,41 +25,6 @@ static void setup_tmp(void)
     ck_assert_ptr_nonnull(realpath(DATA "/programs", progdir));
     ck_assert_ptr_nonnull(realpath("job/runtime.sh", runtime));
     prog_dirs[0] = progdir;
-}
-
-static void teardown_tmp(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    ck_assert_int_eq(system(cmd), 0);
-}
-
-static char *tmp_path(const char *name)
-{
-    static char p[8][256]; /* a few live at once */
-    static int i;
-    i = (i + 1) % 8;
-    snprintf(p[i], sizeof p[i], "%s/%s", tmpdir, name);
-    return p[i];
-}
-
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_uint_eq(fwrite(text, 1, strlen(text), f), strlen(text));
-    ck_assert_int_eq(fclose(f), 0);
-}
-
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    char *buf = calloc(1, 1 << 16);
-    size_t n = fread(buf, 1, (1 << 16) - 1, f);
-    buf[n] = 0;
-    fclose(f);
-    return buf;
 }
 
 static void load_ok(const char *text, struct job_list *l)
@@ -352,7 +316,7 @@ START_TEST(compile_command)
     ck_assert_int_eq(job_compile_main(1, bad1), 255);
     char *bad2[] = {"compile", yaml, "--frobnicate", NULL};
     ck_assert_int_eq(job_compile_main(3, bad2), 255);
-    char *bad3[] = {"compile", yaml, "-o", tmp_path("missing"), NULL};
+    char *bad3[] = {"compile", yaml, "-o", yaml, NULL}; /* -o names a file */
     ck_assert_int_eq(job_compile_main(4, bad3), 255);
     char *bad4[] = {"compile", tmp_path("nope.yaml"), NULL};
     ck_assert_int_eq(job_compile_main(2, bad4), 255);
