@@ -15,7 +15,8 @@ static const char usage[] =
     "  (DIR defaults to the current directory), printing their paths.\n"
     "  --programs DIR  look for programs in DIR/NAME/run first (repeatable)\n"
     "  -I DIR          look for `<<: FILE` includes in DIR (repeatable)\n"
-    "  --nr-cpu N      guest CPUs, for `nr_threads: N%` (default 1)\n";
+    "  --nr-cpu N      guest CPUs, for `nr_threads: N%` (default 1)\n"
+    "  --help, --version\n";
 
 static int fail(const char *fmt, const char *a, const char *b)
 {
@@ -78,6 +79,11 @@ int job_compile_main(int argc, char **argv)
         const char *val = NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             fputs(usage, stdout);
+            rc = 0;
+            goto out;
+        }
+        if (!strcmp(a, "--version")) {
+            printf("minivmm %s\n", MINIVMM_VERSION);
             rc = 0;
             goto out;
         }

@@ -48,7 +48,8 @@ static void usage(FILE *f)
 "kernel, runs the job and leaves its results in\n"
 "RESULT_ROOT/TESTCASE/PARAMS/KERNEL_VERSION/N/ (default RESULT_ROOT: ./results).\n"
 "Exit status: 0 if every job passed, else the first failed job's (man minivmm).\n"
-"--console-limit: console.log keeps at most SIZE (default 64M; 0: no limit).\n");
+"--console-limit: console.log keeps at most SIZE (default 64M; 0: no limit).\n"
+"--help, --version: this text, the version.\n");
 }
 
 /* snprintf for paths: -1 with errno ENAMETOOLONG when the result does not fit. */
