@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
+#include "vmm/msglimit.h"
 
 #define TRANSPORT_FEATURES ((1ULL << VIRTIO_F_VERSION_1) | \
                             (1ULL << VIRTIO_RING_F_INDIRECT_DESC) | \
@@ -48,6 +49,7 @@ struct virtio_mmio {
     bool thread_started;
     uint64_t slow_notifies;
     char err[160];
+    struct msg_limit errors;    /* guest errors printed (a guest can loop reset + error) */
 };
 
 /* ---- interrupts and errors (lock held) ---- */
@@ -76,8 +78,9 @@ static void violation(struct virtio_mmio *m, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(m->err, sizeof(m->err), fmt, ap);
     va_end(ap);
-    fprintf(stderr, "minivmm: %s@0x%" PRIx64 ": guest error: %s; device needs reset\n",
-            m->ops->name ? m->ops->name : "virtio", m->base, m->err);
+    if (msg_limit_ok(&m->errors, "guest errors of this virtio device"))
+        fprintf(stderr, "minivmm: %s@0x%" PRIx64 ": guest error: %s; device needs reset\n",
+                m->ops->name ? m->ops->name : "virtio", m->base, m->err);
     m->status |= VIRTIO_STATUS_NEEDS_RESET;
     signal_irq(m, VIRTIO_MMIO_INT_CONFIG);
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include "vmm/bus.h"
 #include "vmm/mem.h"
+#include "vmm/msglimit.h"
 
 /* Why the VM ended; decides the exit status (see vmm/status.h). */
 enum vm_end {
@@ -43,6 +44,7 @@ struct vm {
     bool trace_io;             /* MINIVMM_TRACE_IO=1: log port I/O on stderr */
     enum vm_end end;           /* first reason wins */
     int guest_status;          /* with VM_END_STATUS */
+    struct msg_limit exit_errors;  /* vCPU exit errors printed (one per vCPU at most) */
 };
 
 /* Opens /dev/kvm and checks API version and capabilities; creates the VM,
