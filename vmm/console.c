@@ -64,9 +64,16 @@ struct console *console_open(const char *file, bool to_stdout, const struct cons
     c->fd_file = -1;
     if (file) {
         struct stat st;
-        int fd = open(file, O_WRONLY | O_CREAT | O_NOCTTY | O_CLOEXEC, 0644);
-        if (fd < 0 || fstat(fd, &st) < 0) {
+        /* O_NONBLOCK: a FIFO nobody reads fails at once instead of hanging */
+        int fd = open(file, O_WRONLY | O_CREAT | O_NOCTTY | O_NONBLOCK | O_CLOEXEC, 0644);
+        if (fd < 0 && errno == ENXIO) {
+            snprintf(err, errlen, "console file %s is a FIFO that nobody reads", file);
+            goto fail;
+        }
+        if (fd < 0 || fstat(fd, &st) < 0 || fcntl(fd, F_SETFL, 0) < 0) {
             snprintf(err, errlen, "cannot open console file %s: %s", file, strerror(errno));
+            if (fd >= 0)
+                close(fd);
             goto fail;
         }
         c->fd_file = fd;

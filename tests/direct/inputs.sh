@@ -99,6 +99,9 @@ one_line "run --kernel FIFO"
 boot --kernel "$GUEST" --initrd "$T/fifo"
 expect_rc "boot --initrd FIFO: 255 at once" 255
 has "boot --initrd FIFO is named" "$T/err" "initrd $T/fifo is not a regular file"
+boot --kernel "$GUEST" --console "$T/fifo" --append action=status:3
+expect_rc "boot --console FIFO nobody reads: 255 at once" 255
+has "... and said so" "$T/err" "FIFO that nobody reads"
 boot --kernel /dev/zero
 expect_rc "boot --kernel /dev/zero: 255, not read" 255
 boot --kernel "$T"
