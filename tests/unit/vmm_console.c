@@ -326,28 +326,6 @@ START_TEST(input_file_refused_untouched)
 }
 END_TEST
 
-/* Capture stderr into a temporary file while fn runs; returns what it got. */
-static char *with_stderr(void (*fn)(void))
-{
-    char name[] = "/tmp/minivmm-stderr-XXXXXX";
-    int fd = mkstemp(name);
-    ck_assert(fd >= 0);
-    fflush(stderr);
-    int saved = dup(2);
-    dup2(fd, 2);
-    fn();
-    fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
-    off_t n = lseek(fd, 0, SEEK_END);
-    char *text = calloc(1, (size_t)n + 1);
-    ck_assert(text != NULL);
-    ck_assert(pread(fd, text, (size_t)n, 0) == n);
-    close(fd);
-    unlink(name);
-    return text;
-}
-
 static void write_past_limit(void)
 {
     struct console *c = open_file();
@@ -368,7 +346,7 @@ static void write_past_limit(void)
 
 START_TEST(limit_keeps_a_prefix_and_says_so_once)
 {
-    char *msg = with_stderr(write_past_limit);
+    char *msg = test_capture_stderr(write_past_limit);
     size_t len;
     uint8_t *b = read_back(&len);
     ck_assert_uint_eq(len, 1000);
@@ -395,7 +373,7 @@ static void write_mib(void)
 
 START_TEST(limit_in_mib_and_no_limit)
 {
-    char *msg = with_stderr(write_mib);
+    char *msg = test_capture_stderr(write_mib);
     ck_assert_msg(strstr(msg, "console output reached 1 MiB;"), "stderr: '%s'", msg);
     free(msg);
     struct stat st;
