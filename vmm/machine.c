@@ -142,8 +142,14 @@ static int load_initrds(struct machine *m, const struct boot_opts *o, const stru
 {
     struct vm *vm = &m->vm;
     uint64_t total = 0;
-    for (int i = 0; i < o->ninitrds; i++)
-        total += (m->initrd_size[i] + 3) & ~3ULL;    /* each at most 2^63: no wrap */
+    for (int i = 0; i < o->ninitrds; i++) {
+        if (m->initrd_size[i] > MAX_MEMORY) {           /* and so the sum cannot wrap */
+            ERR("initrd %s (%llu GiB) is larger than any guest memory\n", o->initrds[i],
+                (unsigned long long)(m->initrd_size[i] >> 30));
+            return -1;
+        }
+        total += (m->initrd_size[i] + 3) & ~3ULL;
+    }
     *size = total;
     *addr = 0;
     if (!total)
