@@ -121,7 +121,7 @@ int job_compile_main(int argc, char **argv)
             char *e;
             errno = 0;
             long n = strtol(val, &e, 10);
-            if (errno || *e || !*val || n < 1 || n > 4096) {
+            if (errno || *e || *val < '0' || *val > '9' || n < 1 || n > 4096) {  /* digits only */
                 rc = fail("--nr-cpu: bad CPU count '%s'%s", val, "");
                 goto out;
             }

@@ -192,6 +192,10 @@ for v in " 512M" "+512M" 18446744073709551616 17592186044417M; do
     run "$T/job.yaml" --kernel "$GUEST" --result-root "$T/res" --memory "$v"
     expect_rc "run --memory '$v' is 255" 255
 done
+for v in " 4" "+4" 4294967297; do
+    cmd compile "$T/job.yaml" -o "$T" --nr-cpu "$v"
+    expect_rc "compile --nr-cpu '$v' is 255" 255
+done
 [ ! -e "$T/res" ] && ok "run: nothing made for a bad number" || bad "run: bad number" "result root created"
 
 # ---- 7. what a guest can make minivmm write is bounded -------------------------
