@@ -194,7 +194,8 @@ END_TEST
 START_TEST(open_errors)
 {
     char err[256] = "";
-    struct console *c = console_open("/nonexistent-dir/console.log", false, NULL, 0, err, sizeof(err));
+    struct console *c = console_open("/nonexistent-dir/console.log", false, NULL, 0, err,
+                                     sizeof(err));
     ck_assert_ptr_null(c);
     ck_assert_msg(strstr(err, "/nonexistent-dir/console.log"), "reason '%s'", err);
     /* no file, no stdout: still works as a crash watcher */
