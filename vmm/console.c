@@ -132,7 +132,10 @@ static void scan(struct console *c, uint8_t ch)
             size_t n = c->line_len;
             while (n && (c->line[n - 1] == '\r'))
                 n--;
-            memcpy(c->crash, c->line, n);
+            for (size_t i = 0; i < n; i++) {     /* quoted on stderr: one plain line */
+                unsigned char ch = (unsigned char)c->line[i];
+                c->crash[i] = ch < 0x20 || ch == 0x7f ? '?' : (char)ch;
+            }
             c->crash[n] = 0;
         }
         c->line_len = 0;

@@ -266,6 +266,19 @@ START_TEST(crash_line_split_across_writes)
 }
 END_TEST
 
+/* The crash line is quoted on stderr and in summary.json: the guest's control
+ * characters (a \r that rewrites the terminal line, an escape sequence) are
+ * shown as '?'. */
+START_TEST(crash_line_is_plain_text)
+{
+    struct console *c = open_file();
+    write_str(c, "Kernel panic - not syncing: a\rb\x1b[2Jc\x7f\td\xc3\xa9\r\n");
+    ck_assert_ptr_nonnull(console_crash(c));
+    ck_assert_str_eq(console_crash(c), "Kernel panic - not syncing: a?b?[2Jc??d\xc3\xa9");
+    console_close(c);
+}
+END_TEST
+
 /* A crash after a very long line (longer than the line buffer) is found,
  * and the file still gets every byte. */
 START_TEST(crash_after_long_line)
@@ -410,6 +423,7 @@ static Suite *suite(void)
     tcase_add_test(tc, first_crash_line);
     tcase_add_test(tc, crash_line_split_across_writes);
     tcase_add_test(tc, crash_after_long_line);
+    tcase_add_test(tc, crash_line_is_plain_text);
     tcase_add_test(tc, input_file_refused_untouched);
     tcase_add_test(tc, limit_keeps_a_prefix_and_says_so_once);
     tcase_add_test(tc, limit_in_mib_and_no_limit);
