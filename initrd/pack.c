@@ -1,12 +1,22 @@
 /* `minivmm pack`: build an initrd archive from host paths. */
 #include "initrd/cpio.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define PACK_USAGE "usage: minivmm pack [--compress gzip|none] [--reproducible] -o OUT PATH..."
+
+#define PACK_HELP \
+"Packs each PATH (a directory's contents, or a file) into a cpio archive OUT.\n" \
+"  -o, --output OUT      a new path or an existing regular file, replaced whole\n" \
+"                        (written beside it, then renamed over it)\n" \
+"  --compress gzip|none  default gzip\n" \
+"  --reproducible        mtime 0 and owner 0 for every entry\n" \
+"  --help, --version\n"
 
 static int pack_fail(const char *msg, const char *arg)
 {
@@ -40,7 +50,11 @@ int initrd_pack_main(int argc, char **argv)
         if (a[0] != '-' || !a[1])
             break;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            printf("%s\n", PACK_USAGE);
+            printf("%s\n%s", PACK_USAGE, PACK_HELP);
+            return 0;
+        }
+        if (!strcmp(a, "--version")) {
+            printf("minivmm %s\n", MINIVMM_VERSION);
             return 0;
         }
         if (!strcmp(a, "--reproducible")) {
@@ -80,6 +94,21 @@ int initrd_pack_main(int argc, char **argv)
         return pack_fail("missing -o OUT (" PACK_USAGE ")", NULL);
     if (i >= argc)
         return pack_fail("no input PATH (" PACK_USAGE ")", NULL);
+    /* OUT is replaced by rename: only ever a regular file (or a new name),
+     * never a device node, FIFO, directory or symbolic link. */
+    struct stat st;
+    if (lstat(out, &st) == 0 && !S_ISREG(st.st_mode)) {
+        fprintf(stderr, "minivmm pack: -o %s is a %s, not a regular file: it is left alone "
+                "(give a regular file or a new path)\n", out,
+                S_ISDIR(st.st_mode) ? "directory" : S_ISLNK(st.st_mode) ? "symbolic link" :
+                S_ISFIFO(st.st_mode) ? "FIFO" : S_ISCHR(st.st_mode) ? "character device" :
+                S_ISBLK(st.st_mode) ? "block device" : "socket");
+        return 255;
+    }
+    if (lstat(out, &st) < 0 && errno != ENOENT) {
+        fprintf(stderr, "minivmm pack: -o %s: %s\n", out, strerror(errno));
+        return 255;
+    }
 
     struct sigaction sa = { .sa_handler = on_signal };
     sigfillset(&sa.sa_mask);

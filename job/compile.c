@@ -19,7 +19,8 @@ static const char usage[] =
     "  --include-dir DIR  (-I DIR) `<<: FILE` may name files below DIR, and a\n"
     "                     relative FILE is looked for there too (repeatable;\n"
     "                     by default only files below JOB.yaml's directory)\n"
-    "  --nr-cpu N         guest CPUs, for `nr_threads: N%` (default 1)\n";
+    "  --nr-cpu N         guest CPUs, for `nr_threads: N%` (default 1)\n"
+    "  --help, --version\n";
 
 static int fail(const char *fmt, const char *a, const char *b)
 {
@@ -156,6 +157,11 @@ int job_compile_main(int argc, char **argv)
         }
         if (!strcmp(a, "--include-dir"))
             a = "-I";
+        if (!strcmp(a, "--version")) {
+            printf("minivmm %s\n", MINIVMM_VERSION);
+            rc = 0;
+            goto out;
+        }
         if (!strcmp(a, "--programs") || !strcmp(a, "-o") || !strcmp(a, "-I") ||
             !strcmp(a, "--nr-cpu")) {
             if (i + 1 >= argc) {
@@ -201,7 +207,7 @@ int job_compile_main(int argc, char **argv)
             char *e;
             errno = 0;
             long n = strtol(val, &e, 10);
-            if (errno || *e || !*val || n < 1 || n > 4096) {
+            if (errno || *e || *val < '0' || *val > '9' || n < 1 || n > 4096) {  /* digits only */
                 rc = fail("--nr-cpu: bad CPU count '%s'%s", val, "");
                 goto out;
             }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
+#include "vmm/msglimit.h"
 
 #define TRANSPORT_FEATURES ((1ULL << VIRTIO_F_VERSION_1) | \
                             (1ULL << VIRTIO_RING_F_INDIRECT_DESC) | \
@@ -48,7 +49,7 @@ struct virtio_mmio {
     bool thread_started;
     uint64_t slow_notifies;
     char err[160];
-    unsigned err_lines;        /* guest errors printed (then one "suppressed") */
+    struct msg_limit errors;    /* guest errors printed (a guest can loop reset + error) */
 };
 
 /* ---- interrupts and errors (lock held) ---- */
@@ -77,17 +78,9 @@ static void violation(struct virtio_mmio *m, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(m->err, sizeof(m->err), fmt, ap);
     va_end(ap);
-    /* A guest can break the rules, reset, and break them again: only the
-     * first few reasons reach stderr. */
-    const char *name = m->ops->name ? m->ops->name : "virtio";
-    if (m->err_lines < VIRTIO_MMIO_ERROR_LINES)
+    if (msg_limit_ok(&m->errors, "guest errors of this virtio device"))
         fprintf(stderr, "minivmm: %s@0x%" PRIx64 ": guest error: %s; device needs reset\n",
-                name, m->base, m->err);
-    else if (m->err_lines == VIRTIO_MMIO_ERROR_LINES)
-        fprintf(stderr, "minivmm: %s@0x%" PRIx64 ": more guest errors; further ones are "
-                "suppressed\n", name, m->base);
-    if (m->err_lines <= VIRTIO_MMIO_ERROR_LINES)
-        m->err_lines++;
+                m->ops->name ? m->ops->name : "virtio", m->base, m->err);
     m->status |= VIRTIO_STATUS_NEEDS_RESET;
     signal_irq(m, VIRTIO_MMIO_INT_CONFIG);
 }

@@ -58,8 +58,6 @@
 #define VIRTIO_MMIO_MAGIC     0x74726976u   /* "virt" */
 #define VIRTIO_MMIO_VENDOR    0x4d4d564du   /* "MVMM" */
 
-/* Guest errors printed per device; after them one "suppressed" line. */
-#define VIRTIO_MMIO_ERROR_LINES 5
 
 /* Device status bits. */
 #define VIRTIO_STATUS_ACKNOWLEDGE  0x01

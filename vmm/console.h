@@ -6,10 +6,24 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct console;
-/* file may be NULL.  Returns NULL with a reason in err. */
-struct console *console_open(const char *file, bool to_stdout, char *err, size_t errlen);
+/* A file the console file must not be: an input of the boot (kernel, initrd). */
+struct console_input {
+    dev_t dev;
+    ino_t ino;
+    const char *name;
+};
+/* file may be NULL.  An existing file is opened without truncation, refused
+ * if it is one of inputs[0..ninputs), and only then emptied (regular files).
+ * Returns NULL with a one-line reason in err. */
+struct console *console_open(const char *file, bool to_stdout, const struct console_input *inputs,
+                             int ninputs, char *err, size_t errlen);
+/* Keep at most `bytes` of output (0: no limit, the default).  Bytes past the
+ * limit reach neither stdout nor the file, but are still watched for crash
+ * lines; the first one dropped gives one line on stderr. */
+void console_set_limit(struct console *c, uint64_t bytes);
 void console_write(struct console *c, const uint8_t *buf, size_t n);   /* thread-safe */
 void console_flush(struct console *c);
 /* The first crash line seen ("Kernel panic - not syncing: ..."), or NULL. */

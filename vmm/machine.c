@@ -45,6 +45,10 @@ struct machine {
     bool stuck;
     char host_why[160];        /* what this host's /dev/kvm is, when watch_stuck */
     struct timespec started;
+    int initrd_fd[MAX_INITRDS];
+    uint64_t initrd_size[MAX_INITRDS];
+    struct console_input inputs[1 + MAX_INITRDS];  /* the --console file must be none of them */
+    int ninputs;
 };
 
 /* Reads up to n bytes; returns how many (short only at end of file or error). */
@@ -62,51 +66,99 @@ static size_t read_full(int fd, uint8_t *buf, size_t n)
     return got;
 }
 
-static int read_file(const char *path, uint8_t **buf, size_t *len, char *err, size_t errlen)
+/* Opens an input file for reading without ever blocking or touching a
+ * device: only a regular file is opened (O_NONBLOCK, so a FIFO swapped in
+ * after the stat cannot hang us), and it must still be that file once open.
+ * Returns the fd, or -1 with a one-line reason ("WHAT PATH: ...") in err. */
+static int open_input(const char *what, const char *path, struct stat *st, char *err,
+                      size_t errlen)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) < 0) {
-        snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+    struct stat st0;
+    if (stat(path, &st0) < 0) {
+        snprintf(err, errlen, "cannot read %s %s: %s", what, path, strerror(errno));
+        return -1;
+    }
+    if (!S_ISREG(st0.st_mode)) {
+        snprintf(err, errlen, "%s %s is not a regular file", what, path);
+        return -1;
+    }
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, st) < 0) {
+        snprintf(err, errlen, "cannot read %s %s: %s", what, path, strerror(errno));
         if (fd >= 0)
             close(fd);
         return -1;
     }
-    if (!S_ISREG(st.st_mode) || st.st_size > MAX_KERNEL_SIZE) {
-        snprintf(err, errlen, "%s is %s", path, S_ISREG(st.st_mode) ?
-                 "larger than any kernel image (256 MiB)" : "not a regular file");
+    if (!S_ISREG(st->st_mode) || st->st_dev != st0.st_dev || st->st_ino != st0.st_ino) {
+        snprintf(err, errlen, "%s %s changed while being opened", what, path);
         close(fd);
         return -1;
     }
-    *buf = malloc(st.st_size ? (size_t)st.st_size : 1);
-    size_t got = *buf ? read_full(fd, *buf, (size_t)st.st_size) : 0;
-    close(fd);
-    if (!*buf || got != (size_t)st.st_size) {
-        snprintf(err, errlen, "cannot read %s: %s", path, *buf ? "short read" : "out of memory");
-        free(*buf);
-        return -1;
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    return fd;
+}
+
+int machine_read_kernel(const char *path, uint8_t **buf, size_t *len, struct stat *st,
+                        char *err, size_t errlen)
+{
+    *buf = NULL;
+    int fd = open_input("kernel", path, st, err, errlen);
+    if (fd < 0)
+        return EXIT_HOST_ERROR;
+    if (st->st_size > MAX_KERNEL_SIZE) {       /* checked before reading a byte */
+        snprintf(err, errlen, "cannot boot %s: it is %llu MiB, larger than any kernel image "
+                 "(at most %d MiB)", path, (unsigned long long)(st->st_size >> 20),
+                 MAX_KERNEL_SIZE >> 20);
+        close(fd);
+        return EXIT_CANNOT_TEST;
     }
+    size_t want = (size_t)st->st_size;
+    uint8_t *b = malloc(want + 1);              /* + 1: a grown file is seen as such */
+    size_t got = b ? read_full(fd, b, want + 1) : 0;
+    close(fd);
+    if (!b || got != want) {
+        snprintf(err, errlen, "cannot read kernel %s: %s", path, !b ? "out of memory" :
+                 got < want ? "short read" : "it grew while being read");
+        free(b);
+        return EXIT_HOST_ERROR;
+    }
+    *buf = b;
     *len = got;
+    return 0;
+}
+
+/* Opens every initrd (regular files only, never blocking) before anything
+ * else happens, and notes which files they are for the --console check. */
+static int open_initrds(struct machine *m, const struct boot_opts *o)
+{
+    char err[512];
+    struct stat st;
+    for (int i = 0; i < o->ninitrds; i++) {
+        m->initrd_fd[i] = open_input("initrd", o->initrds[i], &st, err, sizeof(err));
+        if (m->initrd_fd[i] < 0) {
+            ERR("%s\n", err);
+            return -1;
+        }
+        m->initrd_size[i] = (uint64_t)st.st_size;
+        m->inputs[m->ninputs++] = (struct console_input){ st.st_dev, st.st_ino, o->initrds[i] };
+    }
     return 0;
 }
 
 /* Concatenates the initrds (each padded to 4 bytes, as the kernel's
  * unpacker expects between archives) at the top of low RAM. */
-static int load_initrds(struct vm *vm, const struct boot_opts *o, const struct bz_info *bz,
+static int load_initrds(struct machine *m, const struct boot_opts *o, const struct bz_info *bz,
                         uint64_t kernel_end, uint64_t *addr, uint64_t *size)
 {
+    struct vm *vm = &m->vm;
     uint64_t total = 0;
-    struct stat st;
     for (int i = 0; i < o->ninitrds; i++) {
-        if (stat(o->initrds[i], &st) < 0) {
-            ERR("cannot read initrd %s: %s\n", o->initrds[i], strerror(errno));
+        if (m->initrd_size[i] > MAX_MEMORY) {           /* and so the sum cannot wrap */
+            ERR("initrd %s (%llu GiB) is larger than any guest memory\n", o->initrds[i],
+                (unsigned long long)(m->initrd_size[i] >> 30));
             return -1;
         }
-        if (!S_ISREG(st.st_mode)) {
-            ERR("initrd %s is not a regular file\n", o->initrds[i]);
-            return -1;
-        }
-        total += ((uint64_t)st.st_size + 3) & ~3ULL;
+        total += (m->initrd_size[i] + 3) & ~3ULL;
     }
     *size = total;
     *addr = 0;
@@ -120,20 +172,10 @@ static int load_initrds(struct vm *vm, const struct boot_opts *o, const struct b
     }
     uint8_t *dst = gmem_ptr(&vm->mem, *addr, total);
     for (int i = 0; i < o->ninitrds; i++) {
-        int fd = open(o->initrds[i], O_RDONLY | O_CLOEXEC);
-        if (fd < 0 || fstat(fd, &st) < 0) {
-            ERR("cannot read initrd %s: %s\n", o->initrds[i], strerror(errno));
-            return -1;
-        }
-        size_t want = (size_t)st.st_size;
-        if ((uint64_t)(dst - (uint8_t *)gmem_ptr(&vm->mem, *addr, total)) + want > total) {
-            ERR("cannot read initrd %s: it grew while being read\n", o->initrds[i]);
-            close(fd);
-            return -1;
-        }
-        size_t got = read_full(fd, dst, want);
-        close(fd);
-        if (got != want) {
+        size_t want = (size_t)m->initrd_size[i];
+        uint8_t extra;
+        size_t got = read_full(m->initrd_fd[i], dst, want);
+        if (got != want || read_full(m->initrd_fd[i], &extra, 1) != 0) {
             ERR("cannot read initrd %s: it changed while being read\n", o->initrds[i]);
             return -1;
         }
@@ -266,7 +308,8 @@ static int vm_process(const struct boot_opts *o, struct machine_result *res)
 {
     char err[512];
     uint8_t *img = NULL;
-    size_t img_len = 0;
+    const uint8_t *kimg = o->kernel_image;
+    size_t img_len = o->kernel_size;
     struct machine *m = calloc(1, sizeof(*m));
     int status = EXIT_HOST_ERROR;
     if (!m)
@@ -277,13 +320,27 @@ static int vm_process(const struct boot_opts *o, struct machine_result *res)
         ERR("sandbox: %s (--no-sandbox runs without it)\n", err);
         goto out;
     }
+    for (int i = 0; i < MAX_INITRDS; i++)
+        m->initrd_fd[i] = -1;
 
-    if (read_file(o->kernel, &img, &img_len, err, sizeof(err))) {
-        ERR("kernel: %s\n", err);
-        goto out;
+    /* Every input is opened and checked before anything is written. */
+    struct stat kst;
+    if (!kimg) {
+        status = machine_read_kernel(o->kernel, &img, &img_len, &kst, err, sizeof(err));
+        if (status) {
+            ERR("%s\n", err);
+            goto out;
+        }
+        kimg = img;
+        status = EXIT_HOST_ERROR;
+    } else if (stat(o->kernel, &kst) < 0) {
+        memset(&kst, 0, sizeof(kst));          /* read by the caller; only for the check */
     }
+    m->inputs[m->ninputs++] = (struct console_input){ kst.st_dev, kst.st_ino, o->kernel };
+    if (open_initrds(m, o))
+        goto out;
     struct bz_info bz;
-    if (bz_parse(img, img_len, &bz, err, sizeof(err))) {
+    if (bz_parse(kimg, img_len, &bz, err, sizeof(err))) {
         ERR("cannot boot %s: %s\n", o->kernel, err);
         status = EXIT_CANNOT_TEST;
         goto out;
@@ -303,11 +360,6 @@ static int vm_process(const struct boot_opts *o, struct machine_result *res)
     }
     memcpy(gmem_ptr(&vm->mem, load, bz.kernel_size), bz.kernel, bz.kernel_size);
 
-    m->con = console_open(o->console, !o->quiet, err, sizeof(err));
-    if (!m->con) {
-        ERR("%s\n", err);
-        goto out;
-    }
     m->uart = uart_new(uart_out, uart_irq, m);
     if (!m->uart || bus_register(&vm->pio, PORT_COM1, 8, uart_io, m->uart, "com1") ||
         sysdev_register(vm)) {
@@ -330,7 +382,7 @@ static int vm_process(const struct boot_opts *o, struct machine_result *res)
     }
 
     uint64_t initrd_addr, initrd_size;
-    if (load_initrds(vm, o, &bz, load + bz.init_size, &initrd_addr, &initrd_size))
+    if (load_initrds(m, o, &bz, load + bz.init_size, &initrd_addr, &initrd_size))
         goto out;
 
     char cmdline[LAYOUT_CMDLINE_MAX];
@@ -363,12 +415,20 @@ static int vm_process(const struct boot_opts *o, struct machine_result *res)
         .rsdp_addr = acpi ? LAYOUT_ACPI : 0, .low_size = vm->mem.low_size,
         .high_size = vm->mem.high_size,
     };
-    zp_build(gmem_ptr(&vm->mem, LAYOUT_ZERO_PAGE, ZP_SIZE), img, &bz, &zp);
+    zp_build(gmem_ptr(&vm->mem, LAYOUT_ZERO_PAGE, ZP_SIZE), kimg, &bz, &zp);
     cpu_write_tables(vm->mem.host);
 
     if (vm_create_vcpus(vm) || setup_vcpus(vm, load + 0x200))
         goto out;
 
+    /* Last, when nothing else can fail: an existing console file is kept
+     * until the boot really starts, and never if it is one of the inputs. */
+    m->con = console_open(o->console, !o->quiet, m->inputs, m->ninputs, err, sizeof(err));
+    if (!m->con) {
+        ERR("%s\n", err);
+        goto out;
+    }
+    console_set_limit(m->con, o->console_limit);
     m->watch_stuck = kvm_host_watch_stuck(m->host_why, sizeof(m->host_why));
     if (!o->no_sandbox && sandbox_install(err, sizeof(err)) < 0) {
         ERR("%s\n", err);
@@ -432,6 +492,9 @@ out:
     vm_destroy(&m->vm);
     console_close(m->con);
     uart_free(m->uart);
+    for (int i = 0; i < MAX_INITRDS; i++)
+        if (m->initrd_fd[i] >= 0)
+            close(m->initrd_fd[i]);
     free(img);
     free(m);
     return status;

@@ -5,14 +5,41 @@
 #include <string.h>
 #include "vmm/options.h"
 
+/* Decimal digits only: no sign, space or base prefix.  Returns where the
+ * digits end, or NULL when there are none or the value passes UINT64_MAX. */
+static const char *scan_u64(const char *s, uint64_t *v)
+{
+    uint64_t n = 0;
+    const char *p = s;
+    if (!s)
+        return NULL;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        unsigned d = (unsigned)(*p - '0');
+        if (n > (UINT64_MAX - d) / 10)
+            return NULL;
+        n = n * 10 + d;
+    }
+    if (p == s)
+        return NULL;
+    *v = n;
+    return p;
+}
+
+int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+    uint64_t v;
+    const char *end = scan_u64(s, &v);
+    if (!end || *end || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
 int parse_size(const char *s, uint64_t *out)
 {
-    char *end;
-    errno = 0;
-    if (!s || !*s || *s == '-')
-        return -1;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s)
+    uint64_t v;
+    const char *end = scan_u64(s, &v);
+    if (!end)
         return -1;
     unsigned shift = 20;
     if (*end) {
@@ -32,7 +59,55 @@ int parse_size(const char *s, uint64_t *out)
     }
     if (v > (UINT64_MAX >> shift))
         return -1;
-    *out = (uint64_t)v << shift;
+    *out = v << shift;
+    return 0;
+}
+
+/* The numeric options minivmm boot and minivmm run share: one parser and one
+ * message each, so both commands take and refuse exactly the same values. */
+int opt_cpus(const char *s, int *out, char *err, size_t errlen)
+{
+    uint64_t v;
+    if (parse_uint(s, 1, MAX_CPUS, &v)) {
+        snprintf(err, errlen, "--cpus '%s': give a number from 1 to %d", s, MAX_CPUS);
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+int opt_memory(const char *s, uint64_t *out, char *err, size_t errlen)
+{
+    uint64_t v;
+    if (parse_size(s, &v) || v < MIN_MEMORY || v > MAX_MEMORY) {
+        snprintf(err, errlen, "--memory '%s': give a size from 32M to 1024G, e.g. 512M", s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int opt_timeout(const char *s, long *out, char *err, size_t errlen)
+{
+    uint64_t v;
+    if (parse_uint(s, 0, MAX_TIMEOUT, &v)) {
+        snprintf(err, errlen, "--timeout '%s': give whole seconds from 0 (none) to %d", s,
+                 MAX_TIMEOUT);
+        return -1;
+    }
+    *out = (long)v;
+    return 0;
+}
+
+int opt_console_limit(const char *s, uint64_t *out, char *err, size_t errlen)
+{
+    uint64_t v;
+    if (parse_size(s, &v) || v > MAX_CONSOLE_LIMIT) {
+        snprintf(err, errlen, "--console-limit '%s': give a size up to 1024G, e.g. 64M "
+                 "(0: no limit)", s);
+        return -1;
+    }
+    *out = v;
     return 0;
 }
 
@@ -80,6 +155,7 @@ void boot_usage(FILE *f)
     fprintf(f,
 "usage: minivmm boot --kernel BZIMAGE [--initrd FILE]... [--append CMDLINE]\n"
 "                    [--memory SIZE] [--cpus N] [--timeout SECONDS] [--console FILE]\n"
+"                    [--console-limit SIZE]\n"
 "                    [--share DIR[,tag=TAG][,ro][,max=SIZE]]... [--virtio-discovery acpi|cmdline|both]\n"
 "                    [--timing[=text|json]] [--quiet] [--no-sandbox]\n"
 "Boots a Linux bzImage in a KVM virtual machine and exits with the guest's\n"
@@ -90,19 +166,21 @@ void boot_usage(FILE *f)
 "  --memory SIZE      guest RAM, e.g. 512M or 2G (default 512M)\n"
 "  --cpus N           vCPUs, 1..%d (default 1)\n"
 "  --timeout SECONDS  kill the VM after this long, exit 124 (default %d; 0: never)\n"
-"  --console FILE     also write the guest console to FILE\n"
+"  --console FILE     also write the guest console to FILE (not an input file)\n"
+"  --console-limit SIZE  keep at most SIZE of console output (default 64M; 0: no limit)\n"
 "  --share DIR,...    export DIR to the guest over virtio-9p (mount tag TAG; the guest\n"
 "                     may add at most SIZE bytes to it, default: no bound)\n"
 "  --virtio-discovery how the guest finds virtio devices (default both)\n"
 "  --timing[=json]    report boot phase times on stderr\n"
 "  --quiet            do not copy the guest console to stdout\n"
-"  --no-sandbox       run the VM without its seccomp filter and capability drop\n",
+"  --no-sandbox       run the VM without its seccomp filter and capability drop\n"
+"  --help, --version\n",
             MAX_CPUS, DEFAULT_TIMEOUT);
 }
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_MEMORY, OPT_CPUS, OPT_TIMEOUT,
        OPT_CONSOLE, OPT_TIMING, OPT_QUIET, OPT_SHARE, OPT_DISCOVERY, OPT_HELP, OPT_VERSION,
-       OPT_NO_SANDBOX };
+       OPT_NO_SANDBOX, OPT_CONSOLE_LIMIT };
 
 static const struct option longopts[] = {
     { "kernel", required_argument, NULL, OPT_KERNEL },
@@ -112,6 +190,7 @@ static const struct option longopts[] = {
     { "cpus", required_argument, NULL, OPT_CPUS },
     { "timeout", required_argument, NULL, OPT_TIMEOUT },
     { "console", required_argument, NULL, OPT_CONSOLE },
+    { "console-limit", required_argument, NULL, OPT_CONSOLE_LIMIT },
     { "timing", optional_argument, NULL, OPT_TIMING },
     { "quiet", no_argument, NULL, OPT_QUIET },
     { "share", required_argument, NULL, OPT_SHARE },
@@ -122,17 +201,6 @@ static const struct option longopts[] = {
     { 0 },
 };
 
-static int parse_int(const char *s, long min, long max, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < min || v > max)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 #define BAD(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
 
 int boot_parse_args(int argc, char **argv, struct boot_opts *o, char *err, size_t errlen)
@@ -141,7 +209,7 @@ int boot_parse_args(int argc, char **argv, struct boot_opts *o, char *err, size_
     o->memory = DEFAULT_MEMORY;
     o->cpus = 1;
     o->timeout = DEFAULT_TIMEOUT;
-    long v;
+    o->console_limit = DEFAULT_CONSOLE_LIMIT;
     optind = 1;
     opterr = 0;
     int c;
@@ -155,19 +223,20 @@ int boot_parse_args(int argc, char **argv, struct boot_opts *o, char *err, size_
             break;
         case OPT_APPEND: o->append = optarg; break;
         case OPT_MEMORY:
-            if (parse_size(optarg, &o->memory) || o->memory < (32ULL << 20) ||
-                o->memory > (1ULL << 40))
-                BAD("--memory '%s': give a size from 32M to 1024G, e.g. 512M", optarg);
+            if (opt_memory(optarg, &o->memory, err, errlen))
+                return -1;
             break;
         case OPT_CPUS:
-            if (parse_int(optarg, 1, MAX_CPUS, &v))
-                BAD("--cpus '%s': give a number from 1 to %d", optarg, MAX_CPUS);
-            o->cpus = (int)v;
+            if (opt_cpus(optarg, &o->cpus, err, errlen))
+                return -1;
             break;
         case OPT_TIMEOUT:
-            if (parse_int(optarg, 0, 1000000, &v))
-                BAD("--timeout '%s': give whole seconds, 0 for none", optarg);
-            o->timeout = v;
+            if (opt_timeout(optarg, &o->timeout, err, errlen))
+                return -1;
+            break;
+        case OPT_CONSOLE_LIMIT:
+            if (opt_console_limit(optarg, &o->console_limit, err, errlen))
+                return -1;
             break;
         case OPT_CONSOLE: o->console = optarg; break;
         case OPT_TIMING:

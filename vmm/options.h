@@ -10,7 +10,12 @@
 #define MAX_SHARES  8
 #define MAX_CPUS    64
 #define DEFAULT_MEMORY (512ULL << 20)
+#define MIN_MEMORY (32ULL << 20)
+#define MAX_MEMORY (1ULL << 40)
 #define DEFAULT_TIMEOUT 600
+#define MAX_TIMEOUT 1000000
+#define DEFAULT_CONSOLE_LIMIT (64ULL << 20)
+#define MAX_CONSOLE_LIMIT (1ULL << 40)
 #define DEFAULT_CMDLINE "console=ttyS0 panic=-1 reboot=acpi pci=off no_timer_check"
 
 enum timing_fmt { TIMING_OFF, TIMING_TEXT, TIMING_JSON };
@@ -32,16 +37,29 @@ struct boot_opts {
     int cpus;
     long timeout;               /* seconds; 0: none */
     const char *console;
+    uint64_t console_limit;     /* bytes of console output kept; 0: no limit */
     enum timing_fmt timing;
     bool quiet;
     bool no_sandbox;            /* --no-sandbox: no seccomp filter, no capability drop */
     struct share_opt shares[MAX_SHARES];
     int nshares;
     enum discovery discovery;
+    /* Set by minivmm run: the image of o->kernel, already read and checked. */
+    const uint8_t *kernel_image;
+    size_t kernel_size;
 };
 
 /* "512M", "2G", "1024K", "65536" (MiB when no suffix).  Returns 0 or -1. */
 int parse_size(const char *s, uint64_t *out);
+/* A decimal number from min to max: digits only (no sign, space, base
+ * prefix), nothing after them, no wrap-around.  Returns 0 or -1. */
+int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+/* --cpus, --memory, --timeout, --console-limit for boot and run alike.
+ * Return 0, or -1 with a one-line reason naming the option in err. */
+int opt_cpus(const char *s, int *out, char *err, size_t errlen);
+int opt_memory(const char *s, uint64_t *out, char *err, size_t errlen);
+int opt_timeout(const char *s, long *out, char *err, size_t errlen);
+int opt_console_limit(const char *s, uint64_t *out, char *err, size_t errlen);
 /* "HOSTDIR[,tag=TAG][,ro][,max=SIZE]"; the tag defaults to "share<index>".
  * Returns 0 or -1 with a reason in err. */
 int parse_share(const char *s, int index, struct share_opt *sh, char *err, size_t errlen);

@@ -39,7 +39,7 @@ struct run_opts {
     const char *incdirs[MAX_PROGDIRS];
     int nincdirs;
     int cpus;
-    uint64_t memory;
+    uint64_t memory, console_limit;
     long timeout;               /* -1: the job's, else DEFAULT_TIMEOUT */
     bool keep_going, verbose, no_sandbox;
 };
@@ -49,14 +49,17 @@ static void usage(FILE *f)
     fprintf(f,
 "usage: minivmm run JOB.yaml [--kernel BZIMAGE] [--result-root DIR] [--modules DIR]\n"
 "                   [--rootfs FILE.cgz|DIR] [--programs DIR]... [--include-dir DIR]...\n"
-"                   [--cpus N] [--memory SIZE] [--timeout S] [--keep-going] [--verbose]\n"
-"                   [--no-sandbox]\n"
+"                   [--cpus N] [--memory SIZE] [--timeout S] [--console-limit SIZE]\n"
+"                   [--keep-going] [--verbose] [--no-sandbox]\n"
 "Compiles JOB.yaml, and for each job it expands to packs an initrd, boots the\n"
 "kernel, runs the job and leaves its results in\n"
 "RESULT_ROOT/TESTCASE/PARAMS/KERNEL_VERSION/N/ (default RESULT_ROOT: ./results).\n"
 "`<<: FILE` includes may name files below JOB.yaml's directory and below each\n"
 "--include-dir DIR (also searched for relative names).\n"
-"Exit status: 0 if every job passed, else the first failed job's (man minivmm).\n");
+"Exit status: 0 if every job passed, else the first failed job's (man minivmm).\n"
+"--console-limit: console.log keeps at most SIZE (default 64M; 0: no limit).\n"
+"--no-sandbox: run each VM without its seccomp filter and capability drop.\n"
+"--help, --version: this text, the version.\n");
 }
 
 /* snprintf for paths: -1 with errno ENAMETOOLONG when the result does not fit. */
@@ -333,7 +336,8 @@ static double now_s(void)
 }
 
 static int run_one(const struct run_opts *o, const struct job *j, const char *kernel,
-                   const char *kver, const char *const *parts, int nparts, const char *cache)
+                   const uint8_t *img, size_t img_len, const char *kver,
+                   const char *const *parts, int nparts, const char *cache)
 {
     char dir[PATH_MAX], path[PATH_MAX];
     if (result_dir(o->result_root, j, kver, dir, sizeof(dir)) < 0) {
@@ -356,6 +360,8 @@ static int run_one(const struct run_opts *o, const struct job *j, const char *ke
 
     struct boot_opts b = { 0 };
     b.kernel = kernel;
+    b.kernel_image = img;               /* read once, for every job */
+    b.kernel_size = img_len;
     for (int i = 0; i < nparts; i++)
         b.initrds[b.ninitrds++] = parts[i];
     b.initrds[b.ninitrds++] = path;
@@ -369,6 +375,7 @@ static int run_one(const struct run_opts *o, const struct job *j, const char *ke
         return EXIT_HOST_ERROR;
     }
     b.console = console;
+    b.console_limit = o->console_limit;
     b.quiet = !o->verbose;
     b.no_sandbox = o->no_sandbox;
     snprintf(b.shares[0].dir, sizeof(b.shares[0].dir), "%s", dir);
@@ -418,7 +425,8 @@ static int run_one(const struct run_opts *o, const struct job *j, const char *ke
 }
 
 enum { O_KERNEL = 256, O_RESULT, O_MODULES, O_ROOTFS, O_PROGRAMS, O_CPUS, O_MEMORY,
-       O_TIMEOUT, O_KEEP, O_VERBOSE, O_HELP, O_NO_SANDBOX, O_INCDIR };
+       O_TIMEOUT, O_KEEP, O_VERBOSE, O_HELP, O_NO_SANDBOX, O_INCDIR, O_VERSION,
+       O_CONSOLE_LIMIT };
 static const struct option longopts[] = {
     { "kernel", required_argument, NULL, O_KERNEL },
     { "result-root", required_argument, NULL, O_RESULT },
@@ -432,7 +440,9 @@ static const struct option longopts[] = {
     { "keep-going", no_argument, NULL, O_KEEP },
     { "verbose", no_argument, NULL, O_VERBOSE },
     { "no-sandbox", no_argument, NULL, O_NO_SANDBOX },
+    { "console-limit", required_argument, NULL, O_CONSOLE_LIMIT },
     { "help", no_argument, NULL, O_HELP },
+    { "version", no_argument, NULL, O_VERSION },
     { 0 },
 };
 
@@ -443,10 +453,11 @@ static int parse(int argc, char **argv, struct run_opts *o)
     o->cpus = 1;
     o->memory = DEFAULT_MEMORY;
     o->timeout = -1;
+    o->console_limit = DEFAULT_CONSOLE_LIMIT;
     optind = 1;
     opterr = 0;
     int c;
-    char *end;
+    char err[256];
     while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
         switch (c) {
         case O_KERNEL: o->kernel = optarg; break;
@@ -474,30 +485,26 @@ static int parse(int argc, char **argv, struct run_opts *o)
             break;
         }
         case O_CPUS:
-            o->cpus = (int)strtol(optarg, &end, 10);
-            if (*end || end == optarg || o->cpus < 1 || o->cpus > MAX_CPUS) {
-                ERR("--cpus '%s': give a number from 1 to %d\n", optarg, MAX_CPUS);
-                return -1;
-            }
+            if (opt_cpus(optarg, &o->cpus, err, sizeof(err)))
+                goto bad;
             break;
         case O_MEMORY:
-            if (parse_size(optarg, &o->memory) || o->memory < (32ULL << 20) ||
-                o->memory > (1ULL << 40)) {
-                ERR("--memory '%s': give a size from 32M to 1024G, e.g. 512M\n", optarg);
-                return -1;
-            }
+            if (opt_memory(optarg, &o->memory, err, sizeof(err)))
+                goto bad;
             break;
         case O_TIMEOUT:
-            o->timeout = strtol(optarg, &end, 10);
-            if (*end || end == optarg || o->timeout < 0 || o->timeout > 1000000) {
-                ERR("--timeout '%s': give whole seconds, 0 for none\n", optarg);
-                return -1;
-            }
+            if (opt_timeout(optarg, &o->timeout, err, sizeof(err)))
+                goto bad;
+            break;
+        case O_CONSOLE_LIMIT:
+            if (opt_console_limit(optarg, &o->console_limit, err, sizeof(err)))
+                goto bad;
             break;
         case O_KEEP: o->keep_going = true; break;
         case O_VERBOSE: o->verbose = true; break;
         case O_NO_SANDBOX: o->no_sandbox = true; break;
         case O_HELP: usage(stdout); return 1;
+        case O_VERSION: printf("minivmm %s\n", MINIVMM_VERSION); return 1;
         case ':': ERR("option %s needs a value\n", argv[optind - 1]); return -1;
         default: ERR("unknown option '%s' (see minivmm run --help)\n", argv[optind - 1]); return -1;
         }
@@ -511,6 +518,9 @@ static int parse(int argc, char **argv, struct run_opts *o)
     }
     o->job = argv[optind];
     return 0;
+bad:
+    ERR("%s\n", err);
+    return -1;
 }
 
 int run_main(int argc, char **argv)
@@ -528,31 +538,27 @@ int run_main(int argc, char **argv)
         ERR("no kernel: give --kernel, or run `make deps` to fetch Debian's\n");
         return EXIT_HOST_ERROR;
     }
-    if (!readable_file(kernel)) {
-        ERR("cannot read kernel %s: %s\n", kernel, errno ? strerror(errno) : "not a file");
-        return EXIT_HOST_ERROR;
-    }
-    if (!o.kernel)
-        fprintf(stderr, "minivmm run: using kernel %s\n", kernel);
     uint8_t *img = NULL;
     size_t len = 0;
     struct bz_info bz;
+    struct stat kst;
     char err[512];
-    FILE *kf = fopen(kernel, "rb");
-    if (kf) {
-        struct stat st;
-        if (fstat(fileno(kf), &st) == 0 && (img = malloc((size_t)st.st_size + 1)))
-            len = fread(img, 1, (size_t)st.st_size, kf);
-        fclose(kf);
+    int kst_rc = machine_read_kernel(kernel, &img, &len, &kst, err, sizeof(err));
+    if (kst_rc) {
+        ERR("%s\n", err);
+        return kst_rc;
     }
-    if (!img || bz_parse(img, len, &bz, err, sizeof(err)) < 0) {
-        ERR("cannot boot %s: %s\n", kernel, img ? err : "cannot read it");
+    if (!o.kernel)
+        fprintf(stderr, "minivmm run: using kernel %s\n", kernel);
+    if (bz_parse(img, len, &bz, err, sizeof(err)) < 0) {
+        ERR("cannot boot %s: %s\n", kernel, err);
         free(img);
-        return img ? EXIT_CANNOT_TEST : EXIT_HOST_ERROR;
+        return EXIT_CANNOT_TEST;
     }
-    free(img);
-    if (kvm_host_check("minivmm run: ", &bz))     /* before anything is packed */
+    if (kvm_host_check("minivmm run: ", &bz)) {     /* before anything is packed */
+        free(img);
         return EXIT_HOST_ERROR;
+    }
     const char *kver = bz.version[0] ? bz.version : "unknown";
 
     const char *progdirs[MAX_PROGDIRS];
@@ -566,6 +572,7 @@ int run_main(int argc, char **argv)
     struct job_list jobs = { 0 };
     if (job_load(o.job, &jo, &jobs, err, sizeof(err)) < 0) {
         ERR("%s\n", err);
+        free(img);
         return EXIT_HOST_ERROR;
     }
     int status = EXIT_HOST_ERROR;
@@ -617,7 +624,7 @@ int run_main(int argc, char **argv)
             ERR("interrupted by signal %d: %zu job(s) not started\n", sig_caught(), jobs.n - i);
             break;
         }
-        int st = run_one(&o, jobs.v[i], kernel, kver, parts, nparts, cache);
+        int st = run_one(&o, jobs.v[i], kernel, img, len, kver, parts, nparts, cache);
         if (st != 0 && status == 0)
             status = st;
         if (sig_caught())
@@ -630,5 +637,6 @@ int run_main(int argc, char **argv)
     }
 out:
     job_list_free(&jobs);
+    free(img);
     return sig_caught() ? 128 + sig_caught() : status;
 }

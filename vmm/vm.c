@@ -253,28 +253,35 @@ static void *vcpu_thread(void *arg)
             case KVM_SYSTEM_EVENT_RESET: vm_request_end(vm, VM_END_RESET, 0); break;
             case KVM_SYSTEM_EVENT_CRASH: vm_request_end(vm, VM_END_PANIC, 0); break;
             default:
-                ERR("vCPU %d: unknown system event %u\n", c->id, run->system_event.type);
+                if (msg_limit_ok(&vm->exit_errors, "vCPU exit errors"))
+                    ERR("vCPU %d: unknown system event %u\n", c->id, run->system_event.type);
                 vm_request_end(vm, VM_END_ERROR, 0);
             }
             break;
         case KVM_EXIT_INTR:
             break;
         case KVM_EXIT_INTERNAL_ERROR:
-            ERR("KVM internal error on vCPU %d, suberror %u (1 = emulation failure)\n",
-                c->id, run->internal.suberror);
-            vm_dump_regs(c);
+            if (msg_limit_ok(&vm->exit_errors, "vCPU exit errors")) {
+                ERR("KVM internal error on vCPU %d, suberror %u (1 = emulation failure)\n",
+                    c->id, run->internal.suberror);
+                vm_dump_regs(c);
+            }
             vm->emulation_failed = true;
             vm_request_end(vm, VM_END_ERROR, 0);
             break;
         case KVM_EXIT_FAIL_ENTRY:
-            ERR("KVM could not enter vCPU %d: hardware reason 0x%llx\n", c->id,
-                (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
-            vm_dump_regs(c);
+            if (msg_limit_ok(&vm->exit_errors, "vCPU exit errors")) {
+                ERR("KVM could not enter vCPU %d: hardware reason 0x%llx\n", c->id,
+                    (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+                vm_dump_regs(c);
+            }
             vm_request_end(vm, VM_END_ERROR, 0);
             break;
         default:
-            ERR("vCPU %d: unexpected KVM exit %u\n", c->id, run->exit_reason);
-            vm_dump_regs(c);
+            if (msg_limit_ok(&vm->exit_errors, "vCPU exit errors")) {
+                ERR("vCPU %d: unexpected KVM exit %u\n", c->id, run->exit_reason);
+                vm_dump_regs(c);
+            }
             vm_request_end(vm, VM_END_ERROR, 0);
         }
     }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include "vmm/bus.h"
 #include "vmm/mem.h"
+#include "vmm/msglimit.h"
 
 /* Why the VM ended; decides the exit status (see vmm/status.h). */
 enum vm_end {
@@ -45,6 +46,7 @@ struct vm {
     int guest_status;          /* with VM_END_STATUS */
     unsigned long io_exits;    /* port and MMIO exits so far (atomic) */
     bool emulation_failed;     /* a vCPU ended with KVM_EXIT_INTERNAL_ERROR */
+    struct msg_limit exit_errors;  /* vCPU exit errors printed (one per vCPU at most) */
 };
 
 /* Opens /dev/kvm and checks API version and capabilities; creates the VM,

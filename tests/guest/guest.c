@@ -2,7 +2,9 @@
  * page, command line, e820 map, initrd, ACPI RSDP), prints a report on the
  * 16550 UART, writes boot-timer markers, and ends as its command line
  * says:  action=status:N | poweroff | reset | acpireset | triple | hang | panic
- *        marks=A,B,...  (boot timer markers to write first) */
+ *        marks=A,B,...  (boot timer markers to write first)
+ *        flood=BYTES    (write BYTES of console output, in lines of 64, before the action)
+ *        vbad=N         (N times: misuse the first virtio-mmio device, then reset it) */
 #include <stdint.h>
 
 static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port)); }
@@ -51,6 +53,29 @@ static void printable(const uint8_t *p, int n)
 {
     for (int i = 0; i < n; i++)
         putc_(p[i] >= 0x20 && p[i] < 0x7f ? (char)p[i] : '.');
+}
+
+/* flood=BYTES: lines of 63 'F' and a newline, BYTES bytes in all, the last a newline
+ * (straight to THR: minivmm's transmitter is always empty). */
+static void flood(const char *cmd)
+{
+    const char *f = arg(cmd, "flood=");
+    unsigned n = f ? num(&f) : 0;
+    for (unsigned i = 0; i < n; i++)
+        outb(0x3f8, i % 64 == 63 || i + 1 == n ? '\n' : 'F');
+}
+
+/* vbad=N: write the read-only MagicValue register of the virtio-mmio device
+ * at 0xd0000000 (a guest error), then reset it (Status 0), N times. */
+static void vbad(const char *cmd)
+{
+    const char *v = arg(cmd, "vbad=");
+    unsigned n = v ? num(&v) : 0;
+    volatile uint32_t *regs = (volatile uint32_t *)(uintptr_t)0xd0000000;
+    for (unsigned i = 0; i < n; i++) {
+        regs[0] = 1;
+        regs[0x70 / 4] = 0;
+    }
 }
 
 void guest_main(uint8_t *zp)
@@ -124,6 +149,8 @@ void guest_main(uint8_t *zp)
             m++;
     }
 
+    flood(cmd);
+    vbad(cmd);
     const char *a = arg(cmd, "action=");
     if (a && starts(a, "status:")) {
         a += 7;

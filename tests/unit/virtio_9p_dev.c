@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "tests/unit/testutil.h"
+#include "vmm/msglimit.h"
 /* Only the message builders and reply decoder of the shared client are used. */
 #pragma GCC diagnostic ignored "-Wunused-function"
 #include "tests/unit/virtio_9p_client.h"
@@ -327,7 +328,7 @@ START_TEST(guest_error_lines_bounded)
     dup2(saved, 2);
     close(saved);
     close(log);
-    ck_assert_int_eq(errs, VIRTIO_MMIO_ERROR_LINES);
+    ck_assert_int_eq(errs, MSG_LIMIT_FIRST);
     ck_assert_int_eq(supp, 1);
     struct T t = tbegin(Tgetattr);
     p32(&t, 2);

@@ -107,7 +107,7 @@ static uint8_t *read_back(size_t *len)
 static struct console *open_file(void)
 {
     char err[256] = "";
-    struct console *c = console_open(path, false, err, sizeof(err));
+    struct console *c = console_open(path, false, NULL, 0, err, sizeof(err));
     ck_assert_msg(c != NULL, "console_open: %s", err);
     return c;
 }
@@ -194,11 +194,12 @@ END_TEST
 START_TEST(open_errors)
 {
     char err[256] = "";
-    struct console *c = console_open("/nonexistent-dir/console.log", false, err, sizeof(err));
+    struct console *c = console_open("/nonexistent-dir/console.log", false, NULL, 0, err,
+                                     sizeof(err));
     ck_assert_ptr_null(c);
     ck_assert_msg(strstr(err, "/nonexistent-dir/console.log"), "reason '%s'", err);
     /* no file, no stdout: still works as a crash watcher */
-    c = console_open(NULL, false, err, sizeof(err));
+    c = console_open(NULL, false, NULL, 0, err, sizeof(err));
     ck_assert_ptr_nonnull(c);
     const char *l = "Oops: 0000 [#1] SMP\n";
     console_write(c, (const uint8_t *)l, strlen(l));
@@ -265,6 +266,19 @@ START_TEST(crash_line_split_across_writes)
 }
 END_TEST
 
+/* The crash line is quoted on stderr and in summary.json: the guest's control
+ * characters (a \r that rewrites the terminal line, an escape sequence) are
+ * shown as '?'. */
+START_TEST(crash_line_is_plain_text)
+{
+    struct console *c = open_file();
+    write_str(c, "Kernel panic - not syncing: a\rb\x1b[2Jc\x7f\td\xc3\xa9\r\n");
+    ck_assert_ptr_nonnull(console_crash(c));
+    ck_assert_str_eq(console_crash(c), "Kernel panic - not syncing: a?b?[2Jc??d\xc3\xa9");
+    console_close(c);
+}
+END_TEST
+
 /* A crash after a very long line (longer than the line buffer) is found,
  * and the file still gets every byte. */
 START_TEST(crash_after_long_line)
@@ -287,6 +301,110 @@ START_TEST(crash_after_long_line)
 }
 END_TEST
 
+/* ---- the console file is never an input; the limit ------------------------ */
+
+static void put_file(const char *text)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert(f != NULL);
+    fputs(text, f);
+    fclose(f);
+}
+
+START_TEST(input_file_refused_untouched)
+{
+    put_file("kernel image bytes\n");
+    struct stat st, other;
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_int_eq(stat("/", &other), 0);
+    struct console_input in[2] = {
+        { other.st_dev, other.st_ino, "/" },
+        { st.st_dev, st.st_ino, "kernel.bz" },
+    };
+    char err[256] = "";
+    ck_assert_ptr_null(console_open(path, false, in, 2, err, sizeof(err)));
+    ck_assert_msg(strstr(err, "kernel.bz") && strstr(err, path) && !strchr(err, '\n'),
+                  "reason '%s'", err);
+    size_t len;
+    uint8_t *b = read_back(&len);
+    ck_assert_uint_eq(len, strlen("kernel image bytes\n"));
+    ck_assert(memcmp(b, "kernel image bytes\n", len) == 0);
+    free(b);
+    /* a different file in the list: opened and emptied as before */
+    struct console *c = console_open(path, false, in, 1, err, sizeof(err));
+    ck_assert_msg(c != NULL, "%s", err);
+    console_close(c);
+    b = read_back(&len);
+    ck_assert_uint_eq(len, 0);
+    free(b);
+}
+END_TEST
+
+static void write_past_limit(void)
+{
+    struct console *c = open_file();
+    console_set_limit(c, 1000);
+    char chunk[300];
+    memset(chunk, 'a', sizeof(chunk));
+    chunk[sizeof(chunk) - 1] = '\n';
+    for (int i = 0; i < 10; i++)              /* 3000 bytes against a 1000-byte limit */
+        console_write(c, (const uint8_t *)chunk, sizeof(chunk));
+    ck_assert_ptr_null(console_crash(c));
+    /* after the limit the output is dropped, but a crash is still seen */
+    const char *l = "[   9.9] Kernel panic - not syncing: late\n";
+    console_write(c, (const uint8_t *)l, strlen(l));
+    ck_assert_ptr_nonnull(console_crash(c));
+    ck_assert_str_eq(console_crash(c), "[   9.9] Kernel panic - not syncing: late");
+    console_close(c);
+}
+
+START_TEST(limit_keeps_a_prefix_and_says_so_once)
+{
+    char *msg = test_capture_stderr(write_past_limit);
+    size_t len;
+    uint8_t *b = read_back(&len);
+    ck_assert_uint_eq(len, 1000);
+    for (size_t i = 0; i < len; i++)
+        ck_assert_int_eq(b[i], i % 300 == 299 ? '\n' : 'a');
+    free(b);
+    ck_assert_msg(strstr(msg, "console output reached 1000 bytes; the rest is dropped"),
+                  "stderr: '%s'", msg);
+    ck_assert_msg(strchr(msg, '\n') == msg + strlen(msg) - 1, "not one line: '%s'", msg);
+    free(msg);
+}
+END_TEST
+
+static void write_mib(void)
+{
+    struct console *c = open_file();
+    console_set_limit(c, 1 << 20);
+    static uint8_t chunk[64 * 1024];
+    memset(chunk, 'x', sizeof(chunk));
+    for (int i = 0; i < 20; i++)
+        console_write(c, chunk, sizeof(chunk));
+    console_close(c);
+}
+
+START_TEST(limit_in_mib_and_no_limit)
+{
+    char *msg = test_capture_stderr(write_mib);
+    ck_assert_msg(strstr(msg, "console output reached 1 MiB;"), "stderr: '%s'", msg);
+    free(msg);
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_int_eq(st.st_size, 1 << 20);
+    /* limit 0 (the default of console_open): everything is kept */
+    struct console *c = open_file();
+    console_set_limit(c, 0);
+    static uint8_t chunk[4096];
+    for (int i = 0; i < 300; i++)
+        console_write(c, chunk, sizeof(chunk));
+    console_close(c);
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_int_eq(st.st_size, 300 * 4096);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("vmm_console");
@@ -305,6 +423,10 @@ static Suite *suite(void)
     tcase_add_test(tc, first_crash_line);
     tcase_add_test(tc, crash_line_split_across_writes);
     tcase_add_test(tc, crash_after_long_line);
+    tcase_add_test(tc, crash_line_is_plain_text);
+    tcase_add_test(tc, input_file_refused_untouched);
+    tcase_add_test(tc, limit_keeps_a_prefix_and_says_so_once);
+    tcase_add_test(tc, limit_in_mib_and_no_limit);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -50,7 +50,8 @@ START_TEST(sizes)
     static const char *const bad[] = {
         "", "-1", "-512M", "12X", "99999999999999999999G", "99999999999999999999",
         "17179869184G", "M", "G", "1.5G", "512 M", "512MM", "512Mx", "0x100", "2T",
-        "1GiBs", "12i",
+        "1GiBs", "12i", " 512M", "+512M", "18446744073709551616", "18446744073709551615G",
+        "\t1G",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         uint64_t v = 12345;
@@ -183,6 +184,67 @@ START_TEST(bad_cpus)
 }
 END_TEST
 
+/* Values that wrap when read into a narrower type (4294967297 is 2^32 + 1:
+ * 1 as an int) and the forms strtol would take (space, sign). */
+START_TEST(numbers_do_not_wrap)
+{
+    static const char *const cpus[] = {
+        "4294967297", "4294967296", "18446744073709551617", "9223372036854775808",
+        " 4", "+4", "4 ", "0x4", "04x", "-0",
+    };
+    for (size_t i = 0; i < sizeof(cpus) / sizeof(cpus[0]); i++)
+        EXPECT_BAD("--cpus", "--kernel", "k", "--cpus", (char *)cpus[i]);
+    static const char *const timeouts[] = {
+        "4294967297", "18446744073709551616", "9223372036854775807", "1000001", " 5", "+5",
+        "-0",
+    };
+    for (size_t i = 0; i < sizeof(timeouts) / sizeof(timeouts[0]); i++)
+        EXPECT_BAD("--timeout", "--kernel", "k", "--timeout", (char *)timeouts[i]);
+    EXPECT_BAD("--memory", "--kernel", "k", "--memory", "17592186044417M");   /* 2^44 + 1 MiB */
+    EXPECT_BAD("--memory", "--kernel", "k", "--memory", "18446744073709551617");
+    EXPECT_BAD("--console-limit", "--kernel", "k", "--console-limit", "18446744073709551616");
+    EXPECT_BAD("--console-limit", "--kernel", "k", "--console-limit", "1025G");
+    EXPECT_BAD("--console-limit", "--kernel", "k", "--console-limit", "-1");
+    /* leading zeros are still decimal */
+    ck_assert_int_eq(PARSE("--kernel", "k", "--cpus", "0004", "--timeout", "010"), 0);
+    ck_assert_int_eq(o.cpus, 4);
+    ck_assert_int_eq(o.timeout, 10);
+    ck_assert_int_eq(PARSE("--kernel", "k", "--timeout", "1000000"), 0);
+    ck_assert_int_eq(o.timeout, 1000000);
+}
+END_TEST
+
+START_TEST(parse_uint_ranges)
+{
+    uint64_t v = 99;
+    ck_assert_int_eq(parse_uint("18446744073709551615", 0, UINT64_MAX, &v), 0);
+    ck_assert_uint_eq(v, UINT64_MAX);
+    ck_assert_int_eq(parse_uint("18446744073709551616", 0, UINT64_MAX, &v), -1);
+    ck_assert_int_eq(parse_uint("99999999999999999999", 0, UINT64_MAX, &v), -1);
+    ck_assert_int_eq(parse_uint("", 0, 10, &v), -1);
+    ck_assert_int_eq(parse_uint(NULL, 0, 10, &v), -1);
+    ck_assert_int_eq(parse_uint("5", 6, 10, &v), -1);
+    ck_assert_int_eq(parse_uint("11", 6, 10, &v), -1);
+    ck_assert_uint_eq(v, UINT64_MAX);                  /* untouched on failure */
+    ck_assert_int_eq(parse_uint("10", 6, 10, &v), 0);
+    ck_assert_uint_eq(v, 10);
+}
+END_TEST
+
+START_TEST(console_limit_values)
+{
+    ck_assert_int_eq(PARSE("--kernel", "k"), 0);
+    ck_assert_uint_eq(o.console_limit, 64 * MiB);
+    ck_assert_int_eq(PARSE("--kernel", "k", "--console-limit", "1M"), 0);
+    ck_assert_uint_eq(o.console_limit, MiB);
+    ck_assert_int_eq(PARSE("--kernel", "k", "--console-limit=64K"), 0);
+    ck_assert_uint_eq(o.console_limit, 64 * 1024);
+    ck_assert_int_eq(PARSE("--kernel", "k", "--console-limit", "0"), 0);
+    ck_assert_uint_eq(o.console_limit, 0);
+    EXPECT_BAD("--console-limit", "--kernel", "k", "--console-limit", "lots");
+}
+END_TEST
+
 START_TEST(bad_memory)
 {
     EXPECT_BAD("--memory", "--kernel", "k", "--memory", "16M");
@@ -243,7 +305,7 @@ START_TEST(missing_value)
 {
     static const char *const opts[] = { "--kernel", "--initrd", "--append", "--memory", "--cpus",
                                         "--timeout", "--console", "--share",
-                                        "--virtio-discovery" };
+                                        "--virtio-discovery", "--console-limit" };
     for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
         char *argv[] = { "boot", "--kernel=k", (char *)opts[i], NULL };
         ck_assert_msg(parse(3, argv) == -1, "%s without a value accepted", opts[i]);
@@ -350,6 +412,9 @@ static Suite *suite(void)
     tcase_add_test(tc, timing_values);
     tcase_add_test(tc, bad_cpus);
     tcase_add_test(tc, bad_memory);
+    tcase_add_test(tc, numbers_do_not_wrap);
+    tcase_add_test(tc, parse_uint_ranges);
+    tcase_add_test(tc, console_limit_values);
     tcase_add_test(tc, bad_timeout);
     tcase_add_test(tc, bad_discovery);
     tcase_add_test(tc, missing_kernel);

@@ -33,5 +33,5 @@ for v in 0 lots -1 1T; do
 done
 if "$VMM" boot --help 2>&1 | grep -q "max=SIZE"; then ok "--help shows max=SIZE"; else bad "--help" "no max=SIZE"; fi
 
-echo "direct-share_max: $pass passed, $fail failed"
+echo "direct-share-max: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
