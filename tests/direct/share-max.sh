@@ -1,7 +1,7 @@
 #!/bin/sh
 # --share DIR,max=SIZE: what a user sees on the command line (the counting
 # itself is tested in tests/unit/virtio_9p_limits.c; the tiny guest has no
-# 9p client).  usage: tests/direct/share_max.sh MINIVMM TINYGUEST_BZIMAGE
+# 9p client).  usage: tests/direct/share-max.sh MINIVMM TINYGUEST_BZIMAGE
 set -u
 VMM=$1
 GUEST=$2
