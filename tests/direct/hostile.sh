@@ -55,6 +55,7 @@ else bad "wild MMIO: stderr" "$n lines, $m guest-error lines: $(head -c 400 "$T/
 # 3. Broken descriptor chains: each one makes the device ask for a reset
 # (one stderr line each), the guest resets and a fresh queue works again.
 mkdir "$T/share"
+head -c 1048576 /dev/urandom >"$T/share/big"   # vq:reset reads it, 8 times at once
 vq() { # CASE LINES TEXT
     boot --share "$T/share" --append "action=vq:$1"
     expect_rc "vq:$1: the guest survives and reports 0" 0

@@ -114,7 +114,8 @@ static int run(void)
     return 0;
 }
 
-static void t_version(void) { struct msg m = add(TVERSION); put(&m, 8192, 4); put_str(&m, "9P2000.L"); done(&m); }
+static uint32_t msize = 8192;
+static void t_version(void) { struct msg m = add(TVERSION); put(&m, msize, 4); put_str(&m, "9P2000.L"); done(&m); }
 static void t_attach(uint32_t fid)
 {
     struct msg m = add(TATTACH);
@@ -154,7 +155,7 @@ static void t_write(uint32_t fid, const char *s)
 uint32_t p9_build_version(int slot)
 {
     struct msg m = begin(slot, TVERSION, 0xffff);
-    put(&m, 8192, 4);
+    put(&m, msize, 4);
     put_str(&m, "9P2000.L");
     m.b[0] = (uint8_t)m.n, m.b[1] = 0, m.b[2] = 0, m.b[3] = 0;
     return m.n;
@@ -189,6 +190,30 @@ static int session(void)
         return e;
     t_attach(0);
     return must();
+}
+
+int p9_open(const char *name, uint32_t fid, uint32_t size)
+{
+    msize = size;
+    int e = session();
+    msize = 8192;
+    if (e)
+        return e;
+    t_walk(0, fid, name);
+    if ((e = must()))
+        return e;
+    t_lopen(fid, 0);
+    return must();
+}
+
+uint32_t p9_build_read(int slot, uint32_t fid, uint32_t count)
+{
+    struct msg m = begin(slot, TREAD, 1);
+    put(&m, fid, 4);
+    put(&m, 0, 8);
+    put(&m, count, 4);
+    m.b[0] = (uint8_t)m.n, m.b[1] = 0, m.b[2] = 0, m.b[3] = 0;
+    return m.n;
 }
 
 /* A walk from fid 1 while fid 1 is clunked; then neither may linger. */

@@ -56,6 +56,10 @@ int vq_action(const char *name, const uint8_t *zp);
 uint32_t p9_build_version(int slot);
 /* p9race.c: Tversion on slot 0, waits, checks Rversion.  0 or error. */
 int p9_version_check(void);
+/* A new session (msize `size`) with fid open for reading on name. */
+int p9_open(const char *name, uint32_t fid, uint32_t size);
+/* Writes a Tread of count bytes at offset 0 into slot's request buffer. */
+uint32_t p9_build_read(int slot, uint32_t fid, uint32_t count);
 /* action=p9race */
 int p9_race(void);
 #endif
