@@ -3,7 +3,8 @@
  * 16550 UART, writes boot-timer markers, and ends as its command line
  * says:  action=status:N | poweroff | reset | acpireset | triple | hang | panic
  *        marks=A,B,...  (boot timer markers to write first)
- * and the hostile actions of hostile.c (wildpio, wildmmio, vq:CASE, p9race). */
+ * and the hostile actions of hostile.c (wildpio, wildmmio, vq:CASE, p9race,
+ * p9flip). */
 #include <stdint.h>
 #include "guest.h"
 

@@ -8,7 +8,8 @@
  *                     and the rest of the MMIO hole; then checks the device
  *                     still works (needs --share) and reports 0
  *   action=vq:CASE    broken descriptor chains (vq.c)
- *   action=p9race     racing 9P requests (p9race.c) */
+ *   action=p9race     racing 9P requests (p9race.c)
+ *   action=p9flip     9P requests rewritten while the server parses them */
 #include <stddef.h>
 #include "guest.h"
 #include "vq.h"
@@ -117,6 +118,8 @@ static int wild_pio(void)
                 pio_write(p, w, v);
         }
     }
+    for (unsigned i = 0; i < 1000; i++)          /* boot timer: keeps 64 */
+        outw(0x608, (uint16_t)i);
     /* String I/O: many elements per exit. */
     static uint8_t buf[8192];
     __asm__ volatile("rep outsb" : : "S"(buf), "c"(sizeof(buf)), "d"(0x80) : "memory");
@@ -221,6 +224,8 @@ int hostile(const char *a, const uint8_t *zp)
         st = vq_action(a + 3, zp);
     else if (starts(a, "p9race"))
         st = p9_race();
+    else if (starts(a, "p9flip"))
+        st = p9_flip();
     else
         return 0;
     puts_("tinyguest: status ");

@@ -7,44 +7,8 @@
  * the matching R-type or Rlerror, a size that fits the used length), and
  * the export must end consistent (the test script checks the files). */
 #include "guest.h"
+#include "p9msg.h"
 #include "vq.h"
-
-enum {
-    RLERROR = 7, TLOPEN = 12, TLCREATE = 14, TVERSION = 100, TATTACH = 104, TWALK = 110,
-    TREAD = 116, TWRITE = 118, TCLUNK = 120, TREMOVE = 122,
-};
-#define NOFID 0xffffffffu
-
-struct msg { uint8_t *b; uint32_t n; };
-
-static void put(struct msg *m, uint64_t v, int bytes)
-{
-    for (int i = 0; i < bytes; i++)
-        m->b[m->n++] = (uint8_t)(v >> (8 * i));
-}
-static void put_str(struct msg *m, const char *s)
-{
-    uint32_t n = 0;
-    while (s[n])
-        n++;
-    put(m, n, 2);
-    for (uint32_t i = 0; i < n; i++)
-        m->b[m->n++] = (uint8_t)s[i];
-}
-static struct msg begin(int slot, uint8_t type, uint16_t tag)
-{
-    struct msg m = { vq_req(slot), 4 };
-    put(&m, type, 1);
-    put(&m, tag, 2);
-    return m;
-}
-static uint32_t le(const uint8_t *p, int bytes)
-{
-    uint32_t v = 0;
-    for (int i = bytes - 1; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
-}
 
 /* One batch: up to VQ_SLOTS requests posted together, one notify. */
 static uint8_t btype[VQ_SLOTS];
@@ -64,9 +28,7 @@ static struct msg add(uint8_t type)
 }
 static void done(struct msg *m)
 {
-    uint8_t *b = m->b;
-    b[0] = (uint8_t)m->n, b[1] = (uint8_t)(m->n >> 8), b[2] = 0, b[3] = 0;
-    vq_post_slot(nbatch++, m->n);
+    vq_post_slot(nbatch++, finish(m));
 }
 
 static int bad_reply(int slot, const char *why)
@@ -157,8 +119,7 @@ uint32_t p9_build_version(int slot)
     struct msg m = begin(slot, TVERSION, 0xffff);
     put(&m, msize, 4);
     put_str(&m, "9P2000.L");
-    m.b[0] = (uint8_t)m.n, m.b[1] = 0, m.b[2] = 0, m.b[3] = 0;
-    return m.n;
+    return finish(&m);
 }
 
 int p9_version_check(void)
@@ -212,8 +173,7 @@ uint32_t p9_build_read(int slot, uint32_t fid, uint32_t count)
     put(&m, fid, 4);
     put(&m, 0, 8);
     put(&m, count, 4);
-    m.b[0] = (uint8_t)m.n, m.b[1] = 0, m.b[2] = 0, m.b[3] = 0;
-    return m.n;
+    return finish(&m);
 }
 
 /* A walk from fid 1 while fid 1 is clunked; then neither may linger. */
