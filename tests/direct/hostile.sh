@@ -85,6 +85,21 @@ grep -q "avail index jumped" "$T/err" && grep -q "head index out of range" "$T/e
 vq ring 3 "bad alignment or outside RAM; device needs reset"
 vq reset 0 ""
 has "vq:reset: resets with a request in flight" "$T/out" "tinyguest: vq: 40 resets mid-request survived"
+# Legal but nasty: the reply lands on the rings or on the request itself.
+boot --share "$T/share" --append "action=vq:alias"
+expect_rc "vq:alias: replies onto the rings and the request, the guest survives" 0
+n=$(wc -l <"$T/err")
+[ "$n" -le 4 ] && [ "$n" -eq "$(grep -c 'guest error: ' "$T/err")" ] && ok "vq:alias: at most a line per case" ||
+    bad "vq:alias: stderr" "$(head -c 300 "$T/err")"
+# The VM ends with eight 1 MiB reads in flight: a clean stop, five times.
+i=0 good=0
+while [ $i -lt 5 ]; do
+    boot --share "$T/share" --append "action=vq:exit"
+    [ "$rc" -eq 0 ] && [ ! -s "$T/err" ] && good=$((good + 1))
+    i=$((i + 1))
+done
+[ "$good" -eq 5 ] && ok "vq:exit: the VM ends cleanly with requests in flight (5 of 5)" ||
+    bad "vq:exit: clean end" "$good of 5; last exit $rc, stderr: $(head -c 300 "$T/err")"
 
 # 4. 9P requests racing in the server's workers: walk vs clunk, remove vs
 # read, fid reuse, Tversion vs walks.  Replies well formed, export consistent.
