@@ -74,6 +74,10 @@ vq() { # CASE LINES TEXT
     stderr_is "vq:$1: one line per broken chain" "$2" "$3"
 }
 vq outside 7 "guest error: queue 0: buffer or ring outside guest RAM; device needs reset"
+# With RAM on both sides of the hole: straddling 3 GiB and the end of high RAM.
+boot --memory 4G --share "$T/share" --append "action=vq:outside"
+expect_rc "vq:outside with 4G: the guest survives and reports 0" 0
+stderr_is "vq:outside with 4G: one line per broken chain" 7 "guest error: queue 0: buffer or ring outside guest RAM"
 vq loop 2 "guest error: queue 0: descriptor chain longer than the queue size; device needs reset"
 vq long 5 "guest error: queue 0: "
 grep -q "bad indirect descriptor" "$T/err" && grep -q "longer than the queue size" "$T/err" &&

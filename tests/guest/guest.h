@@ -34,6 +34,8 @@ int starts(const char *s, const char *w);
 unsigned num(const char **s);
 /* hostile.c: the highest end of e820 RAM below 4 GiB (zero page's map). */
 uint64_t ram_end_low(const uint8_t *zp);
+/* ... and the end of RAM above 4 GiB, 0 when there is none. */
+uint64_t ram_end_high(const uint8_t *zp);
 /* hostile.c: runs the hostile action `a` names and ends the VM through the
  * exit port; returns 0 when `a` names none of them. */
 int hostile(const char *a, const uint8_t *zp);

@@ -31,17 +31,19 @@ void *memcpy(void *d, const void *s, size_t n)
     return d;
 }
 
-uint64_t ram_end_low(const uint8_t *zp)
+static uint64_t ram_end_in(const uint8_t *zp, uint64_t lo, uint64_t hi)
 {
     uint64_t end = 0;
     for (int i = 0; i < zp[0x1e8]; i++) {
         const uint8_t *e = zp + 0x2d0 + 20 * i;
         uint64_t a = *(const uint64_t *)e, n = *(const uint64_t *)(e + 8);
-        if (*(const uint32_t *)(e + 16) == 1 && a + n <= 0x100000000ULL && a + n > end)
+        if (*(const uint32_t *)(e + 16) == 1 && a >= lo && a + n <= hi && a + n > end)
             end = a + n;
     }
     return end;
 }
+uint64_t ram_end_low(const uint8_t *zp) { return ram_end_in(zp, 0, 0x100000000ULL); }
+uint64_t ram_end_high(const uint8_t *zp) { return ram_end_in(zp, 0x100000000ULL, ~0ULL); }
 
 static uint32_t mix(uint32_t x)
 {

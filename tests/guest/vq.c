@@ -153,7 +153,7 @@ void vq_post_slot(int slot, uint32_t reqlen)
 
 /* ---- the cases ---- */
 
-static uint64_t ram_end;
+static uint64_t ram_end, ram_end_hi;
 
 /* Posts head (descriptors already written), notifies and expects the device
  * to ask for a reset with a config interrupt and nothing on the used ring;
@@ -215,7 +215,7 @@ static int case_outside(void)
         { "request straddles the end of RAM", 0, 64, 0 },
         { "reply straddles the end of RAM", 0, 64, 1 },
         { "request wraps around 2^64", 0xfffffffffffffff0ULL, 0x20, 0 },
-        { "reply at 4 GiB (no RAM there)", 0x100000000ULL, 4096, 1 },
+        { "reply at 4 GiB, or straddling the end of RAM above it", 0x100000000ULL, 4096, 1 },
         { "reply in the MMIO hole", 0xc0000000ULL, 4096, 1 },
         { "reply of 1 byte just past the end of RAM", 0, 1, 1 },
     };
@@ -224,6 +224,8 @@ static int case_outside(void)
         uint64_t a = c[i].addr ? c[i].addr : ram_end - c[i].len / 2;
         if (i == 6)
             a = ram_end;
+        if (i == 4 && ram_end_hi)       /* --memory above 3 GiB: RAM at 4 GiB */
+            a = ram_end_hi - 2048;
         d[c[i].desc].addr = a;
         d[c[i].desc].len = c[i].len;
         int e = expect_refused(c[i].what, 0, 0);
@@ -449,6 +451,7 @@ int vq_action(const char *name, const uint8_t *zp)
         { "alias", case_alias },
     };
     ram_end = ram_end_low(zp);
+    ram_end_hi = ram_end_high(zp);
     for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         if (!starts(name, cases[i].name))
             continue;
