@@ -176,12 +176,11 @@ static int kvm_owned(uint64_t a)
 static int wild_mmio(const uint8_t *zp)
 {
     const uint64_t w = VIRTIO_MMIO_BASE;
-    /* Every offset of the first window, every width, read then write;
-     * Status is reset three times along the way. */
+    /* Every offset of the first window, every width, read then write
+     * (the last ones reach into the next window); Status is reset three
+     * times along the way. */
     for (uint64_t off = 0; off < 0x1000; off++) {
-        for (int width = 1; width <= 8; width <<= 1) {
-            if (off + (uint64_t)width > 0x1000)
-                continue;
+        for (int width = 1; width <= 8; width <<= 1) {   /* the last ones straddle */
             mmio_poke(w + off, width, 0, 0);
             uint64_t v = wild_value(off * 8 + (uint64_t)width, (int)(off + (uint64_t)width) % 3);
             mmio_poke(w + off, width, v, 1);
