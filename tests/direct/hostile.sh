@@ -105,6 +105,14 @@ done
 [ "$good" -eq 5 ] && ok "vq:exit: the VM ends cleanly with requests in flight (5 of 5)" ||
     bad "vq:exit: clean end" "$good of 5; last exit $rc, stderr: $(head -c 300 "$T/err")"
 
+# Two vCPUs: the second resets the device and notifies under the first,
+# which keeps setting queues up and sending Tversion.
+boot --cpus 2 --share "$T/share" --append "action=mp:virtio"
+expect_rc "mp:virtio: a second vCPU resetting under the first, the guest survives" 0
+has "mp:virtio: both CPUs ran their rounds" "$T/out" "tinyguest: mp: 300 rounds"
+[ "$(grep -vc '^minivmm: virtio-9p@0xd0000000: guest error: .*; device needs reset$' "$T/err")" -eq 0 ] &&
+    ok "mp:virtio: stderr holds only guest-error lines ($(wc -l <"$T/err"))" || bad "mp:virtio: stderr" "$(grep -v 'guest error' "$T/err" | head -c 300)"
+
 # 4. 9P requests racing in the server's workers: walk vs clunk, remove vs
 # read, fid reuse, Tversion vs walks.  Replies well formed, export consistent.
 mkdir "$T/x" "$T/x/sub"
