@@ -47,8 +47,13 @@ struct virtio_mmio {
     pthread_t thread;
     bool thread_started;
     uint64_t slow_notifies;
+    unsigned nerr;             /* violations so far (lines printed: MAX_ERR_LINES) */
     char err[160];
 };
+
+/* A guest that breaks a rule and resets, over and over, must not fill
+ * stderr: one line per violation up to this many per device. */
+#define MAX_ERR_LINES 20
 
 /* ---- interrupts and errors (lock held) ---- */
 
@@ -76,8 +81,13 @@ static void violation(struct virtio_mmio *m, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(m->err, sizeof(m->err), fmt, ap);
     va_end(ap);
-    fprintf(stderr, "minivmm: %s@0x%" PRIx64 ": guest error: %s; device needs reset\n",
-            m->ops->name ? m->ops->name : "virtio", m->base, m->err);
+    const char *name = m->ops->name ? m->ops->name : "virtio";
+    if (++m->nerr <= MAX_ERR_LINES)
+        fprintf(stderr, "minivmm: %s@0x%" PRIx64 ": guest error: %s; device needs reset\n",
+                name, m->base, m->err);
+    if (m->nerr == MAX_ERR_LINES)
+        fprintf(stderr, "minivmm: %s@0x%" PRIx64 ": further guest errors are not shown\n",
+                name, m->base);
     m->status |= VIRTIO_STATUS_NEEDS_RESET;
     signal_irq(m, VIRTIO_MMIO_INT_CONFIG);
 }
