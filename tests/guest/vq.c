@@ -442,13 +442,29 @@ static int case_exit(void)
     return 45;                          /* not reached */
 }
 
+/* 1000 times: a rule broken, then a reset.  Each time the device asks for
+ * a reset anew; minivmm's stderr must stay bounded all the same. */
+static int case_flood(void)
+{
+    for (int i = 0; i < 1000; i++) {
+        wreg(QNUM_MAX, 1);              /* read-only register: a violation */
+        if (!(vq_reg(STATUS) & VSTATUS_NEEDS_RESET))
+            return fail(46, "a write to QueueNumMax was accepted");
+        if (vq_reset())
+            return fail(40, "Status not 0 after reset");
+    }
+    puts_("tinyguest: vq: 1000 errors and resets\n");
+    int e = vq_start(0, 0);
+    return e ? e : p9_version_check();
+}
+
 int vq_action(const char *name, const uint8_t *zp)
 {
     static const struct { const char *name; int (*fn)(void); } cases[] = {
         { "outside", case_outside }, { "loop", case_loop }, { "long", case_long },
         { "huge", case_huge }, { "avail", case_avail }, { "ring", case_ring },
         { "reset", case_reset }, { "exit", case_exit },
-        { "alias", case_alias },
+        { "alias", case_alias }, { "flood", case_flood },
     };
     ram_end = ram_end_low(zp);
     ram_end_hi = ram_end_high(zp);
