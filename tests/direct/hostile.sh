@@ -121,6 +121,16 @@ n=$(wc -l <"$T/err")
     [ "$n" -le 21 ] && ok "mp:virtio: stderr holds only guest-error lines, at most 21 ($n)" ||
     bad "mp:virtio: stderr" "$n lines: $(grep -v 'guest error' "$T/err" | head -c 300)"
 
+# Two vCPUs ending the VM at odds: the end is one of the defined ones.
+boot --cpus 2 --timeout 20 --append "action=mp:spin"
+expect_rc "mp:spin: the VM ends at the status while the other vCPU spins" 0
+boot --cpus 2 --timeout 20 --append "action=mp:both"
+[ "$rc" -eq 3 ] || [ "$rc" -eq 4 ] && ok "mp:both: two statuses at once, one wins ($rc)" ||
+    bad "mp:both: one status wins" "exit $rc; $(head -c 300 "$T/err")"
+boot --cpus 2 --timeout 20 --append "action=mp:triple"
+[ "$rc" -eq 5 ] || [ "$rc" -eq 126 ] && ok "mp:triple: a status or the triple fault, whichever came first ($rc)" ||
+    bad "mp:triple: status or crash" "exit $rc; $(head -c 300 "$T/err")"
+
 # 4. 9P requests racing in the server's workers: walk vs clunk, remove vs
 # read, fid reuse, Tversion vs walks.  Replies well formed, export consistent.
 mkdir "$T/x" "$T/x/sub"

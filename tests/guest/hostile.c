@@ -10,7 +10,7 @@
  *   action=vq:CASE    broken descriptor chains (vq.c)
  *   action=p9race     racing 9P requests (p9race.c)
  *   action=p9flip     9P requests rewritten while the server parses them
- *   action=mp:virtio  a second vCPU resets the device under the first (mp.c) */
+ *   action=mp:CASE    two vCPUs at odds (mp.c) */
 #include <stddef.h>
 #include "guest.h"
 #include "vq.h"
@@ -228,8 +228,8 @@ int hostile(const char *a, const uint8_t *zp)
         st = p9_race();
     else if (starts(a, "p9flip"))
         st = p9_flip();
-    else if (starts(a, "mp:virtio"))
-        st = mp_virtio();
+    else if (starts(a, "mp:"))
+        st = mp_action(a + 3);
     else
         return 0;
     puts_("tinyguest: status ");

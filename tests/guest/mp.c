@@ -1,8 +1,13 @@
-/* action=mp:virtio: a second vCPU hammers the virtio-mmio device (resets,
- * register reads, notifies) while the boot CPU sets queues up and sends
- * requests.  The guest is broken on purpose (a driver must not do this);
- * minivmm must neither crash nor hang, and the boot CPU reports 0 once its
- * rounds are done and the other CPU has stopped.  Needs --cpus 2. */
+/* Two vCPUs (--cpus 2); the second is started with INIT/SIPI (ap.S).
+ * action=mp:virtio  the second vCPU hammers the virtio-mmio device (resets,
+ *                   register reads, notifies) while the boot CPU sets queues
+ *                   up and sends requests.  Broken on purpose (a driver must
+ *                   not do this); minivmm must neither crash nor hang, and the
+ *                   boot CPU reports 0 once both are done.
+ * action=mp:spin    the second vCPU spins without VM exits; the boot CPU
+ *                   reports 0: the VM must end at once all the same.
+ * action=mp:both    both write the exit device at the same moment (3 and 4).
+ * action=mp:triple  the second vCPU triple-faults as the boot CPU reports 5. */
 #include "guest.h"
 #include "vq.h"
 
@@ -10,13 +15,25 @@
 #define LAPIC 0xfee00000ULL
 
 extern const uint8_t ap_tramp_start[], ap_tramp_end[];
-static volatile int ap_alive, ap_stop, ap_done;
+static volatile int ap_alive, ap_stop, ap_done, ap_mode, ap_go;
+enum { AP_VIRTIO, AP_SPIN, AP_EXIT, AP_TRIPLE };
 static volatile unsigned ap_rounds;
 
 void ap_main(void);
 void ap_main(void)
 {
     ap_alive = 1;
+    if (ap_mode == AP_SPIN)
+        for (;;)
+            __asm__ volatile("pause");
+    if (ap_mode != AP_VIRTIO) {
+        while (!ap_go)
+            __asm__ volatile("pause");
+        if (ap_mode == AP_EXIT)
+            outb(PORT_EXIT, 4);
+        static const struct __attribute__((packed)) { uint16_t limit; uint64_t base; } idt = { 0, 0 };
+        __asm__ volatile("lidt %0; ud2" : : "m"(idt));
+    }
     unsigned r = 0;
     while (!ap_stop) {
         uint32_t st = vq_reg(0x070);
@@ -51,7 +68,25 @@ static int start_ap(void)
     return 0;
 }
 
-int mp_virtio(void)
+static int mp_virtio(void);
+int mp_action(const char *a)
+{
+    ap_mode = starts(a, "spin") ? AP_SPIN : starts(a, "both") ? AP_EXIT :
+              starts(a, "triple") ? AP_TRIPLE : AP_VIRTIO;
+    if (ap_mode == AP_VIRTIO)
+        return mp_virtio();
+    if (start_ap()) {
+        puts_("tinyguest: mp: the second CPU did not start\n");
+        return 80;
+    }
+    puts_("tinyguest: mp: second CPU running\n");
+    if (ap_mode == AP_SPIN)
+        return 0;
+    ap_go = 1;
+    return ap_mode == AP_EXIT ? 3 : 5;
+}
+
+static int mp_virtio(void)
 {
     if (start_ap()) {
         puts_("tinyguest: mp: the second CPU did not start\n");

@@ -62,8 +62,8 @@ int p9_open(const char *name, uint32_t fid, uint32_t size);
 uint32_t p9_build_read(int slot, uint32_t fid, uint32_t count);
 /* action=p9race */
 int p9_race(void);
-/* action=mp:virtio (mp.c) */
-int mp_virtio(void);
+/* action=mp:NAME (mp.c) */
+int mp_action(const char *name);
 /* action=p9flip (p9flip.c) */
 int p9_flip(void);
 #endif
