@@ -82,7 +82,7 @@ $(B)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $$(libs_$$(call testdir,
 
 # The tiny guest the direct tests boot on this host's /dev/kvm.
 guest: $(B)/guest/tinyguest.bzImage
-$(B)/guest/tinyguest.bzImage: tests/guest/build.sh tests/guest/*.S tests/guest/*.c tests/guest/*.ld
+$(B)/guest/tinyguest.bzImage: tests/guest/build.sh tests/guest/*.S tests/guest/*.c tests/guest/*.h tests/guest/*.ld
 	tests/guest/build.sh $(B)/guest
 
 # Fuzz targets: tests/fuzz/FOLDER_name.c (LLVMFuzzerTestOneInput) -> build-fuzz/fuzz/FOLDER_name,

@@ -4,11 +4,11 @@
  * says:  action=status:N | poweroff | reset | acpireset | triple | hang | panic
  *        marks=A,B,...  (boot timer markers to write first)
  *        flood=BYTES    (write BYTES of console output, in lines of 64, before the action)
- *        vbad=N         (N times: misuse the first virtio-mmio device, then reset it) */
+ *        vbad=N         (N times: misuse the first virtio-mmio device, then reset it)
+ * and the hostile actions of hostile.c (wildpio, wildmmio, vq:CASE, p9race,
+ * p9flip). */
 #include <stdint.h>
-
-static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port)); }
-static inline uint8_t inb(uint16_t port) { uint8_t v; __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port)); return v; }
+#include "guest.h"
 
 static void putc_(char c)
 {
@@ -16,8 +16,8 @@ static void putc_(char c)
         ;
     outb(0x3f8, (uint8_t)c);
 }
-static void puts_(const char *s) { while (*s) putc_(*s++); }
-static void putn(uint64_t v, int base)
+void puts_(const char *s) { while (*s) putc_(*s++); }
+void putn(uint64_t v, int base)
 {
     char buf[24];
     int i = 0;
@@ -46,8 +46,8 @@ static const char *arg(const char *cmd, const char *key)
     }
     return 0;
 }
-static int starts(const char *s, const char *w) { while (*w) if (*s++ != *w++) return 0; return 1; }
-static unsigned num(const char **s) { unsigned v = 0; while (**s >= '0' && **s <= '9') v = v * 10 + (unsigned)(*(*s)++ - '0'); return v; }
+int starts(const char *s, const char *w) { while (*w) if (*s++ != *w++) return 0; return 1; }
+unsigned num(const char **s) { unsigned v = 0; while (**s >= '0' && **s <= '9') v = v * 10 + (unsigned)(*(*s)++ - '0'); return v; }
 
 static void printable(const uint8_t *p, int n)
 {
@@ -171,6 +171,7 @@ void guest_main(uint8_t *zp)
     } else if (a && starts(a, "panic")) {
         puts_("Kernel panic - not syncing: tinyguest was asked to panic\n");
         outb(0x64, 0xfe);
+    } else if (a && hostile(a, zp)) {
     } else if (a && starts(a, "hang")) {
         puts_("tinyguest: hanging\n");
         for (;;)
