@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,9 +31,8 @@ static int fail(const char *fmt, const char *a, const char *b)
     return 255;
 }
 
-/* Writes TEXT to PATH through a temporary file and rename, so a failure never
- * leaves a half-written file behind. */
-static int write_file(const char *path, const char *text, mode_t mode)
+/* write_file's work, done while the interrupting signals are held. */
+static int write_file_held(const char *path, const char *text, mode_t mode)
 {
     char *tmp = NULL;
     if (asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0)
@@ -65,6 +65,44 @@ static int write_file(const char *path, const char *text, mode_t mode)
     }
     free(tmp);
     return bad ? -1 : 0;
+}
+
+/* SIGINT, SIGTERM, SIGHUP: the files already written stay, no temporary
+ * file is ever left (write_file holds these signals off while it has one),
+ * nothing more is written; exit 128+N. */
+static void on_signal(int sig)
+{
+    static const char msg[] = "minivmm compile: interrupted; the scripts written so far are kept\n";
+    ssize_t w = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+    (void)w;
+    _exit(128 + sig);
+}
+
+static void sig_setup(sigset_t *set)
+{
+    static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+    struct sigaction sa = { .sa_handler = on_signal };
+    sigfillset(&sa.sa_mask);
+    sigemptyset(set);
+    for (int k = 0; k < 3; k++) {
+        struct sigaction old;     /* an ignored signal (nohup) stays ignored */
+        sigaddset(set, sigs[k]);
+        if (sigaction(sigs[k], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+            sigaction(sigs[k], &sa, NULL);
+    }
+}
+
+static sigset_t held;
+
+/* Writes TEXT to PATH through a temporary file and rename, so a failure never
+ * leaves a half-written file behind. */
+static int write_file(const char *path, const char *text, mode_t mode)
+{
+    sigset_t old;
+    sigprocmask(SIG_BLOCK, &held, &old);
+    int r = write_file_held(path, text, mode);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    return r;
 }
 
 /* mkdir -p DIR: 0, or -1 with errno. */
@@ -143,6 +181,7 @@ int job_compile_main(int argc, char **argv)
     size_t nprogs = 0, nincs = 0;
     const char *outdir = ".", *jobfile = NULL;
     int nr_cpu = 1, rc = 255;
+    sig_setup(&held);
     if (!progs || !incs) {
         rc = fail("%s%s", "out of memory", "");
         goto out;

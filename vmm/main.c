@@ -1,5 +1,6 @@
 /* minivmm: run Linux kernel test jobs in a KVM virtual machine.
  * The subcommands live in their folders; this only dispatches. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include "initrd/cpio.h"
@@ -24,6 +25,9 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
     timing_start();
+    /* A closed stdout (`minivmm boot ... | head`) is an EPIPE for the console
+     * to ignore, never a death by SIGPIPE that would abort a bisect. */
+    signal(SIGPIPE, SIG_IGN);
     if (argc < 2) {
         usage(stderr);
         return EXIT_HOST_ERROR;

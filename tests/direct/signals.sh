@@ -154,5 +154,12 @@ for s in TERM:15 INT:2 HUP:1; do
     fi
 done
 
+# --- a closed stdout (`minivmm boot ... | head`): EPIPE, never a death by
+# SIGPIPE (141, which would abort a bisect); the guest's status stands.
+{ "$VMM" boot --kernel "$GUEST" --timeout 20 --append "flood=200000 action=status:3" 2>"$T/err"
+  echo $? >"$T/pipe-rc"; } | head -c 10 >/dev/null
+rc=$(cat "$T/pipe-rc")
+expect_rc "boot | head: a closed stdout does not kill minivmm (the guest's status)" 3
+
 echo "direct-signals: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
