@@ -5,21 +5,8 @@
 # instead of blaming the commit; tiny guests must keep booting there.
 # usage: tests/direct/host.sh MINIVMM TINYGUEST   (MINIVMM_TEST_KERNEL: a Debian kernel)
 set -u
-VMM=$1
-GUEST=$2
+. "$(dirname "$0")/lib"
 top=$(cd "$(dirname "$0")/../.." && pwd)
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-ok()  { pass=$((pass + 1)); echo "PASS $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1: $2"; }
-expect_rc() { # NAME WANT
-    if [ "$rc" -eq "$2" ]; then ok "$1"; else bad "$1" "exit $rc, want $2; stderr: $(head -c 400 "$T/err")"; fi
-}
-has() { # NAME FILE TEXT
-    if grep -qF -- "$3" "$2"; then ok "$1"; else bad "$1" "'$3' not in $(basename "$2"): $(head -c 400 "$2")"; fi
-}
 # set_version FILE TEXT: overwrite the start of the image's kernel_version
 # string (setup header 0x20e points at it, relative to 0x200).
 set_version() {
@@ -36,7 +23,7 @@ fi
 KERNEL=${MINIVMM_TEST_KERNEL:-}
 if [ -z "$KERNEL" ] || [ ! -r "$KERNEL" ]; then
     bad "Debian kernel present" "MINIVMM_TEST_KERNEL unset or unreadable (run tests/deps.sh)"
-    echo "direct-host: $pass passed, $fail failed"; exit 1
+    finish host
 fi
 
 # The README's first command: `minivmm run examples/pass.yaml`, from the tree.
@@ -82,5 +69,4 @@ if [ "$hw" -eq 0 ]; then
     has "the stuck guest is explained" "$T/err" "stuck in the host's instruction emulator"
 fi
 
-echo "direct-host: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish host

@@ -6,23 +6,10 @@
 # memory error in minivmm fails the run.
 # usage: tests/direct/hostile.sh MINIVMM TINYGUEST_BZIMAGE
 set -u
-VMM=$1
-GUEST=$2
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
+. "$(dirname "$0")/lib"
 
-ok()  { pass=$((pass + 1)); echo "PASS $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1: $2"; }
 # boot ARGS...: runs minivmm boot with the tiny guest; sets $rc, $T/out, $T/err
 boot() { "$VMM" boot --kernel "$GUEST" --timeout 120 "$@" >"$T/out" 2>"$T/err"; rc=$?; }
-expect_rc() { # NAME WANT
-    if [ "$rc" -eq "$2" ]; then ok "$1"; else bad "$1" "exit $rc, want $2; console: $(grep -a 'tinyguest: \(vq\|p9\|wild\)' "$T/out" | tail -n 3); stderr: $(head -c 300 "$T/err")"; fi
-}
-has() { # NAME FILE TEXT
-    if grep -qaF -- "$3" "$2"; then ok "$1"; else bad "$1" "'$3' not in $(basename "$2")"; fi
-}
 # stderr_is NAME N TEXT: stderr has exactly N lines, each containing TEXT
 # (a device prints its first 5 guest errors, then one "suppressed" line:
 # N over 5 means 5 such lines and that line)
@@ -37,7 +24,7 @@ stderr_is() {
     else bad "$1" "want $want lines with '$3'$([ $extra -eq 1 ] && echo " and the suppressed line"), got $n lines: $(head -c 400 "$T/err")"; fi
 }
 
-[ -c /dev/kvm ] || { echo "hostile: /dev/kvm is missing"; echo "direct-hostile: 0 passed, 1 failed"; exit 1; }
+needs_kvm hostile
 
 # 1. Every port, every width, varied values (all but the writes that end the
 # VM by definition: exit device, ACPI S5 and reset, i8042 and 0xcf9 reset).
@@ -152,5 +139,4 @@ has "9P requests rewritten while parsed: all rounds ran" "$T/out" "tinyguest: p9
 [ "$(ls -A "$T/f")" = x ] && ok "9P requests rewritten while parsed: nothing outside the export" ||
     bad "9P requests rewritten while parsed: outside the export" "$(ls -A "$T/f")"
 
-echo "direct-hostile: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish hostile

@@ -6,14 +6,7 @@
 # guest's whole life (about 100% of one core).
 # usage: tests/direct/idle.sh MINIVMM TINYGUEST
 set -u
-VMM=$1
-GUEST=$2
-T=$(mktemp)
-trap 'rm -f "$T"' EXIT
-pass=0
-fail=0
-ok()  { pass=$((pass + 1)); echo "PASS $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1: $2"; }
+. "$(dirname "$0")/lib"
 
 
 out=$(sh -c '
@@ -23,7 +16,7 @@ out=$(sh -c '
     end=$(date +%s.%N)
     echo "$rc $start $end"
     times >"$3"          # not in a pipeline: a subshell would not know the children
-    sed -n 2p "$3"' sh "$VMM" "$GUEST" "$T")
+    sed -n 2p "$3"' sh "$VMM" "$GUEST" "$T/times")
 rc=$(echo "$out" | sed -n 1p | cut -d" " -f1)
 wall=$(echo "$out" | sed -n 1p | awk '{ print $3 - $2 }')
 cpu=$(echo "$out" | sed -n 2p | awk '{ for (i = 1; i <= 2; i++) { split($i, a, "m"); sub("s", "", a[2]); s += a[1] * 60 + a[2] } print s }')
@@ -33,5 +26,4 @@ if awk -v c="$cpu" -v w="$wall" 'BEGIN { exit !(w >= 2 && c < 0.05 * w) }'; then
 else
     bad "minivmm sleeps while the guest idles" "cpu ${cpu}s in ${wall}s wall (limit 5%)"
 fi
-echo "direct-idle: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish idle

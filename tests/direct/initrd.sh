@@ -4,21 +4,8 @@
 # `minivmm pack` and `minivmm run --modules`.  No guest boots here.
 # usage: tests/direct/initrd.sh MINIVMM TINYGUEST_BZIMAGE
 set -u
-VMM=$1
-GUEST=$2
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
+. "$(dirname "$0")/lib"
 
-ok()  { pass=$((pass + 1)); echo "PASS $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1: $2"; }
-expect_rc() { # NAME WANT
-    if [ "$rc" -eq "$2" ]; then ok "$1"; else bad "$1" "exit $rc, want $2; stderr: $(head -c 300 "$T/err")"; fi
-}
-has() { # NAME FILE TEXT
-    if grep -qF -- "$3" "$2"; then ok "$1"; else bad "$1" "'$3' not in $(basename "$2")"; fi
-}
 one_line() { # NAME FILE
     if [ "$(wc -l <"$2")" -eq 1 ]; then ok "$1"; else bad "$1" "$(wc -l <"$2") lines"; fi
 }
@@ -62,5 +49,4 @@ rc=$?
 expect_rc "pack of a tree with TRAILER!!! exits 255" 255
 has "pack names the reserved name" "$T/err" "TRAILER!!! is reserved"
 
-echo "direct-initrd: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish initrd

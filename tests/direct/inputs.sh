@@ -5,26 +5,13 @@
 # user sees: the exit status, one stderr line, and files left as they were.
 # usage: tests/direct/inputs.sh MINIVMM TINYGUEST_BZIMAGE
 set -u
-VMM=$1
-GUEST=$2
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
+. "$(dirname "$0")/lib"
 
-ok()  { pass=$((pass + 1)); echo "PASS $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1: $2"; }
 # A command that hangs must not hang the tests: `timeout` ends it (status
 # 124 from timeout then fails the exit status check; it is not a timed test).
 cmd() { timeout 60 "$VMM" "$@" >"$T/out" 2>"$T/err"; rc=$?; }
 boot() { cmd boot --timeout 20 "$@"; }
 run() { cmd run "$@"; }
-expect_rc() { # NAME WANT
-    if [ "$rc" -eq "$2" ]; then ok "$1"; else bad "$1" "exit $rc, want $2; stderr: $(head -c 300 "$T/err")"; fi
-}
-has() { # NAME FILE TEXT
-    if grep -qF -- "$3" "$2"; then ok "$1"; else bad "$1" "'$3' not in $(basename "$2"): $(head -c 300 "$2")"; fi
-}
 one_line() { # NAME: stderr is exactly one line
     if [ "$(wc -l <"$T/err")" -eq 1 ]; then ok "$1: one stderr line"; else bad "$1: one stderr line" "$(head -c 400 "$T/err")"; fi
 }
@@ -36,7 +23,7 @@ size_is() { # NAME FILE BYTES
     if [ "$n" -eq "$3" ]; then ok "$1"; else bad "$1" "$(basename "$2") has $n bytes, want $3"; fi
 }
 
-[ -c /dev/kvm ] || { echo "direct-inputs: /dev/kvm is missing"; echo "direct-inputs: 0 passed, 1 failed"; exit 1; }
+needs_kvm inputs
 
 # ---- 1. --console naming an input of the boot ---------------------------------
 cp "$GUEST" "$T/k"
@@ -236,5 +223,4 @@ done
 cmd pack --version
 has "pack --version prints the version" "$T/out" "minivmm "
 
-echo "direct-inputs: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish inputs

@@ -6,26 +6,13 @@
 # (it reports the status its kernel_cmdline asks for).
 # usage: tests/direct/job-paths.sh MINIVMM TINYGUEST_BZIMAGE
 set -u
-VMM=$1
-GUEST=$2
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
+. "$(dirname "$0")/lib"
 
-ok()  { pass=$((pass + 1)); echo "PASS $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1: $2"; }
-expect_rc() { # NAME WANT
-    if [ "$rc" -eq "$2" ]; then ok "$1"; else bad "$1" "exit $rc, want $2; stderr: $(head -c 300 "$T/err")"; fi
-}
-has() { # NAME FILE TEXT
-    if grep -qF -- "$3" "$2"; then ok "$1"; else bad "$1" "'$3' not in $(basename "$2")"; fi
-}
 one_line() { # NAME
     if [ "$(wc -l <"$T/err")" -eq 1 ]; then ok "$1: one line"; else bad "$1: one line" "$(cat "$T/err")"; fi
 }
 
-[ -c /dev/kvm ] || { echo "direct-job-paths: /dev/kvm is missing"; echo "direct-job-paths: 0 passed, 1 failed"; exit 1; }
+needs_kvm job-paths
 
 export XDG_CACHE_HOME="$T/cache"
 # The result root is deep inside $T, so that a path escaping it still lands
@@ -146,5 +133,4 @@ one_line "--programs missing"
 run "$T/jobs/kv.yaml" --kernel "$GUEST" --include-dir "$T/jobs/kv.yaml"
 expect_rc "--include-dir of a file" 255
 
-echo "direct-job-paths: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish job-paths

@@ -5,34 +5,13 @@
 # while minivmm itself (the command layer) has none of that.
 # usage: tests/direct/sandbox.sh MINIVMM TINYGUEST
 set -u
-VMM=$1
-GUEST=$2
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
+. "$(dirname "$0")/lib"
 
-ok()  { pass=$((pass + 1)); echo "PASS $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1: $2"; }
 boot() { "$VMM" boot --kernel "$GUEST" --timeout 10 "$@" >"$T/out" 2>"$T/err"; rc=$?; }
-expect_rc() { # NAME WANT
-    if [ "$rc" -eq "$2" ]; then ok "$1"; else bad "$1" "exit $rc, want $2; stderr: $(head -c 300 "$T/err")"; fi
-}
-has() { # NAME FILE TEXT
-    if grep -qF -- "$3" "$2"; then ok "$1"; else bad "$1" "'$3' not in $(basename "$2")"; fi
-}
-until_true() {
-    i=0
-    while ! "$@" 2>/dev/null; do
-        i=$((i + 1))
-        [ "$i" -lt 1200 ] || return 1
-        sleep 0.05
-    done
-}
 hanging() { grep -qF "tinyguest: hanging" "$1"; }
 field() { sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status"; }   # PID FIELD
 
-[ -c /dev/kvm ] || { echo "sandbox: /dev/kvm is missing"; echo "direct-sandbox: 0 passed, 1 failed"; exit 1; }
+needs_kvm sandbox
 
 mkdir -p "$T/share"
 boot --share "$T/share" --share "$T/share,tag=ro,ro" --cpus 2 --append "action=status:7"
@@ -97,5 +76,4 @@ inspect unsandboxed --no-sandbox
 [ "$vm_capeff" = "$top_capeff" ] && ok "--no-sandbox: capabilities kept" ||
     bad "--no-sandbox caps" "$vm_capeff vs $top_capeff"
 
-echo "direct-sandbox: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish sandbox

@@ -3,19 +3,9 @@
 # itself is tested in tests/unit/virtio_9p_limits.c; the tiny guest has no
 # 9p client).  usage: tests/direct/share-max.sh MINIVMM TINYGUEST_BZIMAGE
 set -u
-VMM=$1
-GUEST=$2
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
+. "$(dirname "$0")/lib"
 
-ok()  { pass=$((pass + 1)); echo "PASS $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1: $2"; }
 boot() { "$VMM" boot --kernel "$GUEST" --timeout 10 "$@" >"$T/out" 2>"$T/err"; rc=$?; }
-expect_rc() { # NAME WANT
-    if [ "$rc" -eq "$2" ]; then ok "$1"; else bad "$1" "exit $rc, want $2; stderr: $(head -c 300 "$T/err")"; fi
-}
 one_line() { # NAME TEXT
     if [ "$(wc -l <"$T/err")" -eq 1 ] && grep -qF -- "$2" "$T/err"; then ok "$1"
     else bad "$1" "stderr: $(head -c 300 "$T/err")"; fi
@@ -33,5 +23,4 @@ for v in 0 lots -1 1T; do
 done
 if "$VMM" boot --help 2>&1 | grep -q "max=SIZE"; then ok "--help shows max=SIZE"; else bad "--help" "no max=SIZE"; fi
 
-echo "direct-share-max: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish share-max

@@ -4,30 +4,11 @@
 # starts, what was written is kept, and the exit status is 128 + the signal
 # (so `git bisect run` aborts).  usage: tests/direct/signals.sh MINIVMM TINYGUEST
 set -u
+. "$(dirname "$0")/lib"
 # A shell starts background commands with SIGINT ignored, and minivmm keeps
 # an ignored signal ignored (nohup): start them with the default action.
-VMM=$1
 E="env --default-signal=INT,HUP"
-GUEST=$2
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
 
-ok()  { pass=$((pass + 1)); echo "PASS $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1: $2"; }
-expect_rc() { # NAME WANT
-    if [ "$rc" -eq "$2" ]; then ok "$1"; else bad "$1" "exit $rc, want $2; stderr: $(head -c 300 "$T/err")"; fi
-}
-# until_true CMD...: runs CMD every 0.05 s until it succeeds (at most 60 s).
-until_true() {
-    i=0
-    while ! "$@" 2>/dev/null; do
-        i=$((i + 1))
-        [ "$i" -lt 1200 ] || return 1
-        sleep 0.05
-    done
-}
 hanging() { grep -qF "tinyguest: hanging" "$1"; }
 tmp_in() { [ -n "$(find "$@" -name '*.tmp-*' 2>/dev/null)" ]; }
 no_tmp() { # NAME DIR...
@@ -37,7 +18,7 @@ no_tmp() { # NAME DIR...
     [ -z "$left" ] && ok "$n" || bad "$n" "left: $left"
 }
 
-[ -c /dev/kvm ] || { echo "signals: /dev/kvm is missing"; echo "direct-signals: 0 passed, 1 failed"; exit 1; }
+needs_kvm signals
 
 # --- boot: each signal while the guest hangs
 for s in TERM:15 INT:2 HUP:1; do
@@ -161,5 +142,4 @@ done
 rc=$(cat "$T/pipe-rc")
 expect_rc "boot | head: a closed stdout does not kill minivmm (the guest's status)" 3
 
-echo "direct-signals: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish signals
