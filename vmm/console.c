@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "vmm/console.h"
+#include "vmm/fdio.h"
 
 #define BUF_SIZE (64 * 1024)
 #define LINE_MAX_LEN 256
@@ -105,15 +106,8 @@ void console_set_limit(struct console *c, uint64_t bytes)
 
 static void write_all(int fd, const uint8_t *p, size_t n)
 {
-    while (fd >= 0 && n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return;        /* a closed stdout must not stop the guest */
-        p += w;
-        n -= (size_t)w;
-    }
+    if (fd >= 0)
+        fd_write_all(fd, p, n);   /* a failure (a closed stdout) must not stop the guest */
 }
 
 static void flush_locked(struct console *c)

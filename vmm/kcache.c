@@ -12,6 +12,7 @@
 #include <xxhash.h>
 #include "boot/payload.h"
 #include "initrd/sha256.h"
+#include "vmm/fdio.h"
 #include "vmm/kcache.h"
 
 #define MAGIC "minivmm-vmlinux1"
@@ -30,20 +31,6 @@ static uint64_t get64(const uint8_t *p)
     for (int i = 7; i >= 0; i--)
         v = v << 8 | p[i];
     return v;
-}
-
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
 }
 
 /* Maps path and checks its trailer and hash: 1 usable, 0 absent, -1 corrupt. */
@@ -143,7 +130,7 @@ static int store(const char *dir, const char *name, const uint8_t *elf, size_t l
     memcpy(t, MAGIC, 16);
     put64(t + 16, len);
     put64(t + 24, XXH3_64bits(elf, len));
-    int rc = write_all(fd, elf, len) || write_all(fd, t, TRAILER) ? -1 : 0;
+    int rc = fd_write_all(fd, elf, len) || fd_write_all(fd, t, TRAILER) ? -1 : 0;
     if (close(fd) < 0)
         rc = -1;
     if (rc == 0 && rename(tmp, path) < 0)

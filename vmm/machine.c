@@ -19,6 +19,7 @@
 #include "boot/mptable.h"
 #include "boot/zeropage.h"
 #include "vmm/console.h"
+#include "vmm/fdio.h"
 #include "vmm/kvmhost.h"
 #include "vmm/machine.h"
 #include "vmm/ports.h"
@@ -50,21 +51,6 @@ struct machine {
     struct console_input inputs[1 + MAX_INITRDS];  /* the --console file must be none of them */
     int ninputs;
 };
-
-/* Reads up to n bytes; returns how many (short only at end of file or error). */
-static size_t read_full(int fd, uint8_t *buf, size_t n)
-{
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = read(fd, buf + got, n - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        got += (size_t)r;
-    }
-    return got;
-}
 
 /* Opens an input file for reading without ever blocking or touching a
  * device: only a regular file is opened (O_NONBLOCK, so a FIFO swapped in
@@ -114,7 +100,7 @@ int machine_read_kernel(const char *path, uint8_t **buf, size_t *len, struct sta
     }
     size_t want = (size_t)st->st_size;
     uint8_t *b = malloc(want + 1);              /* + 1: a grown file is seen as such */
-    size_t got = b ? read_full(fd, b, want + 1) : 0;
+    size_t got = b ? fd_read_full(fd, b, want + 1) : 0;
     close(fd);
     if (!b || got != want) {
         snprintf(err, errlen, "cannot read kernel %s: %s", path, !b ? "out of memory" :
@@ -174,8 +160,8 @@ static int load_initrds(struct machine *m, const struct boot_opts *o, const stru
     for (int i = 0; i < o->ninitrds; i++) {
         size_t want = (size_t)m->initrd_size[i];
         uint8_t extra;
-        size_t got = read_full(m->initrd_fd[i], dst, want);
-        if (got != want || read_full(m->initrd_fd[i], &extra, 1) != 0) {
+        size_t got = fd_read_full(m->initrd_fd[i], dst, want);
+        if (got != want || fd_read_full(m->initrd_fd[i], &extra, 1) != 0) {
             ERR("cannot read initrd %s: it changed while being read\n", o->initrds[i]);
             return -1;
         }
@@ -508,41 +494,27 @@ struct wire_result {
     char crash[sizeof(((struct machine_result *)0)->crash)];
 };
 
-static int write_all(int fd, const void *p, size_t n)
-{
-    for (const char *c = p; n;) {
-        ssize_t w = write(fd, c, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        c += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 static void send_result(int fd, int status, const struct machine_result *r)
 {
     struct wire_result w = { status, (int32_t)r->end, r->guest_status, 0, "" };
     memcpy(w.crash, r->crash, sizeof(w.crash));
     w.tlen = r->timing_json ? (uint32_t)strlen(r->timing_json) : 0;
-    if (write_all(fd, &w, sizeof(w)) == 0 && w.tlen)
-        write_all(fd, r->timing_json, w.tlen);
+    if (fd_write_all(fd, &w, sizeof(w)) == 0 && w.tlen)
+        fd_write_all(fd, r->timing_json, w.tlen);
 }
 
 /* Reads the VM process's result; 0 when a whole one arrived. */
 static int recv_result(int fd, struct machine_result *r)
 {
     struct wire_result w;
-    if (read_full(fd, (uint8_t *)&w, sizeof(w)) != sizeof(w) || w.tlen > (1u << 20))
+    if (fd_read_full(fd, (uint8_t *)&w, sizeof(w)) != sizeof(w) || w.tlen > (1u << 20))
         return -1;
     r->end = (enum vm_end)w.end;
     r->guest_status = w.guest_status;
     memcpy(r->crash, w.crash, sizeof(r->crash));
     r->crash[sizeof(r->crash) - 1] = 0;
     if (w.tlen && (r->timing_json = malloc(w.tlen + 1))) {
-        if (read_full(fd, (uint8_t *)r->timing_json, w.tlen) != w.tlen) {
+        if (fd_read_full(fd, (uint8_t *)r->timing_json, w.tlen) != w.tlen) {
             free(r->timing_json);
             r->timing_json = NULL;
         } else {
@@ -598,7 +570,7 @@ int machine_run(const struct boot_opts *o, struct machine_result *res)
         kill(pid, sig_caught());
     bool got = recv_result(p[0], res) == 0;
     uint8_t rest[4096];                 /* whatever is left, so the child never blocks */
-    while (read_full(p[0], rest, sizeof(rest)) == sizeof(rest))
+    while (fd_read_full(p[0], rest, sizeof(rest)) == sizeof(rest))
         ;
     close(p[0]);
     int ws;

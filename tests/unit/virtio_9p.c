@@ -35,17 +35,7 @@ static void hpath(char *buf, const char *rel)
     snprintf(buf, 512, "%s/%s", dir, rel);
 }
 
-static struct p9_server *start(bool ro)
-{
-    char err[256] = "";
-    struct p9_server *s = p9_server_new(dir, ro, err, sizeof(err));
-    ck_assert_msg(s != NULL, "%s", err);
-    uint32_t m;
-    char v[64];
-    ck_assert_int_eq(c_version(s, P9_MAX_MSIZE, "9P2000.L", &m, v), 0);
-    ck_assert_int_eq(c_attach(s, 0, 0, NULL), 0);
-    return s;
-}
+static struct p9_server *start(bool ro) { return c_start(dir, ro); }
 
 static void setup(void)
 {

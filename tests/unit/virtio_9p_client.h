@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -535,6 +536,20 @@ static void rm_rf(const char *path)
     char cmd[4200];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path);
     ck_assert_int_eq(system(cmd), 0);
+}
+
+/* A server on dir (read-only if ro), with Tversion and Tattach (fid 0,
+ * uid 0) done. */
+__attribute__((unused)) static struct p9_server *c_start(const char *dir, bool ro)
+{
+    char err[256] = "";
+    struct p9_server *s = p9_server_new(dir, ro, err, sizeof(err));
+    ck_assert_msg(s != NULL, "%s", err);
+    uint32_t m;
+    char v[64];
+    ck_assert_int_eq(c_version(s, P9_MAX_MSIZE, "9P2000.L", &m, v), 0);
+    ck_assert_int_eq(c_attach(s, 0, 0, NULL), 0);
+    return s;
 }
 
 #endif
