@@ -105,7 +105,7 @@ static void evict(const char *dir, uint64_t max, const char *keep)
                 break;
             v = nv;
         }
-        snprintf(v[n].name, sizeof(v[n].name), "%s", de->d_name);
+        memcpy(v[n].name, de->d_name, nl + 1);   /* nl < sizeof(name), checked above */
         v[n].mtime = st.st_mtime;
         v[n++].size = st.st_size;
     }
