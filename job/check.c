@@ -1,5 +1,6 @@
 /* Checks before expansion: what each top-level key is (program or
  * parameter), the shape of its value, misspelt programs and `params:`. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,15 +87,23 @@ static int check_params_key(struct jctx *c, const struct jnode *v)
     return 0;
 }
 
+static const char *const builtin[] = {"testcase", "runtime", "timeout", "iterations",
+                                      "nr_threads", "kernel_cmdline"};
+
+static bool is_builtin(const char *key)
+{
+    for (size_t i = 0; i < sizeof builtin / sizeof builtin[0]; i++)
+        if (!strcmp(key, builtin[i]))
+            return true;
+    return false;
+}
+
 /* A key that is not a program: a parameter, unless its name is so close to
  * a program's that it is most likely that program misspelt. */
 static int check_not_program(struct jctx *c, const struct jnode *k, struct jnode *declared)
 {
-    static const char *const builtin[] = {"testcase", "runtime", "timeout", "iterations",
-                                          "nr_threads", "kernel_cmdline"};
-    for (size_t i = 0; i < sizeof builtin / sizeof builtin[0]; i++)
-        if (!strcmp(k->str, builtin[i]))
-            return 0;
+    if (is_builtin(k->str))
+        return 0;
     if (jmap_find(declared, k->str) >= 0)
         return 0;
     const char *near = jprogram_closest(c, k->str);
@@ -162,6 +171,30 @@ int jcheck_doc(struct jctx *c, const struct jnode *d, struct jnode *declared)
         }
     }
     return 0;
+}
+
+int jcheck_runs_something(struct jctx *c, const struct jnode *m, const struct jnode *declared)
+{
+    if (declared->n)
+        return 0;                /* the job says which keys are only parameters */
+    char keys[256] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < m->n; i++) {
+        const struct jprogram_info *pi;
+        int found = jprogram_find(c, m->keys[i], &pi);
+        if (found)
+            return found < 0 ? -1 : 0;
+        if (!is_builtin(m->keys[i]->str) && used < sizeof keys)
+            used += (size_t)snprintf(keys + used, sizeof keys - used, "%s%s", used ? ", " : "",
+                                     m->keys[i]->str);
+    }
+    if (used >= sizeof keys)
+        strcpy(keys + sizeof keys - 4, "...");
+    if (!used)
+        return jerr_node(c, m, "the job runs no program: it names none");
+    return jerr_node(c, m, "the job runs no program: none of its keys (%s) is a program in the "
+                     "program path; if it is meant to run nothing, declare them: `" PARAMS_KEY
+                     ": [%s]`", keys, keys);
 }
 
 /* Removes `params:` from a merged document: it only declares, it is no

@@ -264,6 +264,7 @@ int job_compile_main(int argc, char **argv)
         .include_dirs = incs,
         .ninclude_dirs = nincs,
         .nr_cpu = nr_cpu,
+        .require_program = true,
     };
     struct job_list l;
     char err[1024];

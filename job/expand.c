@@ -673,7 +673,8 @@ static int load(const char *path, const char *text, size_t len, const struct job
         }
         merged[nmerged++] = m;
         jdrop_params_key(m);
-        if (!ok || collapse_singletons(&c, m)) {
+        if (!ok || (c.o->require_program && jcheck_runs_something(&c, m, declared)) ||
+            collapse_singletons(&c, m)) {
             ok = 0;
             break;
         }

@@ -6,6 +6,7 @@
  * is to blame, written into the caller's err buffer. */
 #ifndef JOB_JOB_H
 #define JOB_JOB_H
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Limits on hostile input. */
@@ -33,6 +34,9 @@ struct job_opts {
     size_t ninclude_dirs;
     /* The guest's CPU count; `nr_threads: N%` needs it (> 0). */
     int nr_cpu;
+    /* A job that runs no program is an error unless `params:` declares its
+     * keys (most likely a misspelt program); run and compile ask for this. */
+    bool require_program;
 };
 
 /* Program types, from programs/NAME/meta.yaml `type:` (default test). */

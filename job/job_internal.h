@@ -80,6 +80,9 @@ int jvalid_ident(const char *s);
 struct jnode *jdeclared_params(struct jctx *c, struct jnode **docs, size_t ndocs);
 /* Checks one document's top level (programs are looked up here).  0 or -1. */
 int jcheck_doc(struct jctx *c, const struct jnode *d, struct jnode *declared);
+/* A merged job whose keys name no program runs nothing: most likely a
+ * misspelt program, so an error unless `params:` declares its keys. */
+int jcheck_runs_something(struct jctx *c, const struct jnode *m, const struct jnode *declared);
 void jdrop_params_key(struct jnode *m);
 
 /* One expanded job. */

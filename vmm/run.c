@@ -567,7 +567,8 @@ int run_main(int argc, char **argv)
         progdirs[np++] = o.progdirs[i];
     if (job_default_program_dir())
         progdirs[np++] = job_default_program_dir();
-    struct job_opts jo = { .program_dirs = progdirs, .nprogram_dirs = (size_t)np, .nr_cpu = o.cpus,
+    struct job_opts jo = { .require_program = true,
+                           .program_dirs = progdirs, .nprogram_dirs = (size_t)np, .nr_cpu = o.cpus,
                            .include_dirs = o.incdirs, .ninclude_dirs = (size_t)o.nincdirs };
     struct job_list jobs = { 0 };
     if (job_load(o.job, &jo, &jobs, err, sizeof(err)) < 0) {

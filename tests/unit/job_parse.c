@@ -69,6 +69,36 @@ static void load_err(const char *text, int line, int col, const char *needle)
     ck_assert_ptr_null(strchr(errbuf, '\n'));
 }
 
+/* With require_program (as run and compile load jobs): a job whose keys
+ * name no program runs nothing, which is refused unless `params:` says so. */
+START_TEST(job_that_runs_nothing)
+{
+    struct job_opts o = {.program_dirs = prog_dirs, .nprogram_dirs = 1, .nr_cpu = 1,
+                         .require_program = true};
+    struct job_list l;
+    ck_assert_int_eq(job_load(write_yaml("job.yaml", "testcase: t\nzzz: 1\nyyy: [2, 3]\n"),
+                              &o, &l, errbuf, sizeof errbuf), -1);
+    ck_assert_msg(strstr(errbuf, "the job runs no program: none of its keys (zzz, yyy)"), "%s",
+                  errbuf);
+    ck_assert_msg(strstr(errbuf, "`params: [zzz, yyy]`"), "%s", errbuf);
+    ck_assert_int_eq(job_load(write_yaml("job.yaml", "testcase: t\n"), &o, &l, errbuf,
+                              sizeof errbuf), -1);
+    ck_assert_msg(strstr(errbuf, "the job runs no program: it names none"), "%s", errbuf);
+    /* Declared: meant to run nothing. */
+    ck_assert_msg(job_load(write_yaml("job.yaml", "testcase: t\nparams: [zzz]\nzzz: 1\n"), &o, &l,
+                           errbuf, sizeof errbuf) == 0, "%s", errbuf);
+    job_list_free(&l);
+    /* A job with a program is fine, as is the same job loaded without the rule. */
+    ck_assert_msg(job_load(write_yaml("job.yaml", "testcase: t\nzzz: 1\nhackbench: hi\n"), &o, &l,
+                           errbuf, sizeof errbuf) == 0, "%s", errbuf);
+    job_list_free(&l);
+    o.require_program = false;
+    ck_assert_msg(job_load(write_yaml("job.yaml", "testcase: t\nzzz: 1\n"), &o, &l, errbuf,
+                           sizeof errbuf) == 0, "%s", errbuf);
+    job_list_free(&l);
+}
+END_TEST
+
 static const char *param(struct job *j, const char *k)
 {
     const char *v = job_param(j, k);
@@ -397,6 +427,7 @@ static Suite *suite(void)
     tcase_add_test(tc, unsupported_syntax);
     tcase_add_test(tc, hostile_sizes);
     tcase_add_test(tc, expansion_limit);
+    tcase_add_test(tc, job_that_runs_nothing);
     suite_add_tcase(s, tc);
     return s;
 }
