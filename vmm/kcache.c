@@ -109,12 +109,28 @@ static void evict(const char *dir, uint64_t max, const char *keep)
         v[n].mtime = st.st_mtime;
         v[n++].size = st.st_size;
     }
-    qsort(v, n, sizeof(*v), by_age);
+    if (n)
+        qsort(v, n, sizeof(*v), by_age);
     for (size_t i = 0; i < n && total > max; i++)
         if (unlinkat(dirfd(d), v[i].name, 0) == 0)
             total -= (uint64_t)v[i].size;
     free(v);
     closedir(d);
+}
+
+/* mkdir -p: 0, or -1 with errno. */
+static int mkdirs(const char *path)
+{
+    char p[4096];
+    snprintf(p, sizeof(p), "%s", path);
+    for (char *c = p + 1; *c; c++)
+        if (*c == '/') {
+            *c = 0;
+            if (mkdir(p, 0755) < 0 && errno != EEXIST)
+                return -1;
+            *c = '/';
+        }
+    return mkdir(p, 0755) < 0 && errno != EEXIST ? -1 : 0;
 }
 
 /* Writes elf[len] and its trailer as dir/name, atomically. */
@@ -172,8 +188,7 @@ int kcache_get(const char *cache_dir, const uint8_t *img, size_t len, const stru
         return -1;
     e->elf = e->heap;
     e->len = n;
-    if ((mkdir(cache_dir, 0755) < 0 && errno != EEXIST) || (mkdir(dir, 0755) < 0 && errno != EEXIST) ||
-        store(dir, name, e->heap, n) < 0)
+    if (mkdirs(dir) < 0 || store(dir, name, e->heap, n) < 0)
         fprintf(stderr, "minivmm: cannot keep the unpacked kernel in %s (%s); using it from "
                 "memory\n", dir, strerror(errno));
     else

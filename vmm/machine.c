@@ -20,6 +20,7 @@
 #include "boot/zeropage.h"
 #include "vmm/console.h"
 #include "vmm/fdio.h"
+#include "vmm/kernel.h"
 #include "vmm/kvmhost.h"
 #include "vmm/machine.h"
 #include "vmm/ports.h"
@@ -42,6 +43,7 @@ struct machine {
     struct virtio_9p *shares[MAX_SHARES];
     int nshares;
     struct acpi_mmio_dev virtio[MAX_SHARES];
+    struct kernel_image kernel;
     bool watch_stuck;          /* software hypervisor: end a guest that never does I/O */
     bool stuck;
     char host_why[160];        /* what this host's /dev/kvm is, when watch_stuck */
@@ -325,26 +327,29 @@ static int vm_process(const struct boot_opts *o, struct machine_result *res)
     m->inputs[m->ninputs++] = (struct console_input){ kst.st_dev, kst.st_ino, o->kernel };
     if (open_initrds(m, o))
         goto out;
-    struct bz_info bz;
-    if (bz_parse(kimg, img_len, &bz, err, sizeof(err))) {
+    struct kernel_image *k = &m->kernel;
+    if (kernel_parse(k, kimg, img_len, err, sizeof(err))) {
         ERR("cannot boot %s: %s\n", o->kernel, err);
         status = EXIT_CANNOT_TEST;
         goto out;
     }
-    if (kvm_host_check("minivmm: ", &bz))
+    if (kvm_host_check("minivmm: ", &k->bz))
         goto out;
     if (vm_create(&m->vm, o->memory, o->cpus))
         goto out;
     struct vm *vm = &m->vm;
     const char *trace = getenv("MINIVMM_TRACE_IO");
     vm->trace_io = trace && *trace == '1';
-    uint64_t load = bz_load_address(&bz, vm->mem.low_size, err, sizeof(err));
-    if (!load) {
+    char cache[4096];
+    kernel_cache_dir(cache, sizeof(cache));
+    uint64_t entry, kernel_end;
+    if (kernel_prepare(k, o->boot_path, cache, vm->mem.low_size, err, sizeof(err)) ||
+        kernel_load(k, &vm->mem, &entry, &kernel_end, err, sizeof(err))) {
         ERR("cannot boot %s: %s\n", o->kernel, err);
         status = EXIT_CANNOT_TEST;
         goto out;
     }
-    memcpy(gmem_ptr(&vm->mem, load, bz.kernel_size), bz.kernel, bz.kernel_size);
+    timing_boot_path(boot_path_name(k->path));
 
     m->uart = uart_new(uart_out, uart_irq, m);
     if (!m->uart || bus_register(&vm->pio, PORT_COM1, 8, uart_io, m->uart, "com1") ||
@@ -368,11 +373,11 @@ static int vm_process(const struct boot_opts *o, struct machine_result *res)
     }
 
     uint64_t initrd_addr, initrd_size;
-    if (load_initrds(m, o, &bz, load + bz.init_size, &initrd_addr, &initrd_size))
+    if (load_initrds(m, o, &k->bz, kernel_end, &initrd_addr, &initrd_size))
         goto out;
 
     char cmdline[LAYOUT_CMDLINE_MAX];
-    uint32_t maxlen = bz.cmdline_size ? bz.cmdline_size : 255;
+    uint32_t maxlen = k->bz.cmdline_size ? k->bz.cmdline_size : 255;
     int clen = build_cmdline(cmdline, sizeof(cmdline), o, m);
     if (clen < 0 || (uint32_t)clen > maxlen) {
         ERR("kernel command line is %d bytes; this kernel takes at most %u\n",
@@ -401,10 +406,10 @@ static int vm_process(const struct boot_opts *o, struct machine_result *res)
         .rsdp_addr = acpi ? LAYOUT_ACPI : 0, .low_size = vm->mem.low_size,
         .high_size = vm->mem.high_size,
     };
-    zp_build(gmem_ptr(&vm->mem, LAYOUT_ZERO_PAGE, ZP_SIZE), kimg, &bz, &zp);
+    zp_build(gmem_ptr(&vm->mem, LAYOUT_ZERO_PAGE, ZP_SIZE), k->hdr, &k->bz, &zp);
     cpu_write_tables(vm->mem.host);
 
-    if (vm_create_vcpus(vm) || setup_vcpus(vm, load + 0x200))
+    if (vm_create_vcpus(vm) || setup_vcpus(vm, entry))
         goto out;
 
     /* Last, when nothing else can fail: an existing console file is kept
@@ -481,6 +486,7 @@ out:
     for (int i = 0; i < MAX_INITRDS; i++)
         if (m->initrd_fd[i] >= 0)
             close(m->initrd_fd[i]);
+    kernel_release(&m->kernel);
     free(img);
     free(m);
     return status;

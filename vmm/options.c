@@ -111,6 +111,19 @@ int opt_console_limit(const char *s, uint64_t *out, char *err, size_t errlen)
     return 0;
 }
 
+int opt_boot_path(const char *s, enum boot_path *out, char *err, size_t errlen)
+{
+    if (!strcmp(s, "direct"))
+        *out = BOOT_PATH_DIRECT;
+    else if (!strcmp(s, "bzimage"))
+        *out = BOOT_PATH_BZIMAGE;
+    else {
+        snprintf(err, errlen, "--boot-path '%s': use direct or bzimage", s);
+        return -1;
+    }
+    return 0;
+}
+
 int parse_share(const char *s, int index, struct share_opt *sh, char *err, size_t errlen)
 {
     memset(sh, 0, sizeof(*sh));
@@ -153,14 +166,15 @@ int parse_share(const char *s, int index, struct share_opt *sh, char *err, size_
 void boot_usage(FILE *f)
 {
     fprintf(f,
-"usage: minivmm boot --kernel BZIMAGE [--initrd FILE]... [--append CMDLINE]\n"
+"usage: minivmm boot --kernel BZIMAGE|VMLINUX [--initrd FILE]... [--append CMDLINE]\n"
 "                    [--memory SIZE] [--cpus N] [--timeout SECONDS] [--console FILE]\n"
 "                    [--console-limit SIZE]\n"
 "                    [--share DIR[,tag=TAG][,ro][,max=SIZE]]... [--virtio-discovery acpi|cmdline|both]\n"
-"                    [--timing[=text|json]] [--quiet] [--no-sandbox]\n"
+"                    [--timing[=text|json]] [--quiet] [--no-sandbox] [--boot-path direct|bzimage]\n"
 "Boots a Linux bzImage in a KVM virtual machine and exits with the guest's\n"
 "status (see `man minivmm` for the exit status table).\n"
-"  --kernel BZIMAGE   kernel to boot (x86 boot protocol 2.12+, 64-bit)\n"
+"  --kernel FILE      kernel to boot: a bzImage (x86 boot protocol 2.12+, 64-bit)\n"
+"                     or an uncompressed x86-64 ELF vmlinux\n"
 "  --initrd FILE      initrd; several are concatenated in order\n"
 "  --append CMDLINE   appended to \"" DEFAULT_CMDLINE "\"\n"
 "  --memory SIZE      guest RAM, e.g. 512M or 2G (default 512M)\n"
@@ -174,13 +188,15 @@ void boot_usage(FILE *f)
 "  --timing[=json]    report boot phase times on stderr\n"
 "  --quiet            do not copy the guest console to stdout\n"
 "  --no-sandbox       run the VM without its seccomp filter and capability drop\n"
+"  --boot-path P      direct (default): unpack a bzImage's payload on the host (cached)\n"
+"                     and enter the vmlinux; bzimage: run the kernel's own decompressor\n"
 "  --help, --version\n",
             MAX_CPUS, DEFAULT_TIMEOUT);
 }
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_MEMORY, OPT_CPUS, OPT_TIMEOUT,
        OPT_CONSOLE, OPT_TIMING, OPT_QUIET, OPT_SHARE, OPT_DISCOVERY, OPT_HELP, OPT_VERSION,
-       OPT_NO_SANDBOX, OPT_CONSOLE_LIMIT };
+       OPT_NO_SANDBOX, OPT_CONSOLE_LIMIT, OPT_BOOT_PATH };
 
 static const struct option longopts[] = {
     { "kernel", required_argument, NULL, OPT_KERNEL },
@@ -196,6 +212,7 @@ static const struct option longopts[] = {
     { "share", required_argument, NULL, OPT_SHARE },
     { "virtio-discovery", required_argument, NULL, OPT_DISCOVERY },
     { "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
+    { "boot-path", required_argument, NULL, OPT_BOOT_PATH },
     { "help", no_argument, NULL, OPT_HELP },
     { "version", no_argument, NULL, OPT_VERSION },
     { 0 },
@@ -249,6 +266,10 @@ int boot_parse_args(int argc, char **argv, struct boot_opts *o, char *err, size_
             break;
         case OPT_QUIET: o->quiet = true; break;
         case OPT_NO_SANDBOX: o->no_sandbox = true; break;
+        case OPT_BOOT_PATH:
+            if (opt_boot_path(optarg, &o->boot_path, err, errlen))
+                return -1;
+            break;
         case OPT_SHARE:
             if (o->nshares == MAX_SHARES)
                 BAD("too many --share (at most %d)", MAX_SHARES);

@@ -28,6 +28,10 @@ struct share_opt {
     uint64_t max;               /* bytes the guest may add (max=); 0: no bound */
 };
 
+/* How a bzImage boots (vmm/kernel.h): its payload unpacked on the host and
+ * the vmlinux entered directly (default), or its own decompressor. */
+enum boot_path { BOOT_PATH_DIRECT = 0, BOOT_PATH_BZIMAGE };
+
 struct boot_opts {
     const char *kernel;
     const char *initrds[MAX_INITRDS];
@@ -44,6 +48,7 @@ struct boot_opts {
     struct share_opt shares[MAX_SHARES];
     int nshares;
     enum discovery discovery;
+    enum boot_path boot_path;
     /* Set by minivmm run: the image of o->kernel, already read and checked. */
     const uint8_t *kernel_image;
     size_t kernel_size;
@@ -60,6 +65,7 @@ int opt_cpus(const char *s, int *out, char *err, size_t errlen);
 int opt_memory(const char *s, uint64_t *out, char *err, size_t errlen);
 int opt_timeout(const char *s, long *out, char *err, size_t errlen);
 int opt_console_limit(const char *s, uint64_t *out, char *err, size_t errlen);
+int opt_boot_path(const char *s, enum boot_path *out, char *err, size_t errlen);
 /* "HOSTDIR[,tag=TAG][,ro][,max=SIZE]"; the tag defaults to "share<index>".
  * Returns 0 or -1 with a reason in err. */
 int parse_share(const char *s, int index, struct share_opt *sh, char *err, size_t errlen);

@@ -19,6 +19,7 @@
 #include "initrd/cpio.h"
 #include "initrd/modules.h"
 #include "job/job.h"
+#include "vmm/kernel.h"
 #include "vmm/kvmhost.h"
 #include "vmm/machine.h"
 #include "vmm/run.h"
@@ -42,15 +43,16 @@ struct run_opts {
     uint64_t memory, console_limit;
     long timeout;               /* -1: the job's, else DEFAULT_TIMEOUT */
     bool keep_going, verbose, no_sandbox;
+    enum boot_path boot_path;
 };
 
 static void usage(FILE *f)
 {
     fprintf(f,
-"usage: minivmm run JOB.yaml [--kernel BZIMAGE] [--result-root DIR] [--modules DIR]\n"
+"usage: minivmm run JOB.yaml [--kernel BZIMAGE|VMLINUX] [--result-root DIR] [--modules DIR]\n"
 "                   [--rootfs FILE.cgz|DIR] [--programs DIR]... [--include-dir DIR]...\n"
 "                   [--cpus N] [--memory SIZE] [--timeout S] [--console-limit SIZE]\n"
-"                   [--keep-going] [--verbose] [--no-sandbox]\n"
+"                   [--keep-going] [--verbose] [--no-sandbox] [--boot-path direct|bzimage]\n"
 "Compiles JOB.yaml, and for each job it expands to packs an initrd, boots the\n"
 "kernel, runs the job and leaves its results in\n"
 "RESULT_ROOT/TESTCASE/PARAMS/KERNEL_VERSION/N/ (default RESULT_ROOT: ./results).\n"
@@ -59,6 +61,8 @@ static void usage(FILE *f)
 "Exit status: 0 if every job passed, else the first failed job's (man minivmm).\n"
 "--console-limit: console.log keeps at most SIZE (default 64M; 0: no limit).\n"
 "--no-sandbox: run each VM without its seccomp filter and capability drop.\n"
+"--boot-path: direct (default) unpacks a bzImage on the host, bzimage runs its\n"
+"decompressor (man minivmm).\n"
 "--help, --version: this text, the version.\n");
 }
 
@@ -146,17 +150,6 @@ static const char *default_modules(const char *kernel, const char *kver, char *b
             return buf;
     }
     return NULL;
-}
-
-static void cache_dir(char *buf, size_t len)
-{
-    const char *x = getenv("XDG_CACHE_HOME"), *h = getenv("HOME");
-    if (x && *x)
-        snprintf(buf, len, "%s/minivmm", x);
-    else if (h && *h)
-        snprintf(buf, len, "%s/.cache/minivmm", h);
-    else
-        snprintf(buf, len, "/tmp/minivmm-cache-%u", (unsigned)getuid());
 }
 
 static int mkdir_p(const char *path)
@@ -378,6 +371,7 @@ static int run_one(const struct run_opts *o, const struct job *j, const char *ke
     b.console_limit = o->console_limit;
     b.quiet = !o->verbose;
     b.no_sandbox = o->no_sandbox;
+    b.boot_path = o->boot_path;
     snprintf(b.shares[0].dir, sizeof(b.shares[0].dir), "%s", dir);
     snprintf(b.shares[0].tag, sizeof(b.shares[0].tag), RESULT_TAG);
     b.shares[0].max = RESULT_MAX;
@@ -426,7 +420,7 @@ static int run_one(const struct run_opts *o, const struct job *j, const char *ke
 
 enum { O_KERNEL = 256, O_RESULT, O_MODULES, O_ROOTFS, O_PROGRAMS, O_CPUS, O_MEMORY,
        O_TIMEOUT, O_KEEP, O_VERBOSE, O_HELP, O_NO_SANDBOX, O_INCDIR, O_VERSION,
-       O_CONSOLE_LIMIT };
+       O_CONSOLE_LIMIT, O_BOOT_PATH };
 static const struct option longopts[] = {
     { "kernel", required_argument, NULL, O_KERNEL },
     { "result-root", required_argument, NULL, O_RESULT },
@@ -441,6 +435,7 @@ static const struct option longopts[] = {
     { "verbose", no_argument, NULL, O_VERBOSE },
     { "no-sandbox", no_argument, NULL, O_NO_SANDBOX },
     { "console-limit", required_argument, NULL, O_CONSOLE_LIMIT },
+    { "boot-path", required_argument, NULL, O_BOOT_PATH },
     { "help", no_argument, NULL, O_HELP },
     { "version", no_argument, NULL, O_VERSION },
     { 0 },
@@ -503,6 +498,10 @@ static int parse(int argc, char **argv, struct run_opts *o)
         case O_KEEP: o->keep_going = true; break;
         case O_VERBOSE: o->verbose = true; break;
         case O_NO_SANDBOX: o->no_sandbox = true; break;
+        case O_BOOT_PATH:
+            if (opt_boot_path(optarg, &o->boot_path, err, sizeof(err)))
+                goto bad;
+            break;
         case O_HELP: usage(stdout); return 1;
         case O_VERSION: printf("minivmm %s\n", MINIVMM_VERSION); return 1;
         case ':': ERR("option %s needs a value\n", argv[optind - 1]); return -1;
@@ -540,7 +539,7 @@ int run_main(int argc, char **argv)
     }
     uint8_t *img = NULL;
     size_t len = 0;
-    struct bz_info bz;
+    struct kernel_image k;
     struct stat kst;
     char err[512];
     int kst_rc = machine_read_kernel(kernel, &img, &len, &kst, err, sizeof(err));
@@ -550,16 +549,16 @@ int run_main(int argc, char **argv)
     }
     if (!o.kernel)
         fprintf(stderr, "minivmm run: using kernel %s\n", kernel);
-    if (bz_parse(img, len, &bz, err, sizeof(err)) < 0) {
+    if (kernel_parse(&k, img, len, err, sizeof(err)) < 0) {
         ERR("cannot boot %s: %s\n", kernel, err);
         free(img);
         return EXIT_CANNOT_TEST;
     }
-    if (kvm_host_check("minivmm run: ", &bz)) {     /* before anything is packed */
+    if (kvm_host_check("minivmm run: ", &k.bz)) {     /* before anything is packed */
         free(img);
         return EXIT_HOST_ERROR;
     }
-    const char *kver = bz.version[0] ? bz.version : "unknown";
+    const char *kver = k.bz.version[0] ? k.bz.version : "unknown";
 
     const char *progdirs[MAX_PROGDIRS];
     int np = 0;
@@ -582,7 +581,7 @@ int run_main(int argc, char **argv)
         goto out;
     }
     char cache[PATH_MAX];
-    cache_dir(cache, sizeof(cache));
+    kernel_cache_dir(cache, sizeof(cache));
     if (mkdir_p(cache) < 0) {
         ERR("cannot create cache directory %s: %s\n", cache, strerror(errno));
         goto out;

@@ -8,7 +8,7 @@
 static struct { unsigned code; double ms; } marks[MAX_MARKS];
 static int nmarks, dropped;
 static double t0, t_entry = -1, t_end = -1;
-static char end_how[32];
+static char end_how[32], boot_path[16] = "?";
 static atomic_bool entered;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -25,6 +25,7 @@ void timing_start(void)
     t0 = now_ms();
     t_entry = t_end = -1;
     nmarks = dropped = 0;
+    snprintf(boot_path, sizeof(boot_path), "?");
     atomic_store(&entered, false);
     pthread_mutex_unlock(&lock);
 }
@@ -43,6 +44,13 @@ void timing_marker(unsigned code)
         marks[nmarks++] = (typeof(marks[0])){ code, t };
     else
         dropped++;
+    pthread_mutex_unlock(&lock);
+}
+
+void timing_boot_path(const char *path)
+{
+    pthread_mutex_lock(&lock);
+    snprintf(boot_path, sizeof(boot_path), "%s", path);
     pthread_mutex_unlock(&lock);
 }
 
@@ -72,13 +80,15 @@ void timing_report(FILE *f, bool json)
     char buf[24];
     pthread_mutex_lock(&lock);
     if (json) {
-        fprintf(f, "{\"vmm_start_ms\": 0, \"guest_entry_ms\": %.3f, \"markers\": [", t_entry);
+        fprintf(f, "{\"boot_path\": \"%s\", \"vmm_start_ms\": 0, \"guest_entry_ms\": %.3f, "
+                "\"markers\": [", boot_path, t_entry);
         for (int i = 0; i < nmarks; i++)
             fprintf(f, "%s{\"code\": %u, \"name\": \"%s\", \"ms\": %.3f}", i ? ", " : "",
                     marks[i].code, mark_name(marks[i].code, buf, sizeof(buf)), marks[i].ms);
         fprintf(f, "], \"markers_dropped\": %d, \"end_ms\": %.3f, \"end\": \"%s\"}\n",
                 dropped, t_end, end_how);
     } else {
+        fprintf(f, "timing: %-12s %s\n", "boot-path", boot_path);
         fprintf(f, "timing: %-12s %10.3f ms\n", "vmm-start", 0.0);
         fprintf(f, "timing: %-12s %10.3f ms\n", "guest-entry", t_entry);
         for (int i = 0; i < nmarks; i++)

@@ -13,6 +13,7 @@
 void timing_start(void);                   /* VMM start: call first in main() */
 void timing_guest_entry(void);             /* first KVM_RUN; later calls are ignored */
 void timing_marker(unsigned code);         /* thread-safe */
+void timing_boot_path(const char *path);   /* "direct" or "bzimage" */
 void timing_end(const char *how);
 /* Text ("timing: ...") or one JSON object, to f. */
 void timing_report(FILE *f, bool json);

@@ -1,6 +1,10 @@
 /* Wraps a flat 64-bit kernel (linked at 1 MiB, 64-bit entry at +0x200)
  * into a bzImage: boot sector + one setup sector holding a 2.15 setup
- * header, then the kernel.  usage: mkbzimage KERNEL.bin INIT_SIZE OUT */
+ * header, then the kernel.  With PAYLOAD (the kernel's ELF, compressed, as
+ * a real bzImage carries its vmlinux), the kernel part is the flat kernel
+ * padded with zeros to INIT_SIZE (so that a bzImage-style load zeroes its
+ * .bss), then the payload, which the setup header points at.
+ * usage: mkbzimage KERNEL.bin INIT_SIZE OUT [PAYLOAD] */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,15 +15,30 @@ static void w32(uint8_t *p, uint32_t v) { w16(p, (uint16_t)v); w16(p + 2, (uint1
 
 int main(int argc, char **argv)
 {
-    if (argc != 4) {
-        fprintf(stderr, "usage: mkbzimage KERNEL.bin INIT_SIZE OUT\n");
+    if (argc != 4 && argc != 5) {
+        fprintf(stderr, "usage: mkbzimage KERNEL.bin INIT_SIZE OUT [PAYLOAD]\n");
         return 2;
     }
     FILE *f = fopen(argv[1], "rb");
     if (!f) { perror(argv[1]); return 1; }
-    static uint8_t kernel[1 << 20];
-    size_t klen = fread(kernel, 1, sizeof(kernel), f);
+    static uint8_t kernel[4 << 20];
+    size_t klen = fread(kernel, 1, 1 << 20, f);
     fclose(f);
+    uint32_t init_size = (uint32_t)strtoul(argv[2], NULL, 0);
+    uint32_t payload_off = 0, payload_len = 0;
+    if (argc == 5) {
+        if (init_size < klen || init_size > (2u << 20)) {
+            fprintf(stderr, "mkbzimage: INIT_SIZE 0x%x does not fit\n", init_size);
+            return 1;
+        }
+        f = fopen(argv[4], "rb");
+        if (!f) { perror(argv[4]); return 1; }
+        payload_off = init_size;               /* the flat kernel's .bss ends here */
+        payload_len = (uint32_t)fread(kernel + payload_off, 1, (2u << 20), f);
+        fclose(f);
+        klen = payload_off + payload_len;
+        init_size = (uint32_t)((klen + 0xfff) & ~(size_t)0xfff);
+    }
     size_t padded = (klen + 15) & ~(size_t)15;
     uint8_t setup[1024] = { 0 };
     setup[0x1f1] = 1;                              /* setup_sects */
@@ -40,7 +59,9 @@ int main(int argc, char **argv)
     w16(setup + 0x236, 1);                         /* XLF_KERNEL_64 */
     w32(setup + 0x238, 2047);                      /* cmdline_size */
     w32(setup + 0x258, 0x100000);                  /* pref_address */
-    w32(setup + 0x260, (uint32_t)strtoul(argv[2], NULL, 0));  /* init_size */
+    w32(setup + 0x248, payload_off);               /* payload_offset */
+    w32(setup + 0x24c, payload_len);               /* payload_length */
+    w32(setup + 0x260, init_size);
     f = fopen(argv[3], "wb");
     if (!f) { perror(argv[3]); return 1; }
     static const uint8_t zero[16];
