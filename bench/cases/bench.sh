@@ -58,7 +58,7 @@ bench_boot() {
     [ -s "$f.res" ] && read -r st us killed < "$f.res"
     st=${st#status=}; us=${us#us=}; killed=${killed#killed=}
     up=$(sed -n "s/.*$MARK uptime=\([0-9.]*\).*/\1/p" "$f.con" 2>/dev/null | head -n 1)
-    timing=$(grep '^{"vmm_start_ms"' "$f.err" 2>/dev/null | head -n 1)
+    timing=$(grep '^{.*"vmm_start_ms"' "$f.err" 2>/dev/null | head -n 1)
     reason=-           # ("why" is lib.sh's list of failed checks)
     if [ -z "$st" ]; then reason=benchtime_failed
     elif [ "$killed" = 1 ]; then reason=killed_after_${BENCH_TIMEOUT}s
