@@ -3,7 +3,8 @@
 # bench/run (RIG_CASES_DIR=build/bench/cases RIG_WITH_QEMU=1 tests/rig/run).
 # For each kernel (stock Debian, then the small custom one) it boots the
 # guest in guests/bench N times with each VMM, interleaved minivmm, qemu,
-# minivmm, qemu, ..., after BENCH_WARMUP warm-up pairs that are reported
+# qemu-elf (QEMU given the kernel's vmlinux, when bench/run could take one
+# with a PVH note out of the bzImage), minivmm, qemu, ..., after BENCH_WARMUP warm-up pairs that are reported
 # but not counted.  One console line per boot, parsed by bench/run:
 #   BENCH-RUN kernel=K vmm=V i=I warmup=0|1 status=S us=WALL ok=0|1
 #             uptime=GUEST_UPTIME_AT_INIT why=REASON timing=MINIVMM_JSON
@@ -47,11 +48,13 @@ bench_boot() {
             < /dev/null > "$f.out" 2> "$f.err"
     else
         want=1          # isa-debug-exit: (status 0 << 1) | 1
+        kimg=$2         # qemu-elf: the vmlinux bench/run took out of it (PVH entry)
+        [ "$3" = qemu-elf ] && kimg=/rig/cases/vmlinux-$1
         "$BT" "$f.res" "$BENCH_TIMEOUT" "$QEMU" -nodefaults -no-user-config \
             -L /usr/share/qemu -accel kvm -cpu host -M microvm -m 256M -smp 1 \
             -display none -no-reboot -chardev "file,id=c0,path=$f.con" \
             -serial chardev:c0 -device isa-debug-exit,iobase=0x604,iosize=1 \
-            -kernel "$2" -initrd "$INITRD" -append "$Q_CMDLINE" \
+            -kernel "$kimg" -initrd "$INITRD" -append "$Q_CMDLINE" \
             < /dev/null > "$f.out" 2> "$f.err"
     fi
     st=""; us=""; killed=""
@@ -86,10 +89,12 @@ if [ -z "$why" ]; then
     for k in $kernels; do
         name=${k%%:*}; path=${k#*:}
         echo "BENCH-INFO kernel=$name size=$(wc -c < "$path")"
+        vmms="minivmm qemu"     # and QEMU given the vmlinux, when bench/run made one
+        [ -r "/rig/cases/vmlinux-$name" ] && vmms="$vmms qemu-elf"
         i=$((1 - BENCH_WARMUP))
         while [ "$i" -le "$BENCH_N" ]; do
             w=0; [ "$i" -le 0 ] && w=1
-            for v in minivmm qemu; do
+            for v in $vmms; do
                 bench_boot "$name" "$path" "$v" "$i" "$w"
                 if [ "$w" = 0 ]; then
                     if [ "$ok" = 1 ]; then okn=$((okn + 1)); else failn=$((failn + 1)); fi
@@ -103,7 +108,9 @@ if [ -z "$why" ]; then
         Q_CMDLINE="${Q_CMDLINE% quiet} loglevel=7"
         for k in $kernels; do
             name=${k%%:*}; path=${k#*:}
-            for v in minivmm qemu; do
+            vmms="minivmm qemu"
+            [ -r "/rig/cases/vmlinux-$name" ] && vmms="$vmms qemu-elf"
+            for v in $vmms; do
                 bench_boot "$name" "$path" "$v" diag 1
                 tr -d '\r' < "$OUT/$name-$v-diag.con" | sed "s/^/BENCH-DIAG $name $v| /"
             done
