@@ -115,44 +115,44 @@ static void summarise(const struct boot *b, long n, int p, unsigned code, double
     rep_stats(v, k, s);
 }
 
-static void json_stats(const char *name, const struct rep_stats *s, bool first)
+static void json_stats(FILE *f, const char *name, const struct rep_stats *s, bool first)
 {
-    fprintf(stderr, "%s\"%s\": {\"n\": %d", first ? "" : ", ", name, s->n);
+    fprintf(f, "%s\"%s\": {\"n\": %d", first ? "" : ", ", name, s->n);
     if (s->n)
-        fprintf(stderr, ", \"min\": %.3f, \"median\": %.3f, \"max\": %.3f", s->min, s->median,
+        fprintf(f, ", \"min\": %.3f, \"median\": %.3f, \"max\": %.3f", s->min, s->median,
                 s->max);
-    fprintf(stderr, "}");
+    fprintf(f, "}");
 }
 
-static void json_boot(const struct boot *b, long i)
+static void json_boot(FILE *f, const struct boot *b, long i)
 {
     char buf[24];
-    fprintf(stderr, "%s{\"boot\": %ld, \"exit_status\": %d, \"verdict\": \"%s\", \"end\": \"%s\", "
+    fprintf(f, "%s{\"boot\": %ld, \"exit_status\": %d, \"verdict\": \"%s\", \"end\": \"%s\", "
             "\"phases_ms\": {", i ? ", " : "", i + 1, b->status, exit_status_meaning(b->status),
             vm_end_name(b->end));
     bool first = true;
     if (b->ph[PH_SETUP] >= 0)
-        fprintf(stderr, "\"setup\": %.3f", b->ph[PH_SETUP]), first = false;
+        fprintf(f, "\"setup\": %.3f", b->ph[PH_SETUP]), first = false;
     for (int k = 0; k < b->nmarks; k++, first = false)
-        fprintf(stderr, "%s\"%s\": %.3f", first ? "" : ", ",
+        fprintf(f, "%s\"%s\": %.3f", first ? "" : ", ",
                 mark_name(b->marks[k].code, buf, sizeof(buf)), b->marks[k].ms);
     for (int p = PH_GUEST; p < NPH; p++)
         if (b->ph[p] >= 0)
-            fprintf(stderr, "%s\"%s\": %.3f", first ? "" : ", ", ph_name[p], b->ph[p]), first = false;
-    fprintf(stderr, "}, \"timing\": ");
+            fprintf(f, "%s\"%s\": %.3f", first ? "" : ", ", ph_name[p], b->ph[p]), first = false;
+    fprintf(f, "}, \"timing\": ");
     if (b->timing) {                     /* one object: its own newline dropped */
         size_t l = strlen(b->timing);
         while (l && (b->timing[l - 1] == '\n' || b->timing[l - 1] == ' '))
             l--;
-        fwrite(b->timing, 1, l, stderr);
+        fwrite(b->timing, 1, l, f);
     } else {
-        fputs("null", stderr);
+        fputs("null", f);
     }
-    fputc('}', stderr);
+    fputc('}', f);
 }
 
 /* The summary: text rows or the JSON document with every boot. */
-static void report(const struct boot *b, long n, long asked, int worst, bool json)
+static void report_to(FILE *f, const struct boot *b, long n, long asked, int worst, bool json)
 {
     long worst_at = 0;                   /* the first boot with the worst status, or n */
     while (worst_at < n && b[worst_at].status != worst)
@@ -184,10 +184,10 @@ static void report(const struct boot *b, long n, long asked, int worst, bool jso
     char buf[24];
     struct rep_stats s;
     if (json) {
-        fprintf(stderr, "{\"repeat\": %ld, \"boots\": [", asked);
+        fprintf(f, "{\"repeat\": %ld, \"boots\": [", asked);
         for (long i = 0; i < n; i++)
-            json_boot(&b[i], i);
-        fprintf(stderr, "], \"summary\": {\"boots\": %ld, \"exit_status\": %d, \"verdict\": \"%s\", "
+            json_boot(f, &b[i], i);
+        fprintf(f, "], \"summary\": {\"boots\": %ld, \"exit_status\": %d, \"verdict\": \"%s\", "
                 "\"worst_boot\": %ld, \"interrupted\": %s, \"exit_statuses\": {", n, worst,
                 exit_status_meaning(worst), worst_at < n ? worst_at + 1 : 0,
                 n < asked ? "true" : "false");
@@ -200,15 +200,15 @@ static void report(const struct boot *b, long n, long asked, int worst, bool jso
         if (!c)
             continue;
         if (json)
-            fprintf(stderr, "%s\"%d\": %ld", first ? "" : ", ", st, c);
+            fprintf(f, "%s\"%d\": %ld", first ? "" : ", ", st, c);
         else
-            fprintf(stderr, "%s exit %d x%ld", first ? "repeat: statuses:" : ",", st, c);
+            fprintf(f, "%s exit %d x%ld", first ? "repeat: statuses:" : ",", st, c);
         first = false;
     }
     if (json)
-        fprintf(stderr, "}, \"phases_ms\": {");
+        fprintf(f, "}, \"phases_ms\": {");
     else
-        fprintf(stderr, "%s\nrepeat: %-12s %6s %10s %10s %10s (ms)\n", first ? "repeat: statuses: none" : "",
+        fprintf(f, "%s\nrepeat: %-12s %6s %10s %10s %10s (ms)\n", first ? "repeat: statuses: none" : "",
                 "phase", "n", "min", "median", "max");
     for (int r = 0; r < rows; r++) {
         int p = r == 0 ? PH_SETUP : r <= nc ? -1 : r - nc;
@@ -216,24 +216,40 @@ static void report(const struct boot *b, long n, long asked, int worst, bool jso
         const char *name = p >= 0 ? ph_name[p] : mark_name(code, buf, sizeof(buf));
         summarise(b, n, p, code, v, &s);
         if (json)
-            json_stats(name, &s, r == 0);
+            json_stats(f, name, &s, r == 0);
         else if (s.n)
-            fprintf(stderr, "repeat: %-12s %6d %10.3f %10.3f %10.3f\n", name, s.n, s.min, s.median,
+            fprintf(f, "repeat: %-12s %6d %10.3f %10.3f %10.3f\n", name, s.n, s.min, s.median,
                     s.max);
         else
-            fprintf(stderr, "repeat: %-12s %6d %10s %10s %10s\n", name, 0, "-", "-", "-");
+            fprintf(f, "repeat: %-12s %6d %10s %10s %10s\n", name, 0, "-", "-", "-");
     }
     if (json)
-        fprintf(stderr, "}}}\n");
+        fprintf(f, "}}}\n");
     else
-        fprintf(stderr, "repeat: %ld of %ld boots; exit status %d (%s)", n, asked, worst,
+        fprintf(f, "repeat: %ld of %ld boots; exit status %d (%s)", n, asked, worst,
                 exit_status_meaning(worst));
     if (!json && worst && worst_at < n)
-        fprintf(stderr, ", the worst, first at boot %ld", worst_at + 1);
+        fprintf(f, ", the worst, first at boot %ld", worst_at + 1);
     if (!json)
-        fprintf(stderr, "\n");
+        fprintf(f, "\n");
     free(v);
     free(codes);
+}
+
+/* Written in one piece, so nothing interleaves with it. */
+static void report(const struct boot *b, long n, long asked, int worst, bool json)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) {
+        report_to(stderr, b, n, asked, worst, json);
+        return;
+    }
+    report_to(f, b, n, asked, worst, json);
+    if (fclose(f) == 0)
+        fwrite(text, 1, len, stderr);
+    free(text);
 }
 
 int repeat_main(const struct boot_opts *opts)
