@@ -1,4 +1,5 @@
 /* The pure parts of `minivmm boot --repeat` (vmm/repeat.h). */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include "vmm/repeat.h"
@@ -92,6 +93,9 @@ static const char *jstring(const char *p, char *out, size_t len)
         if (*p == '\\') {
             if (!p[1] || !strchr("\"\\/bfnrtu", p[1]))
                 return NULL;
+            for (int i = 2; p[1] == 'u' && i < 6; i++)
+                if (!isxdigit((unsigned char)p[i]))
+                    return NULL;
             if (out && n + 1 < len)
                 out[n++] = *p;
             p++;

@@ -101,7 +101,7 @@ START_TEST(timing_unknown_fields_and_order)
     struct rep_timing t;
     const char *j = "{\"end_ms\": 3e1, \"setup_ms\": {\"kvm\": 1.5, \"list\": [1, [2, {}], \"x\"], "
                     "\"ok\": true, \"none\": null}, \"markers\": [{\"ms\": 20, \"extra\": "
-                    "\"a\\\"b\\\\\", \"code\": 3}], \"a_very_long_field_name_longer_than_32_bytes\": "
+                    "\"a\\\"b\\\\ \\u00e9\", \"code\": 3}], \"a_very_long_field_name_longer_than_32_bytes\": "
                     "-0.5, \"guest_entry_ms\": 10}";
     ck_assert_int_eq(rep_parse_timing(j, &t), 0);
     ck_assert(t.entry == 10 && t.end == 30);
@@ -129,7 +129,7 @@ START_TEST(timing_malformed)
         NULL, "", "[]", "{", "{\"end_ms\": 1", "{\"end_ms\": 1,}", "{\"end_ms\" 1}",
         "{\"end_ms\": 01}", "{\"end_ms\": inf}", "{\"end_ms\": nan}", "{\"end_ms\": 0x10}",
         "{\"end_ms\": +1}", "{\"end_ms\": 1.}", "{\"end_ms\": 1e}", "{\"a\": \"\\q\"}",
-        "{\"a\": \"x\ny\"}", "{\"a\": tru}", "{} {}", "{\"a\": 1} x",
+        "{\"a\": \"x\ny\"}", "{\"a\": \"\\u12\"}", "{\"a\": \"\\u12g4\"}", "{\"a\": tru}", "{} {}", "{\"a\": 1} x",
         "{\"a\": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}",
         "{\"markers\": [{\"code\": 1, \"ms\": 2},]}", "{\"a\": \"unterminated}",
     };
