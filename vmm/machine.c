@@ -24,6 +24,7 @@
 #include "vmm/kvmhost.h"
 #include "vmm/machine.h"
 #include "vmm/ports.h"
+#include "vmm/repeat.h"
 #include "vmm/sandbox.h"
 #include "vmm/serial.h"
 #include "vmm/status.h"
@@ -609,5 +610,7 @@ int boot_main(int argc, char **argv)
         fprintf(stderr, "minivmm boot: %s\n", err);
         return EXIT_HOST_ERROR;
     }
+    if (o.repeat)
+        return repeat_main(&o);
     return machine_run(&o, NULL);
 }

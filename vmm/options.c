@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "vmm/options.h"
+#include "vmm/repeat.h"
 
 /* Decimal digits only: no sign, space or base prefix.  Returns where the
  * digits end, or NULL when there are none or the value passes UINT64_MAX. */
@@ -171,6 +172,7 @@ void boot_usage(FILE *f)
 "                    [--console-limit SIZE]\n"
 "                    [--share DIR[,tag=TAG][,ro][,max=SIZE]]... [--virtio-discovery acpi|cmdline|both]\n"
 "                    [--timing[=text|json]] [--quiet] [--no-sandbox] [--boot-path direct|bzimage]\n"
+"                    [--repeat N]\n"
 "Boots a Linux bzImage in a KVM virtual machine and exits with the guest's\n"
 "status (see `man minivmm` for the exit status table).\n"
 "  --kernel FILE      kernel to boot: a bzImage (x86 boot protocol 2.12+, 64-bit)\n"
@@ -190,13 +192,16 @@ void boot_usage(FILE *f)
 "  --no-sandbox       run the VM without its seccomp filter and capability drop\n"
 "  --boot-path P      direct (default): unpack a bzImage's payload on the host (cached)\n"
 "                     and enter the vmlinux; bzimage: run the kernel's own decompressor\n"
+"  --repeat N         boot N times (1..%d), each a fresh VM; one line per boot and\n"
+"                     min/median/max of each phase on stderr (--timing=json: every\n"
+"                     boot as JSON); exit with the worst status; --console needs %%d\n"
 "  --help, --version\n",
-            MAX_CPUS, DEFAULT_TIMEOUT);
+            MAX_CPUS, DEFAULT_TIMEOUT, MAX_REPEAT);
 }
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_MEMORY, OPT_CPUS, OPT_TIMEOUT,
        OPT_CONSOLE, OPT_TIMING, OPT_QUIET, OPT_SHARE, OPT_DISCOVERY, OPT_HELP, OPT_VERSION,
-       OPT_NO_SANDBOX, OPT_CONSOLE_LIMIT, OPT_BOOT_PATH };
+       OPT_NO_SANDBOX, OPT_CONSOLE_LIMIT, OPT_BOOT_PATH, OPT_REPEAT };
 
 static const struct option longopts[] = {
     { "kernel", required_argument, NULL, OPT_KERNEL },
@@ -213,6 +218,7 @@ static const struct option longopts[] = {
     { "virtio-discovery", required_argument, NULL, OPT_DISCOVERY },
     { "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
     { "boot-path", required_argument, NULL, OPT_BOOT_PATH },
+    { "repeat", required_argument, NULL, OPT_REPEAT },
     { "help", no_argument, NULL, OPT_HELP },
     { "version", no_argument, NULL, OPT_VERSION },
     { 0 },
@@ -270,6 +276,13 @@ int boot_parse_args(int argc, char **argv, struct boot_opts *o, char *err, size_
             if (opt_boot_path(optarg, &o->boot_path, err, errlen))
                 return -1;
             break;
+        case OPT_REPEAT: {
+            uint64_t v;
+            if (parse_uint(optarg, 1, MAX_REPEAT, &v))
+                BAD("--repeat '%s': give a number of boots from 1 to %d", optarg, MAX_REPEAT);
+            o->repeat = (long)v;
+            break;
+        }
         case OPT_SHARE:
             if (o->nshares == MAX_SHARES)
                 BAD("too many --share (at most %d)", MAX_SHARES);

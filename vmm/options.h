@@ -49,6 +49,7 @@ struct boot_opts {
     int nshares;
     enum discovery discovery;
     enum boot_path boot_path;
+    long repeat;                /* --repeat N (vmm/repeat.h); 0: not given */
     /* Set by minivmm run: the image of o->kernel, already read and checked. */
     const uint8_t *kernel_image;
     size_t kernel_size;

@@ -6,7 +6,7 @@
  *        flood=BYTES    (write BYTES of console output, in lines of 64, before the action)
  *        vbad=N         (N times: misuse the first virtio-mmio device, then reset it)
  * and the hostile actions of hostile.c (wildpio, wildmmio, vq:CASE, p9race,
- * p9flip). */
+ * p9flip, seq:S1,S2,...). */
 #include <stdint.h>
 #include "guest.h"
 

@@ -10,7 +10,8 @@
  *   action=vq:CASE    broken descriptor chains (vq.c)
  *   action=p9race     racing 9P requests (p9race.c)
  *   action=p9flip     9P requests rewritten while the server parses them
- *   action=mp:CASE    two vCPUs at odds (mp.c) */
+ *   action=mp:CASE    two vCPUs at odds (mp.c)
+ *   action=seq:S1,... boot k of a series reports Sk (p9race.c; needs --share) */
 #include <stddef.h>
 #include "guest.h"
 #include "vq.h"
@@ -228,6 +229,8 @@ int hostile(const char *a, const uint8_t *zp)
         st = p9_race();
     else if (starts(a, "p9flip"))
         st = p9_flip();
+    else if (starts(a, "seq:"))
+        st = p9_seq(a + 4);
     else if (starts(a, "mp:"))
         st = mp_action(a + 3);
     else

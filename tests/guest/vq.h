@@ -62,6 +62,8 @@ int p9_open(const char *name, uint32_t fid, uint32_t size);
 uint32_t p9_build_read(int slot, uint32_t fid, uint32_t count);
 /* action=p9race */
 int p9_race(void);
+/* action=seq:S1,S2,... (p9race.c) */
+int p9_seq(const char *list);
 /* action=mp:NAME (mp.c) */
 int mp_action(const char *name);
 /* action=p9flip (p9flip.c) */
