@@ -2,6 +2,7 @@
  * (below 1 MiB) by mp.c, entered in real mode by the SIPI, it goes straight
  * to long mode with the boot GDT (0x500) and page tables (0x9000) that the
  * boot CPU got from minivmm, then calls ap_main() on its own stack. */
+#include "longmode.h"
 #define AP_TRAMPOLINE 0x3000
     .section .rodata
     .code16
@@ -11,18 +12,7 @@ ap_tramp_start:
     xorw %ax, %ax
     movw %ax, %ds
     lgdtl AP_TRAMPOLINE + (ap_gdtptr - ap_tramp_start)
-    movl %cr4, %eax
-    orl $0x20, %eax                     /* PAE */
-    movl %eax, %cr4
-    movl $0x9000, %eax
-    movl %eax, %cr3
-    movl $0xc0000080, %ecx              /* EFER.LME */
-    rdmsr
-    orl $0x100, %eax
-    wrmsr
-    movl %cr0, %eax
-    orl $0x80000001, %eax               /* PE and PG at once: long mode */
-    movl %eax, %cr0
+    to_long_mode 0x9000
     ljmpl $0x10, $ap_entry64
 ap_gdtptr:
     .word 0x1f

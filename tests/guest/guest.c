@@ -5,6 +5,7 @@
  *        marks=A,B,...  (boot timer markers to write first)
  *        flood=BYTES    (write BYTES of console output, in lines of 64, before the action)
  *        vbad=N         (N times: misuse the first virtio-mmio device, then reset it)
+ *        bench=1        (bench/host: no report, only the TSC at entry and at the end)
  * and the hostile actions of hostile.c (wildpio, wildmmio, vq:CASE, p9race,
  * p9flip, seq:S1,S2,...). */
 #include <stdint.h>
@@ -78,9 +79,39 @@ static void vbad(const char *cmd)
     }
 }
 
+/* bench=1 (bench/host): after "hello", one line with the TSC the first
+ * instruction read, then the status of action=status:N (default 0) is
+ * written right after a line with the TSC read just before its digits: the
+ * host can place both in its own time when its TSC is the guest's. */
+static void bench(const char *cmd)
+{
+    puts_("tinyguest: bench entry=");
+    puts_(entry_realmode ? "real-mode" : "64-bit");
+    puts_(" tsc=");
+    putn(entry_tsc, 10);
+    if (entry_realmode) {
+        puts_(" tsc64=");
+        putn(entry64_tsc, 10);
+    }
+    puts_("\n");
+    const char *a = arg(cmd, "action=status:");
+    unsigned st = a ? num(&a) : 0;
+    puts_("tinyguest: bench end tsc=");
+    putn(rdtsc(), 10);
+    puts_("\n");
+    outb(PORT_EXIT, (uint8_t)st);
+    for (;;)
+        __asm__ volatile("cli; hlt");
+}
+
 void guest_main(uint8_t *zp)
 {
     puts_("tinyguest: hello\n");
+    const char *cmd = (const char *)(uintptr_t)rd32(zp + 0x228);
+    if (arg(cmd, "bench="))
+        bench(cmd);
+    if (entry_realmode)
+        puts_("tinyguest: entry=real-mode\n");
     puts_("tinyguest: lsr=");
     putn(inb(0x3f8 + 5), 16);
     puts_(" header=");
@@ -89,7 +120,6 @@ void guest_main(uint8_t *zp)
     putn(zp[0x210], 16);
     puts_("\n");
 
-    const char *cmd = (const char *)(uintptr_t)rd32(zp + 0x228);
     puts_("tinyguest: cmdline=[");
     puts_(cmd);
     puts_("]\n");

@@ -27,6 +27,11 @@ static inline uint64_t rdtsc(void) { uint32_t lo, hi; __asm__ volatile("rdtsc" :
 #define PORT_EXIT 0x604
 #define VIRTIO_MMIO_BASE 0xd0000000ULL
 
+/* entry.S: the TSC at the first instruction and at the 64-bit entry, and 1
+ * when the 16-bit real-mode entry (setup16.S) came first. */
+extern uint64_t entry_tsc, entry64_tsc;
+extern uint8_t entry_realmode;
+
 /* guest.c */
 void puts_(const char *s);
 void putn(uint64_t v, int base);

@@ -3,8 +3,11 @@
  * header, then the kernel.  With PAYLOAD (the kernel's ELF, compressed, as
  * a real bzImage carries its vmlinux), the kernel part is the flat kernel
  * padded with zeros to INIT_SIZE (so that a bzImage-style load zeroes its
- * .bss), then the payload, which the setup header points at.
- * usage: mkbzimage KERNEL.bin INIT_SIZE OUT [PAYLOAD] */
+ * .bss), then the payload, which the setup header points at.  With
+ * REALMODE (tests/guest/setup16.S, linked at 0x26c), the setup sector also
+ * holds a 16-bit real-mode entry where the jmp at 0x200 lands, for loaders
+ * that enter the setup (QEMU).
+ * usage: mkbzimage KERNEL.bin INIT_SIZE OUT [PAYLOAD [REALMODE]] */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,8 +18,8 @@ static void w32(uint8_t *p, uint32_t v) { w16(p, (uint16_t)v); w16(p + 2, (uint1
 
 int main(int argc, char **argv)
 {
-    if (argc != 4 && argc != 5) {
-        fprintf(stderr, "usage: mkbzimage KERNEL.bin INIT_SIZE OUT [PAYLOAD]\n");
+    if (argc < 4 || argc > 6) {
+        fprintf(stderr, "usage: mkbzimage KERNEL.bin INIT_SIZE OUT [PAYLOAD [REALMODE]]\n");
         return 2;
     }
     FILE *f = fopen(argv[1], "rb");
@@ -26,7 +29,7 @@ int main(int argc, char **argv)
     fclose(f);
     uint32_t init_size = (uint32_t)strtoul(argv[2], NULL, 0);
     uint32_t payload_off = 0, payload_len = 0;
-    if (argc == 5) {
+    if (argc >= 5) {
         if (init_size < klen || init_size > (2u << 20)) {
             fprintf(stderr, "mkbzimage: INIT_SIZE 0x%x does not fit\n", init_size);
             return 1;
@@ -49,8 +52,19 @@ int main(int argc, char **argv)
     memcpy(setup + 0x202, "HdrS", 4);
     w16(setup + 0x206, 0x020f);                    /* protocol 2.15 */
     const char *ver = "tinyguest-1.0 (minivmm test guest)";
-    w16(setup + 0x20e, 0x300 - 0x200);             /* kernel_version */
-    memcpy(setup + 0x300, ver, strlen(ver) + 1);
+    w16(setup + 0x20e, 0x3d8 - 0x200);             /* kernel_version */
+    memcpy(setup + 0x3d8, ver, strlen(ver) + 1);
+    if (argc == 6) {                               /* real-mode code: 0x26c..0x3d7 */
+        f = fopen(argv[5], "rb");
+        if (!f) { perror(argv[5]); return 1; }
+        size_t n = fread(setup + 0x26c, 1, 0x3d8 - 0x26c, f);
+        int more = fgetc(f) != EOF;
+        fclose(f);
+        if (!n || more) {
+            fprintf(stderr, "mkbzimage: %s is empty or longer than %d bytes\n", argv[5], 0x3d8 - 0x26c);
+            return 1;
+        }
+    }
     setup[0x211] = 1;                              /* LOADED_HIGH */
     w32(setup + 0x214, 0x100000);                  /* code32_start */
     w32(setup + 0x22c, 0x7fffffff);                /* initrd_addr_max */
