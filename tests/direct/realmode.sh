@@ -4,15 +4,15 @@
 # mode at its offset 0x200) boots the same image minivmm boots, and the
 # guest reports its status through isa-debug-exit at minivmm's exit port
 # 0x604 (QEMU exits with status * 2 + 1).  bench/host relies on this.  minivmm
-# still enters the image at its 64-bit entry.  Without QEMU: SKIP (tests/deps.sh
-# installs qemu-system-x86).
+# still enters the image at its 64-bit entry.  Without QEMU the test fails:
+# tests/deps.sh installs qemu-system-x86, and a skipped test is not a pass.
 # usage: tests/direct/realmode.sh MINIVMM TINYGUEST
 set -u
 . "$(dirname "$0")/lib"
 needs_kvm realmode
 QEMU=${QEMU:-qemu-system-x86_64}
 if ! command -v "$QEMU" >/dev/null 2>&1; then
-    echo "SKIP realmode: $QEMU not found (install qemu-system-x86; tests/deps.sh does)"
+    bad realmode "QEMU ($QEMU) not found: install qemu-system-x86 (tests/deps.sh does)"
     finish realmode
 fi
 qboot() { # APPEND: QEMU microvm boots the tiny guest; sets $rc, $T/out, $T/err
