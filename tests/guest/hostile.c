@@ -10,7 +10,8 @@
  *   action=vq:CASE    broken descriptor chains (vq.c)
  *   action=p9race     racing 9P requests (p9race.c)
  *   action=p9flip     9P requests rewritten while the server parses them
- *   action=mp:CASE    two vCPUs at odds (mp.c) */
+ *   action=mp:CASE    two vCPUs at odds (mp.c)
+ *   action=p9load:N   many small 9P operations with interrupts (p9load.c) */
 #include <stddef.h>
 #include "guest.h"
 #include "vq.h"
@@ -230,6 +231,8 @@ int hostile(const char *a, const uint8_t *zp)
         st = p9_flip();
     else if (starts(a, "mp:"))
         st = mp_action(a + 3);
+    else if (starts(a, "p9load:"))
+        st = p9_load(a + 7, zp);
     else
         return 0;
     puts_("tinyguest: status ");

@@ -66,4 +66,6 @@ int p9_race(void);
 int mp_action(const char *name);
 /* action=p9flip (p9flip.c) */
 int p9_flip(void);
+/* action=p9load:N[:LANES[:noidx]] (p9load.c); a points after "p9load:" */
+int p9_load(const char *a, const uint8_t *zp);
 #endif
