@@ -23,12 +23,7 @@
 #include "p9msg.h"
 
 enum { TGETATTR = 24, TUNLINKAT = 76 };
-enum {
-    MAGIC = 0x000, VERSION = 0x004, DEVICE_ID = 0x008, DEV_FEAT = 0x010, DEV_FEAT_SEL = 0x014,
-    DRV_FEAT = 0x020, DRV_FEAT_SEL = 0x024, QSEL = 0x030, QNUM_MAX = 0x034, QNUM = 0x038,
-    QREADY = 0x044, QNOTIFY = 0x050, ISR = 0x060, ISR_ACK = 0x064, STATUS = 0x070,
-    QDESC = 0x080, QDRIVER = 0x090, QDEVICE = 0x0a0,
-};
+enum { QNOTIFY = 0x050, ISR = 0x060, ISR_ACK = 0x064, STATUS = 0x070 };
 #define F_EVENT_IDX (1u << 29)
 #define QN 64
 #define LANES_MAX 16
@@ -168,36 +163,9 @@ static void setup_irqs(unsigned pin)
 
 static int start(int idx)
 {
-    wreg(STATUS, 0);
-    if (rreg(MAGIC) != 0x74726976 || rreg(VERSION) != 2 || rreg(DEVICE_ID) != 9)
-        return say(60, "no virtio-mmio 9p device at 0xd0000000");
-    wreg(STATUS, 1);
-    wreg(STATUS, 3);
-    wreg(DEV_FEAT_SEL, 0);
-    uint32_t want = 1 | (idx ? F_EVENT_IDX : 0);
-    if ((rreg(DEV_FEAT) & want) != want)
-        return say(60, "features not offered");
-    wreg(DRV_FEAT_SEL, 0);
-    wreg(DRV_FEAT, want);
-    wreg(DRV_FEAT_SEL, 1);
-    wreg(DRV_FEAT, 1);
-    wreg(STATUS, 0xb);
-    if (!(rreg(STATUS) & 8))
-        return say(60, "FEATURES_OK refused");
-    wreg(QSEL, 0);
-    if (rreg(QNUM_MAX) < QN)
-        return say(60, "queue too small");
-    wreg(QNUM, QN);
-    wreg(QDESC, (uint32_t)(uintptr_t)ring.desc);
-    wreg(QDESC + 4, 0);
-    wreg(QDRIVER, (uint32_t)(uintptr_t)&ring.avail);
-    wreg(QDRIVER + 4, 0);
-    wreg(QDEVICE, (uint32_t)(uintptr_t)&ring.used);
-    wreg(QDEVICE + 4, 0);
-    wreg(QREADY, 1);
-    wreg(STATUS, 0xf);
-    if (rreg(STATUS) != 0xf)
-        return say(60, "DRIVER_OK refused");
+    if (vq_setup(1 | (idx ? F_EVENT_IDX : 0), QN, (uintptr_t)ring.desc, (uintptr_t)&ring.avail,
+                 (uintptr_t)&ring.used, 0))
+        return say(60, "the device could not be set up");
     event_idx = idx;
     return 0;
 }
