@@ -48,6 +48,9 @@ load "5000 files, 4 in flight, no EVENT_IDX" 5000 ":4:noidx"
 # irqfd (the rig's A/B switch, docs/9p.md "Under load").
 env=MINIVMM_VIRTIO_IRQ=line
 load "5000 files, 4 in flight, KVM_IRQ_LINE instead of irqfd" 5000 ":4"
+# The I/O thread serving each request itself (no worker pool).
+env=MINIVMM_9P_INLINE=1
+load "5000 files, 4 in flight, served on the I/O thread" 5000 ":4"
 env=
 
 finish p9load
