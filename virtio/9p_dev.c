@@ -46,10 +46,32 @@ static void config_read(void *dev, uint32_t off, void *data, uint32_t len)
     memcpy(data, p->config + off, len);   /* the transport checked the range */
 }
 
+/* MINIVMM_9P_INLINE=1: no worker pool; the I/O thread serves each request
+ * itself, one at a time (one thread wake-up fewer per request; docs/9p.md,
+ * "Under load").  Counted in busy, so a reset still waits for it. */
+static void handle_inline(struct virtio_9p *p, struct virtio_mmio *m, struct virtq_chain *c)
+{
+    pthread_mutex_lock(&p->lock);
+    p->busy++;
+    pthread_mutex_unlock(&p->lock);
+    size_t len = 0;
+    if (virtio_mmio_chain_live(m, c))
+        len = p9_handle(p->srv, c->in, c->nin, c->out, c->nout);
+    virtio_mmio_complete(m, c, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
+    pthread_mutex_lock(&p->lock);
+    if (--p->busy == 0)
+        pthread_cond_broadcast(&p->idle);
+    pthread_mutex_unlock(&p->lock);
+}
+
 static void handle_chain(void *dev, struct virtio_mmio *m, uint16_t q, struct virtq_chain *c)
 {
     struct virtio_9p *p = dev;
     (void)q;
+    if (p->nworkers == 0) {
+        handle_inline(p, m, c);
+        return;
+    }
     pthread_mutex_lock(&p->lock);
     while (p->wq_count == WQ_CAP && !p->stop)
         pthread_cond_wait(&p->not_full, &p->lock);
@@ -193,7 +215,9 @@ struct virtio_9p *virtio_9p_new(struct vm *vm, const struct guest_mem *mem,
     p->srv = p9_server_new(host_dir, readonly, err, errlen);
     if (!p->srv)
         goto fail;
-    for (int i = 0; i < VIRTIO_9P_WORKERS; i++) {
+    const char *inl = getenv("MINIVMM_9P_INLINE");
+    int nworkers = inl && !strcmp(inl, "1") ? 0 : VIRTIO_9P_WORKERS;
+    for (int i = 0; i < nworkers; i++) {
         p->workers[i].p = p;
         int e = pthread_create(&p->workers[i].thread, NULL, worker, &p->workers[i]);
         if (e) {

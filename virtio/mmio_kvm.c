@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "vmm/ports.h"
@@ -30,8 +31,12 @@ struct virtio_mmio *virtio_mmio_new(struct vm *vm, const struct guest_mem *mem,
         return m;
 
     /* Interrupt: irqfd injects without a trip through this process's
-     * threads; without it, the I/O thread raises the line itself. */
-    if (vm_irqfd(vm, virtio_mmio_irq_fd(m), irq) < 0)
+     * threads (in the host kernel, through a kworker: an IOAPIC pin cannot
+     * be set from the eventfd's wake-up); without it, or with
+     * MINIVMM_VIRTIO_IRQ=line, the completing thread raises the line itself
+     * with KVM_IRQ_LINE, the same edge (docs/9p.md, "Under load"). */
+    const char *how = getenv("MINIVMM_VIRTIO_IRQ");
+    if ((how && !strcmp(how, "line")) || vm_irqfd(vm, virtio_mmio_irq_fd(m), irq) < 0)
         virtio_mmio_set_irq_hook(m, irq_pulse, vm);
 
     /* Notifications: KVM signals the eventfd on the guest's write and the

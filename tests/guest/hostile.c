@@ -11,7 +11,8 @@
  *   action=p9race     racing 9P requests (p9race.c)
  *   action=p9flip     9P requests rewritten while the server parses them
  *   action=mp:CASE    two vCPUs at odds (mp.c)
- *   action=seq:S1,... boot k of a series reports Sk (p9race.c; needs --share) */
+ *   action=seq:S1,... boot k of a series reports Sk (p9race.c; needs --share)
+ *   action=p9load:N   many small 9P operations with interrupts (p9load.c) */
 #include <stddef.h>
 #include "guest.h"
 #include "vq.h"
@@ -233,6 +234,8 @@ int hostile(const char *a, const uint8_t *zp)
         st = p9_seq(a + 4);
     else if (starts(a, "mp:"))
         st = mp_action(a + 3);
+    else if (starts(a, "p9load:"))
+        st = p9_load(a + 7, zp);
     else
         return 0;
     puts_("tinyguest: status ");

@@ -51,13 +51,9 @@ int vq_reset(void)
     return vq_reg(STATUS) != 0;
 }
 
-int vq_start(int set, int indirect)
+int vq_setup(uint32_t want, uint16_t num, uint64_t desc, uint64_t avail, uint64_t used,
+             int ready_only)
 {
-    cur = &rings[set];
-    uint8_t *p = (uint8_t *)cur;
-    for (unsigned i = 0; i < sizeof(*cur); i++)
-        p[i] = 0;
-    avail_idx = used_seen = 0;
     if (vq_reset())
         return fail(1, "Status does not read 0 after reset");
     if (vq_reg(MAGIC) != 0x74726976 || vq_reg(VERSION) != 2 || vq_reg(DEVICE_ID) != 9)
@@ -68,7 +64,6 @@ int vq_start(int set, int indirect)
     if (!(vq_reg(DEV_FEAT) & 1))
         return fail(3, "VERSION_1 not offered");
     wreg(DEV_FEAT_SEL, 0);
-    uint32_t want = 1 | (indirect ? F_INDIRECT : 0);   /* mount tag, indirect */
     if ((vq_reg(DEV_FEAT) & want) != want)
         return fail(3, "features not offered");
     wreg(DRV_FEAT_SEL, 0);
@@ -79,20 +74,36 @@ int vq_start(int set, int indirect)
     if (!(vq_reg(STATUS) & 8))
         return fail(4, "FEATURES_OK refused");
     wreg(QSEL, 0);
-    if (vq_reg(QNUM_MAX) < VQN)
+    if (vq_reg(QNUM_MAX) < num)
         return fail(5, "queue too small");
-    wreg(QNUM, VQN);
-    wreg64(QDESC, desc_override ? desc_override : (uint64_t)(uintptr_t)cur->desc);
-    wreg64(QDRIVER, (uintptr_t)&cur->avail);
-    wreg64(QDEVICE, (uintptr_t)&cur->used);
+    wreg(QNUM, num);
+    wreg64(QDESC, desc);
+    wreg64(QDRIVER, avail);
+    wreg64(QDEVICE, used);
     wreg(QREADY, 1);
-    if (desc_override)
+    if (ready_only)
         return 0;                       /* the caller checks what happened */
     if (vq_reg(QREADY) != 1)
         return fail(6, "queue not ready");
     wreg(STATUS, 0xf);
     if (vq_reg(STATUS) != 0xf)
         return fail(7, "DRIVER_OK refused");
+    return 0;
+}
+
+int vq_start(int set, int indirect)
+{
+    cur = &rings[set];
+    uint8_t *p = (uint8_t *)cur;
+    for (unsigned i = 0; i < sizeof(*cur); i++)
+        p[i] = 0;
+    avail_idx = used_seen = 0;
+    /* mount tag, indirect */
+    int e = vq_setup(1 | (indirect ? F_INDIRECT : 0), VQN,
+                     desc_override ? desc_override : (uint64_t)(uintptr_t)cur->desc,
+                     (uintptr_t)&cur->avail, (uintptr_t)&cur->used, desc_override != 0);
+    if (e || desc_override)
+        return e;
     cur->avail.flags = 1;               /* polled: no interrupts please */
     return 0;
 }

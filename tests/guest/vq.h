@@ -27,6 +27,12 @@ enum { VQ_USED = 1, VQ_NEEDS_RESET, VQ_TIMEOUT };
  * its own place in RAM); `indirect` also accepts INDIRECT_DESC.  Returns 0,
  * or a non-zero step number and prints what failed. */
 int vq_start(int set, int indirect);
+/* Resets the device and sets queue 0 up: features word 0 `want` (word 1:
+ * VERSION_1), num entries, the three ring addresses; then DRIVER_OK, or,
+ * with ready_only, stops after QueueReady.  0 or a step number (1..7),
+ * after printing what failed.  vq_start() uses it. */
+int vq_setup(uint32_t want, uint16_t num, uint64_t desc, uint64_t avail, uint64_t used,
+             int ready_only);
 /* Writes 0 to Status; returns 0 when Status then reads 0. */
 int vq_reset(void);
 uint32_t vq_reg(unsigned off);
@@ -68,4 +74,6 @@ int p9_seq(const char *list);
 int mp_action(const char *name);
 /* action=p9flip (p9flip.c) */
 int p9_flip(void);
+/* action=p9load:N[:LANES[:noidx]] (p9load.c); a points after "p9load:" */
+int p9_load(const char *a, const uint8_t *zp);
 #endif
