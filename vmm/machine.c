@@ -302,6 +302,7 @@ static int vm_process(const struct boot_opts *o, struct machine_result *res)
     int status = EXIT_HOST_ERROR;
     if (!m)
         return EXIT_HOST_ERROR;
+    timing_step("fork");
     m->vm.kvm_fd = m->vm.vm_fd = -1;
     /* Capabilities are per thread: drop them before any thread exists. */
     if (!o->no_sandbox && sandbox_drop_caps(err, sizeof(err)) < 0) {
@@ -310,6 +311,7 @@ static int vm_process(const struct boot_opts *o, struct machine_result *res)
     }
     for (int i = 0; i < MAX_INITRDS; i++)
         m->initrd_fd[i] = -1;
+    timing_step("caps");
 
     /* Every input is opened and checked before anything is written. */
     struct stat kst;
@@ -325,16 +327,20 @@ static int vm_process(const struct boot_opts *o, struct machine_result *res)
         memset(&kst, 0, sizeof(kst));          /* read by the caller; only for the check */
     }
     m->inputs[m->ninputs++] = (struct console_input){ kst.st_dev, kst.st_ino, o->kernel };
+    timing_step("read-kernel");
     if (open_initrds(m, o))
         goto out;
+    timing_step("open-initrds");
     struct kernel_image *k = &m->kernel;
     if (kernel_parse(k, kimg, img_len, err, sizeof(err))) {
         ERR("cannot boot %s: %s\n", o->kernel, err);
         status = EXIT_CANNOT_TEST;
         goto out;
     }
+    timing_step("parse-kernel");
     if (kvm_host_check("minivmm: ", &k->bz))
         goto out;
+    timing_step("host-check");
     if (vm_create(&m->vm, o->memory, o->cpus))
         goto out;
     struct vm *vm = &m->vm;
@@ -343,12 +349,14 @@ static int vm_process(const struct boot_opts *o, struct machine_result *res)
     char cache[4096];
     kernel_cache_dir(cache, sizeof(cache));
     uint64_t entry, kernel_end;
-    if (kernel_prepare(k, o->boot_path, cache, vm->mem.low_size, err, sizeof(err)) ||
-        kernel_load(k, &vm->mem, &entry, &kernel_end, err, sizeof(err))) {
+    int kfail = kernel_prepare(k, o->boot_path, cache, vm->mem.low_size, err, sizeof(err));
+    timing_step("prepare-kernel");
+    if (kfail || kernel_load(k, &vm->mem, &entry, &kernel_end, err, sizeof(err))) {
         ERR("cannot boot %s: %s\n", o->kernel, err);
         status = EXIT_CANNOT_TEST;
         goto out;
     }
+    timing_step("load-kernel");
     timing_boot_path(boot_path_name(k->path));
 
     m->uart = uart_new(uart_out, uart_irq, m);
@@ -372,9 +380,11 @@ static int vm_process(const struct boot_opts *o, struct machine_result *res)
         m->nshares++;
     }
 
+    timing_step("devices");
     uint64_t initrd_addr, initrd_size;
     if (load_initrds(m, o, &k->bz, kernel_end, &initrd_addr, &initrd_size))
         goto out;
+    timing_step("load-initrds");
 
     char cmdline[LAYOUT_CMDLINE_MAX];
     uint32_t maxlen = k->bz.cmdline_size ? k->bz.cmdline_size : 255;
@@ -408,9 +418,11 @@ static int vm_process(const struct boot_opts *o, struct machine_result *res)
     };
     zp_build(gmem_ptr(&vm->mem, LAYOUT_ZERO_PAGE, ZP_SIZE), k->hdr, &k->bz, &zp);
     cpu_write_tables(vm->mem.host);
+    timing_step("boot-tables");
 
     if (vm_create_vcpus(vm) || setup_vcpus(vm, entry))
         goto out;
+    timing_step("vcpus");
 
     /* Last, when nothing else can fail: an existing console file is kept
      * until the boot really starts, and never if it is one of the inputs. */
@@ -421,10 +433,12 @@ static int vm_process(const struct boot_opts *o, struct machine_result *res)
     }
     console_set_limit(m->con, o->console_limit);
     m->watch_stuck = kvm_host_watch_stuck(m->host_why, sizeof(m->host_why));
+    timing_step("console");
     if (!o->no_sandbox && sandbox_install(err, sizeof(err)) < 0) {
         ERR("%s\n", err);
         goto out;
     }
+    timing_step("sandbox");
     if (sig_caught()) {
         ERR("interrupted by signal %d before the VM started\n", sig_caught());
         status = 128 + sig_caught();

@@ -72,6 +72,7 @@ int vm_create(struct vm *vm, uint64_t ram_size, int ncpus)
         return -1;
     }
     vm->run_size = (size_t)sz;
+    timing_step("kvm-open");
 
     vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
     if (vm->vm_fd < 0) {
@@ -84,15 +85,18 @@ int vm_create(struct vm *vm, uint64_t ram_size, int ncpus)
     }
     uint64_t ident = LAYOUT_TSS - 0x1000;
     ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &ident);   /* only VMX needs it */
+    timing_step("vm-create");
     if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {
         ERR("KVM_CREATE_IRQCHIP failed: %s\n", strerror(errno));
         return -1;
     }
+    timing_step("irqchip");
     struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
     if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
         ERR("KVM_CREATE_PIT2 failed: %s\n", strerror(errno));
         return -1;
     }
+    timing_step("pit");
 
     int e = gmem_init(&vm->mem, ram_size, LAYOUT_MMIO_HOLE);
     if (e < 0) {
@@ -100,6 +104,7 @@ int vm_create(struct vm *vm, uint64_t ram_size, int ncpus)
             strerror(-e));
         return -1;
     }
+    timing_step("guest-ram");
     struct kvm_userspace_memory_region r = {
         .slot = 0, .guest_phys_addr = 0, .memory_size = vm->mem.low_size,
         .userspace_addr = (uintptr_t)vm->mem.host,
@@ -118,6 +123,7 @@ int vm_create(struct vm *vm, uint64_t ram_size, int ncpus)
             return -1;
         }
     }
+    timing_step("memory-slots");
     return 0;
 }
 
