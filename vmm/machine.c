@@ -341,7 +341,7 @@ static int vm_process(const struct boot_opts *o, struct machine_result *res)
     if (kvm_host_check("minivmm: ", &k->bz))
         goto out;
     timing_step("host-check");
-    if (vm_create(&m->vm, o->memory, o->cpus))
+    if (vm_create(&m->vm, o->memory, o->cpus, o->pit))
         goto out;
     struct vm *vm = &m->vm;
     const char *trace = getenv("MINIVMM_TRACE_IO");

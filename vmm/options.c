@@ -171,6 +171,7 @@ void boot_usage(FILE *f)
 "                    [--console-limit SIZE]\n"
 "                    [--share DIR[,tag=TAG][,ro][,max=SIZE]]... [--virtio-discovery acpi|cmdline|both]\n"
 "                    [--timing[=text|json]] [--quiet] [--no-sandbox] [--boot-path direct|bzimage]\n"
+"                    [--pit]\n"
 "Boots a Linux bzImage in a KVM virtual machine and exits with the guest's\n"
 "status (see `man minivmm` for the exit status table).\n"
 "  --kernel FILE      kernel to boot: a bzImage (x86 boot protocol 2.12+, 64-bit)\n"
@@ -190,13 +191,14 @@ void boot_usage(FILE *f)
 "  --no-sandbox       run the VM without its seccomp filter and capability drop\n"
 "  --boot-path P      direct (default): unpack a bzImage's payload on the host (cached)\n"
 "                     and enter the vmlinux; bzimage: run the kernel's own decompressor\n"
+"  --pit              give the guest a PIT (i8254 timer); Linux 5.2+ does not need it\n"
 "  --help, --version\n",
             MAX_CPUS, DEFAULT_TIMEOUT);
 }
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_MEMORY, OPT_CPUS, OPT_TIMEOUT,
        OPT_CONSOLE, OPT_TIMING, OPT_QUIET, OPT_SHARE, OPT_DISCOVERY, OPT_HELP, OPT_VERSION,
-       OPT_NO_SANDBOX, OPT_CONSOLE_LIMIT, OPT_BOOT_PATH };
+       OPT_NO_SANDBOX, OPT_CONSOLE_LIMIT, OPT_BOOT_PATH, OPT_PIT };
 
 static const struct option longopts[] = {
     { "kernel", required_argument, NULL, OPT_KERNEL },
@@ -213,6 +215,7 @@ static const struct option longopts[] = {
     { "virtio-discovery", required_argument, NULL, OPT_DISCOVERY },
     { "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
     { "boot-path", required_argument, NULL, OPT_BOOT_PATH },
+    { "pit", no_argument, NULL, OPT_PIT },
     { "help", no_argument, NULL, OPT_HELP },
     { "version", no_argument, NULL, OPT_VERSION },
     { 0 },
@@ -266,6 +269,7 @@ int boot_parse_args(int argc, char **argv, struct boot_opts *o, char *err, size_
             break;
         case OPT_QUIET: o->quiet = true; break;
         case OPT_NO_SANDBOX: o->no_sandbox = true; break;
+        case OPT_PIT: o->pit = true; break;
         case OPT_BOOT_PATH:
             if (opt_boot_path(optarg, &o->boot_path, err, errlen))
                 return -1;

@@ -49,6 +49,7 @@ struct boot_opts {
     int nshares;
     enum discovery discovery;
     enum boot_path boot_path;
+    bool pit;                   /* --pit: KVM's in-kernel PIT (i8254) */
     /* Set by minivmm run: the image of o->kernel, already read and checked. */
     const uint8_t *kernel_image;
     size_t kernel_size;

@@ -42,7 +42,7 @@ struct run_opts {
     int cpus;
     uint64_t memory, console_limit;
     long timeout;               /* -1: the job's, else DEFAULT_TIMEOUT */
-    bool keep_going, verbose, no_sandbox;
+    bool keep_going, verbose, no_sandbox, pit;
     enum boot_path boot_path;
 };
 
@@ -53,6 +53,7 @@ static void usage(FILE *f)
 "                   [--rootfs FILE.cgz|DIR] [--programs DIR]... [--include-dir DIR]...\n"
 "                   [--cpus N] [--memory SIZE] [--timeout S] [--console-limit SIZE]\n"
 "                   [--keep-going] [--verbose] [--no-sandbox] [--boot-path direct|bzimage]\n"
+"                   [--pit]\n"
 "Compiles JOB.yaml, and for each job it expands to packs an initrd, boots the\n"
 "kernel, runs the job and leaves its results in\n"
 "RESULT_ROOT/TESTCASE/PARAMS/KERNEL_VERSION/N/ (default RESULT_ROOT: ./results).\n"
@@ -63,6 +64,7 @@ static void usage(FILE *f)
 "--no-sandbox: run each VM without its seccomp filter and capability drop.\n"
 "--boot-path: direct (default) unpacks a bzImage on the host, bzimage runs its\n"
 "decompressor (man minivmm).\n"
+"--pit: give each VM a PIT (i8254 timer); Linux 5.2+ does not need it.\n"
 "--help, --version: this text, the version.\n");
 }
 
@@ -372,6 +374,7 @@ static int run_one(const struct run_opts *o, const struct job *j, const char *ke
     b.quiet = !o->verbose;
     b.no_sandbox = o->no_sandbox;
     b.boot_path = o->boot_path;
+    b.pit = o->pit;
     snprintf(b.shares[0].dir, sizeof(b.shares[0].dir), "%s", dir);
     snprintf(b.shares[0].tag, sizeof(b.shares[0].tag), RESULT_TAG);
     b.shares[0].max = RESULT_MAX;
@@ -420,7 +423,7 @@ static int run_one(const struct run_opts *o, const struct job *j, const char *ke
 
 enum { O_KERNEL = 256, O_RESULT, O_MODULES, O_ROOTFS, O_PROGRAMS, O_CPUS, O_MEMORY,
        O_TIMEOUT, O_KEEP, O_VERBOSE, O_HELP, O_NO_SANDBOX, O_INCDIR, O_VERSION,
-       O_CONSOLE_LIMIT, O_BOOT_PATH };
+       O_CONSOLE_LIMIT, O_BOOT_PATH, O_PIT };
 static const struct option longopts[] = {
     { "kernel", required_argument, NULL, O_KERNEL },
     { "result-root", required_argument, NULL, O_RESULT },
@@ -436,6 +439,7 @@ static const struct option longopts[] = {
     { "no-sandbox", no_argument, NULL, O_NO_SANDBOX },
     { "console-limit", required_argument, NULL, O_CONSOLE_LIMIT },
     { "boot-path", required_argument, NULL, O_BOOT_PATH },
+    { "pit", no_argument, NULL, O_PIT },
     { "help", no_argument, NULL, O_HELP },
     { "version", no_argument, NULL, O_VERSION },
     { 0 },
@@ -498,6 +502,7 @@ static int parse(int argc, char **argv, struct run_opts *o)
         case O_KEEP: o->keep_going = true; break;
         case O_VERBOSE: o->verbose = true; break;
         case O_NO_SANDBOX: o->no_sandbox = true; break;
+        case O_PIT: o->pit = true; break;
         case O_BOOT_PATH:
             if (opt_boot_path(optarg, &o->boot_path, err, sizeof(err)))
                 goto bad;
