@@ -52,6 +52,7 @@ struct machine {
     uint64_t initrd_size[MAX_INITRDS];
     struct console_input inputs[1 + MAX_INITRDS];  /* the --console file must be none of them */
     int ninputs;
+    int devnull;               /* /dev/null, for stdio once the result is out */
 };
 
 /* Opens an input file for reading without ever blocking or touching a
@@ -290,9 +291,65 @@ static int build_cmdline(char *buf, size_t len, const struct boot_opts *o, const
     return n < len ? (int)n : -1;
 }
 
+/* What the VM process sends back through the result pipe; the timing
+ * report's tlen bytes follow.  detached: the VM process has finished
+ * everything the user sees (console, --console file, stderr, 9p exports)
+ * and let go of its stdio; the parent need not wait for its teardown. */
+struct wire_result {
+    int32_t status, end, guest_status, detached;
+    uint32_t tlen;
+    char crash[sizeof(((struct machine_result *)0)->crash)];
+};
+
+static void send_result(int fd, int status, const struct machine_result *r, bool detached)
+{
+    struct wire_result w = { status, (int32_t)r->end, r->guest_status, detached, 0, "" };
+    memcpy(w.crash, r->crash, sizeof(w.crash));
+    w.tlen = r->timing_json ? (uint32_t)strlen(r->timing_json) : 0;
+    if (fd_write_all(fd, &w, sizeof(w)) == 0 && w.tlen)
+        fd_write_all(fd, r->timing_json, w.tlen);
+}
+
+/* Sends the result as soon as all the user will read is complete, before
+ * the VM's teardown (freeing a VM waits for the kernel: SRCU grace periods,
+ * guest RAM): the 9p servers are stopped, the console and its file flushed
+ * and closed, stdin, stdout (and stderr, but in sanitizer builds, whose
+ * teardown reports must be seen) become /dev/null, then the result goes
+ * out with detached set, and the parent returns without waiting for this
+ * process (docs/speed.md).  When that cannot be done safely (a vCPU thread
+ * that did not stop may still write to the console; no /dev/null) the
+ * result waits for the teardown as before, without detached. */
+static void send_early(struct machine *m, int *result_fd, int status,
+                       const struct machine_result *res)
+{
+    for (int i = 0; m->vm.vcpus && i < m->vm.ncpus; i++)
+        if (m->vm.vcpus[i].started || m->devnull < 0)
+            return;
+    for (int i = 0; i < m->nshares; i++)
+        virtio_9p_free(m->shares[i]);
+    m->nshares = 0;
+    console_close(m->con);
+    m->con = NULL;
+    fflush(stdout);
+    fflush(stderr);
+    dup3(m->devnull, STDIN_FILENO, 0);
+    dup3(m->devnull, STDOUT_FILENO, 0);
+#ifndef __SANITIZE_ADDRESS__
+    dup3(m->devnull, STDERR_FILENO, 0);
+    bool detached = true;
+#else
+    bool detached = false;
+#endif
+    send_result(*result_fd, status, res, detached);
+    close(*result_fd);
+    *result_fd = -1;
+}
+
 /* The VM process (see machine_run): sets the VM up, confines itself, runs
- * the guest and fills *res.  Returns the exit status. */
-static int vm_process(const struct boot_opts *o, struct machine_result *res)
+ * the guest and fills *res; once the guest ran, sends it on *result_fd
+ * before the teardown (send_early; *result_fd is then -1).  Returns the
+ * exit status. */
+static int vm_process(const struct boot_opts *o, struct machine_result *res, int *result_fd)
 {
     char err[512];
     uint8_t *img = NULL;
@@ -304,6 +361,7 @@ static int vm_process(const struct boot_opts *o, struct machine_result *res)
         return EXIT_HOST_ERROR;
     timing_step("fork");
     m->vm.kvm_fd = m->vm.vm_fd = -1;
+    m->devnull = -1;
     /* Capabilities are per thread: drop them before any thread exists. */
     if (!o->no_sandbox && sandbox_drop_caps(err, sizeof(err)) < 0) {
         ERR("sandbox: %s (--no-sandbox runs without it)\n", err);
@@ -433,6 +491,9 @@ static int vm_process(const struct boot_opts *o, struct machine_result *res)
     }
     console_set_limit(m->con, o->console_limit);
     m->watch_stuck = kvm_host_watch_stuck(m->host_why, sizeof(m->host_why));
+    m->devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+    const char *delay = getenv("MINIVMM_TEST_TEARDOWN_DELAY_MS");
+    long teardown_delay_ms = delay ? atol(delay) : 0;
     timing_step("console");
     if (!o->no_sandbox && sandbox_install(err, sizeof(err)) < 0) {
         ERR("%s\n", err);
@@ -491,6 +552,13 @@ static int vm_process(const struct boot_opts *o, struct machine_result *res)
             fclose(f);
         }
     }
+    send_early(m, result_fd, status, res);
+    if (*result_fd < 0 && teardown_delay_ms > 0) {
+        /* Tests only: a slow teardown, so that anything left for after
+         * the result would be seen missing (tests/direct/teardown.sh). */
+        struct timespec ts = { teardown_delay_ms / 1000, teardown_delay_ms % 1000 * 1000000L };
+        nanosleep(&ts, NULL);
+    }
 out:
     for (int i = 0; i < m->nshares; i++)
         virtio_9p_free(m->shares[i]);
@@ -501,34 +569,21 @@ out:
         if (m->initrd_fd[i] >= 0)
             close(m->initrd_fd[i]);
     kernel_release(&m->kernel);
+    if (m->devnull >= 0)
+        close(m->devnull);
     free(img);
     free(m);
     return status;
 }
 
-/* What the VM process sends back through the result pipe; the timing
- * report's tlen bytes follow. */
-struct wire_result {
-    int32_t status, end, guest_status;
-    uint32_t tlen;
-    char crash[sizeof(((struct machine_result *)0)->crash)];
-};
-
-static void send_result(int fd, int status, const struct machine_result *r)
-{
-    struct wire_result w = { status, (int32_t)r->end, r->guest_status, 0, "" };
-    memcpy(w.crash, r->crash, sizeof(w.crash));
-    w.tlen = r->timing_json ? (uint32_t)strlen(r->timing_json) : 0;
-    if (fd_write_all(fd, &w, sizeof(w)) == 0 && w.tlen)
-        fd_write_all(fd, r->timing_json, w.tlen);
-}
-
-/* Reads the VM process's result; 0 when a whole one arrived. */
-static int recv_result(int fd, struct machine_result *r)
+/* Reads the VM process's result; 0 when a whole one arrived (its status
+ * and whether the process detached in *w). */
+static int recv_result(int fd, struct machine_result *r, struct wire_result *wr)
 {
     struct wire_result w;
     if (fd_read_full(fd, (uint8_t *)&w, sizeof(w)) != sizeof(w) || w.tlen > (1u << 20))
         return -1;
+    *wr = w;
     r->end = (enum vm_end)w.end;
     r->guest_status = w.guest_status;
     memcpy(r->crash, w.crash, sizeof(r->crash));
@@ -544,6 +599,35 @@ static int recv_result(int fd, struct machine_result *r)
     return 0;
 }
 
+/* VM processes that sent their result and are still tearing their VM
+ * down: reaped without blocking at the next machine_run (`run`'s next job),
+ * so that many jobs leave no zombies; with too many at once, the oldest is
+ * waited for.  A process that exits leaves its children to init. */
+#define MAX_LINGERING 16
+static pid_t lingering[MAX_LINGERING];
+static int nlingering;
+
+static void reap_lingering(void)
+{
+    int j = 0;
+    for (int i = 0; i < nlingering; i++)
+        if (waitpid(lingering[i], NULL, WNOHANG) == 0)
+            lingering[j++] = lingering[i];       /* still running */
+    nlingering = j;
+}
+
+static void reap_later(pid_t pid)
+{
+    reap_lingering();
+    if (nlingering == MAX_LINGERING) {
+        while (waitpid(lingering[0], NULL, 0) < 0 && errno == EINTR)
+            ;
+        memmove(lingering, lingering + 1, (MAX_LINGERING - 1) * sizeof(lingering[0]));
+        nlingering--;
+    }
+    lingering[nlingering++] = pid;
+}
+
 /* One process per VM: the seccomp filter cannot be lifted, so the VM is set
  * up, confined and run in a child; this process (single-threaded, never
  * filtered) waits for it and goes on with the command (docs/sandbox.md). */
@@ -555,6 +639,7 @@ int machine_run(const struct boot_opts *o, struct machine_result *res)
     memset(res, 0, sizeof(*res));
     res->end = VM_END_ERROR;
     sig_install();
+    reap_lingering();
     if (sig_caught())
         return 128 + sig_caught();     /* start nothing new */
     int p[2];
@@ -573,8 +658,10 @@ int machine_run(const struct boot_opts *o, struct machine_result *res)
     if (pid == 0) {
         close(p[0]);
         struct machine_result r = { .end = VM_END_ERROR };
-        int st = vm_process(o, &r);
-        send_result(p[1], st, &r);
+        int fd = p[1];
+        int st = vm_process(o, &r, &fd);
+        if (fd >= 0)                    /* not sent before the teardown */
+            send_result(fd, st, &r, false);
 #ifdef __SANITIZE_ADDRESS__
         /* _exit skips LeakSanitizer, which cannot run under the filter
          * (it clones and ptraces): without the sandbox, check here. */
@@ -588,16 +675,29 @@ int machine_run(const struct boot_opts *o, struct machine_result *res)
     sig_set_child(pid);
     if (sig_caught())                   /* caught before the child was known */
         kill(pid, sig_caught());
-    bool got = recv_result(p[0], res) == 0;
+    struct wire_result w = { 0 };
+    bool got = recv_result(p[0], res, &w) == 0;
     uint8_t rest[4096];                 /* whatever is left, so the child never blocks */
     while (fd_read_full(p[0], rest, sizeof(rest)) == sizeof(rest))
         ;
     close(p[0]);
+    int status = EXIT_HOST_ERROR;
+    if (got && w.detached) {
+        /* All the user sees is complete: the VM's teardown goes on in the
+         * child, which is reaped later (docs/speed.md). */
+        sig_set_child(0);
+        reap_later(pid);
+        status = w.status;
+        if (sig_caught())
+            status = 128 + sig_caught();
+        if (res == &mine)
+            free(mine.timing_json);
+        return status;
+    }
     int ws;
     while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
         ;
     sig_set_child(0);
-    int status = EXIT_HOST_ERROR;
     if (WIFEXITED(ws)) {
         status = WEXITSTATUS(ws);
         if (!got)
