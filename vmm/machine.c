@@ -21,6 +21,7 @@
 #include "vmm/console.h"
 #include "vmm/fdio.h"
 #include "vmm/kernel.h"
+#include "vmm/kimage.h"
 #include "vmm/kvmhost.h"
 #include "vmm/machine.h"
 #include "vmm/ports.h"
@@ -34,7 +35,6 @@
 #include "virtio/9p_dev.h"
 
 #define ERR(...) fprintf(stderr, "minivmm: " __VA_ARGS__)
-#define MAX_KERNEL_SIZE (256 << 20)
 
 struct machine {
     struct vm vm;
@@ -85,35 +85,6 @@ static int open_input(const char *what, const char *path, struct stat *st, char 
     }
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     return fd;
-}
-
-int machine_read_kernel(const char *path, uint8_t **buf, size_t *len, struct stat *st,
-                        char *err, size_t errlen)
-{
-    *buf = NULL;
-    int fd = open_input("kernel", path, st, err, errlen);
-    if (fd < 0)
-        return EXIT_HOST_ERROR;
-    if (st->st_size > MAX_KERNEL_SIZE) {       /* checked before reading a byte */
-        snprintf(err, errlen, "cannot boot %s: it is %llu MiB, larger than any kernel image "
-                 "(at most %d MiB)", path, (unsigned long long)(st->st_size >> 20),
-                 MAX_KERNEL_SIZE >> 20);
-        close(fd);
-        return EXIT_CANNOT_TEST;
-    }
-    size_t want = (size_t)st->st_size;
-    uint8_t *b = malloc(want + 1);              /* + 1: a grown file is seen as such */
-    size_t got = b ? fd_read_full(fd, b, want + 1) : 0;
-    close(fd);
-    if (!b || got != want) {
-        snprintf(err, errlen, "cannot read kernel %s: %s", path, !b ? "out of memory" :
-                 got < want ? "short read" : "it grew while being read");
-        free(b);
-        return EXIT_HOST_ERROR;
-    }
-    *buf = b;
-    *len = got;
-    return 0;
 }
 
 /* Opens every initrd (regular files only, never blocking) before anything
@@ -352,9 +323,8 @@ static void send_early(struct machine *m, int *result_fd, int status,
 static int vm_process(const struct boot_opts *o, struct machine_result *res, int *result_fd)
 {
     char err[512];
-    uint8_t *img = NULL;
-    const uint8_t *kimg = o->kernel_image;
-    size_t img_len = o->kernel_size;
+    struct kimage own = { .fd = -1 };
+    struct kimage *kf = o->kernel_file;
     struct machine *m = calloc(1, sizeof(*m));
     int status = EXIT_HOST_ERROR;
     if (!m)
@@ -372,27 +342,25 @@ static int vm_process(const struct boot_opts *o, struct machine_result *res, int
     timing_step("caps");
 
     /* Every input is opened and checked before anything is written. */
-    struct stat kst;
-    if (!kimg) {
-        status = machine_read_kernel(o->kernel, &img, &img_len, &kst, err, sizeof(err));
+    if (!kf) {
+        status = kimage_open(&own, o->kernel, err, sizeof(err));
         if (status) {
             ERR("%s\n", err);
             goto out;
         }
-        kimg = img;
+        kf = &own;
         status = EXIT_HOST_ERROR;
-    } else if (stat(o->kernel, &kst) < 0) {
-        memset(&kst, 0, sizeof(kst));          /* read by the caller; only for the check */
     }
-    m->inputs[m->ninputs++] = (struct console_input){ kst.st_dev, kst.st_ino, o->kernel };
+    m->inputs[m->ninputs++] = (struct console_input){ kf->st.st_dev, kf->st.st_ino, o->kernel };
     timing_step("read-kernel");
     if (open_initrds(m, o))
         goto out;
     timing_step("open-initrds");
     struct kernel_image *k = &m->kernel;
-    if (kernel_parse(k, kimg, img_len, err, sizeof(err))) {
-        ERR("cannot boot %s: %s\n", o->kernel, err);
-        status = EXIT_CANNOT_TEST;
+    int kst = kernel_parse(k, kf, err, sizeof(err));
+    if (kst) {
+        ERR("%s\n", err);
+        status = kst;
         goto out;
     }
     timing_step("parse-kernel");
@@ -409,7 +377,12 @@ static int vm_process(const struct boot_opts *o, struct machine_result *res, int
     uint64_t entry, kernel_end;
     int kfail = kernel_prepare(k, o->boot_path, cache, vm->mem.low_size, err, sizeof(err));
     timing_step("prepare-kernel");
-    if (kfail || kernel_load(k, &vm->mem, &entry, &kernel_end, err, sizeof(err))) {
+    int lr = kfail ? -1 : kernel_load(k, &vm->mem, &entry, &kernel_end, err, sizeof(err));
+    if (lr == -2) {
+        ERR("%s\n", err);
+        goto out;
+    }
+    if (lr) {
         ERR("cannot boot %s: %s\n", o->kernel, err);
         status = EXIT_CANNOT_TEST;
         goto out;
@@ -571,7 +544,7 @@ out:
     kernel_release(&m->kernel);
     if (m->devnull >= 0)
         close(m->devnull);
-    free(img);
+    kimage_close(&own);
     free(m);
     return status;
 }

@@ -331,7 +331,7 @@ static double now_s(void)
 }
 
 static int run_one(const struct run_opts *o, const struct job *j, const char *kernel,
-                   const uint8_t *img, size_t img_len, const char *kver,
+                   struct kimage *kf, const char *kver,
                    const char *const *parts, int nparts, const char *cache)
 {
     char dir[PATH_MAX], path[PATH_MAX];
@@ -355,8 +355,7 @@ static int run_one(const struct run_opts *o, const struct job *j, const char *ke
 
     struct boot_opts b = { 0 };
     b.kernel = kernel;
-    b.kernel_image = img;               /* read once, for every job */
-    b.kernel_size = img_len;
+    b.kernel_file = kf;                 /* opened once, for every job */
     for (int i = 0; i < nparts; i++)
         b.initrds[b.ninitrds++] = parts[i];
     b.initrds[b.ninitrds++] = path;
@@ -542,25 +541,24 @@ int run_main(int argc, char **argv)
         ERR("no kernel: give --kernel, or run `make deps` to fetch Debian's\n");
         return EXIT_HOST_ERROR;
     }
-    uint8_t *img = NULL;
-    size_t len = 0;
+    struct kimage kf;
     struct kernel_image k;
-    struct stat kst;
     char err[512];
-    int kst_rc = machine_read_kernel(kernel, &img, &len, &kst, err, sizeof(err));
+    int kst_rc = kimage_open(&kf, kernel, err, sizeof(err));
     if (kst_rc) {
         ERR("%s\n", err);
         return kst_rc;
     }
     if (!o.kernel)
         fprintf(stderr, "minivmm run: using kernel %s\n", kernel);
-    if (kernel_parse(&k, img, len, err, sizeof(err)) < 0) {
-        ERR("cannot boot %s: %s\n", kernel, err);
-        free(img);
-        return EXIT_CANNOT_TEST;
+    kst_rc = kernel_parse(&k, &kf, err, sizeof(err));
+    if (kst_rc) {
+        ERR("%s\n", err);
+        kimage_close(&kf);
+        return kst_rc;
     }
     if (kvm_host_check("minivmm run: ", &k.bz)) {     /* before anything is packed */
-        free(img);
+        kimage_close(&kf);
         return EXIT_HOST_ERROR;
     }
     const char *kver = k.bz.version[0] ? k.bz.version : "unknown";
@@ -577,7 +575,7 @@ int run_main(int argc, char **argv)
     struct job_list jobs = { 0 };
     if (job_load(o.job, &jo, &jobs, err, sizeof(err)) < 0) {
         ERR("%s\n", err);
-        free(img);
+        kimage_close(&kf);
         return EXIT_HOST_ERROR;
     }
     int status = EXIT_HOST_ERROR;
@@ -629,7 +627,7 @@ int run_main(int argc, char **argv)
             ERR("interrupted by signal %d: %zu job(s) not started\n", sig_caught(), jobs.n - i);
             break;
         }
-        int st = run_one(&o, jobs.v[i], kernel, img, len, kver, parts, nparts, cache);
+        int st = run_one(&o, jobs.v[i], kernel, &kf, kver, parts, nparts, cache);
         if (st != 0 && status == 0)
             status = st;
         if (sig_caught())
@@ -642,6 +640,6 @@ int run_main(int argc, char **argv)
     }
 out:
     job_list_free(&jobs);
-    free(img);
+    kimage_close(&kf);
     return sig_caught() ? 128 + sig_caught() : status;
 }
