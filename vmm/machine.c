@@ -293,8 +293,10 @@ static void send_result(int fd, int status, const struct machine_result *r, bool
 static void send_early(struct machine *m, int *result_fd, int status,
                        const struct machine_result *res)
 {
+    if (m->devnull < 0)
+        return;
     for (int i = 0; m->vm.vcpus && i < m->vm.ncpus; i++)
-        if (m->vm.vcpus[i].started || m->devnull < 0)
+        if (m->vm.vcpus[i].started)
             return;
     for (int i = 0; i < m->nshares; i++)
         virtio_9p_free(m->shares[i]);
