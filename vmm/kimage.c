@@ -64,6 +64,7 @@ int kimage_open(struct kimage *k, const char *path, char *err, size_t errlen)
         return EXIT_HOST_ERROR;
     }
     fcntl(k->fd, F_SETFL, fcntl(k->fd, F_GETFL) & ~O_NONBLOCK);
+    k->cur = k->st;
     if (k->st.st_size > KIMAGE_MAX_SIZE) {       /* checked before reading a byte */
         snprintf(err, errlen, "cannot boot %s: it is %llu MiB, larger than any kernel image "
                  "(at most %d MiB)", path, (unsigned long long)(k->st.st_size >> 20),
@@ -184,14 +185,54 @@ void kimage_elf_version(struct kimage *k, char *out, size_t outlen)
     free(buf);
 }
 
+int kimage_snapshot(struct kimage *k, char *err, size_t errlen)
+{
+    int m = memfd_create("minivmm-kernel", MFD_CLOEXEC);
+    uint8_t *buf = m >= 0 ? malloc(CHUNK) : NULL;
+    if (!buf) {
+        if (m >= 0)
+            close(m);
+        return 0;
+    }
+    int rc = 0;
+    for (size_t off = 0; off < k->len && rc == 0; off += CHUNK) {
+        size_t n = k->len - off < CHUNK ? k->len - off : CHUNK;
+        rc = kimage_pread(k, off, n, buf, err, errlen);
+        for (size_t done = 0; rc == 0 && done < n;) {
+            ssize_t w = pwrite(m, buf + done, n - done, (off_t)(off + done));
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0) {
+                close(m);                        /* no room: read the file per job */
+                free(buf);
+                return 0;
+            }
+            done += (size_t)w;
+        }
+    }
+    free(buf);
+    struct stat st;
+    if (rc == 0)
+        rc = kimage_check(k, err, errlen);
+    if (rc < 0 || fstat(m, &st) < 0) {
+        close(m);
+        return rc;
+    }
+    close(k->fd);
+    k->fd = m;
+    k->cur = st;
+    return 0;
+}
+
 int kimage_check(struct kimage *k, char *err, size_t errlen)
 {
     struct stat st;
     uint8_t extra;
-    if (fstat(k->fd, &st) < 0 || st.st_ino != k->st.st_ino || st.st_dev != k->st.st_dev ||
-        st.st_size != k->st.st_size || st.st_mtim.tv_sec != k->st.st_mtim.tv_sec ||
-        st.st_mtim.tv_nsec != k->st.st_mtim.tv_nsec || st.st_ctim.tv_sec != k->st.st_ctim.tv_sec ||
-        st.st_ctim.tv_nsec != k->st.st_ctim.tv_nsec || pread(k->fd, &extra, 1, (off_t)k->len) != 0) {
+    const struct stat *o = &k->cur;
+    if (fstat(k->fd, &st) < 0 || st.st_ino != o->st_ino || st.st_dev != o->st_dev ||
+        st.st_size != o->st_size || st.st_mtim.tv_sec != o->st_mtim.tv_sec ||
+        st.st_mtim.tv_nsec != o->st_mtim.tv_nsec || st.st_ctim.tv_sec != o->st_ctim.tv_sec ||
+        st.st_ctim.tv_nsec != o->st_ctim.tv_nsec || pread(k->fd, &extra, 1, (off_t)k->len) != 0) {
         snprintf(err, errlen, "cannot read kernel %s: it changed while being read", k->path);
         return -1;
     }

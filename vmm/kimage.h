@@ -22,7 +22,8 @@
 struct kimage {
     const char *path;
     int fd;
-    struct stat st;            /* as opened */
+    struct stat st;            /* the file as opened */
+    struct stat cur;           /* what fd is: st, or the snapshot's */
     size_t len;                /* the file's size */
     uint8_t *map;              /* len bytes (rounded up to pages) of address space */
     size_t maplen;
@@ -43,8 +44,16 @@ int kimage_pread(struct kimage *k, uint64_t off, uint64_t n, void *dst, char *er
 int kimage_sha256(struct kimage *k, uint8_t out[32], char *err, size_t errlen);
 /* vmlinux_version over the whole file, read in chunks (the first banner). */
 void kimage_elf_version(struct kimage *k, char *out, size_t outlen);
-/* 0 when the file is still the one opened: same inode, size, modification
- * and change times, and nothing after its end; else -1 with a reason. */
+/* For `run`: copies the file into an anonymous memory file (memfd) that
+ * every later read uses, so that all jobs boot the same bytes even if the
+ * file is rewritten meanwhile (it is not the process's memory, and not
+ * mapped).  Returns 0 (also when no memfd can be made: the file is then
+ * read for each job, and checked), or -1 with a reason when the file
+ * changed while being copied. */
+int kimage_snapshot(struct kimage *k, char *err, size_t errlen);
+/* 0 when the file is still the one opened (or snapshot): same inode,
+ * size, modification and change times, and nothing after its end; else -1
+ * with a reason. */
 int kimage_check(struct kimage *k, char *err, size_t errlen);
 void kimage_close(struct kimage *k);
 #endif

@@ -551,7 +551,9 @@ int run_main(int argc, char **argv)
     }
     if (!o.kernel)
         fprintf(stderr, "minivmm run: using kernel %s\n", kernel);
-    kst_rc = kernel_parse(&k, &kf, err, sizeof(err));
+    /* Every job boots the same bytes, even if the file is rewritten meanwhile. */
+    kst_rc = kimage_snapshot(&kf, err, sizeof(err)) < 0 ? EXIT_HOST_ERROR :
+             kernel_parse(&k, &kf, err, sizeof(err));
     if (kst_rc) {
         ERR("%s\n", err);
         kimage_close(&kf);

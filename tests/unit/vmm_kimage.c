@@ -1,8 +1,9 @@
 /* kimage: the --kernel file read a part at a time.  Parts read hold the
  * file's bytes; the streaming SHA-256 and banner search see the whole file
  * (banners across the 1 MiB chunk boundaries included); a file that grew,
- * shrank or was rewritten since it was opened is detected; a file too
- * large, a FIFO or a missing file is refused with its status. */
+ * shrank or was rewritten since it was opened is detected, and run's
+ * snapshot keeps the bytes it had; a file too large, a FIFO or a missing
+ * file is refused with its status. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,6 +158,26 @@ START_TEST(changes_are_detected)
 }
 END_TEST
 
+/* run's snapshot: the bytes as they were, whatever happens to the file. */
+START_TEST(snapshot_keeps_the_bytes)
+{
+    struct kimage k;
+    static uint8_t buf[FLEN];
+    ck_assert_int_eq(kimage_open(&k, path, err, sizeof(err)), 0);
+    ck_assert_int_eq(kimage_snapshot(&k, err, sizeof(err)), 0);
+    shrink();                                   /* then the file is rewritten */
+    static uint8_t other[FLEN];
+    memset(other, 0x5a, FLEN);
+    write_file(other, FLEN);
+    ck_assert_int_eq(kimage_need(&k, 0, 4096, err, sizeof(err)), 0);
+    ck_assert(!memcmp(k.map, data, 4096));
+    ck_assert_int_eq(kimage_pread(&k, 0, FLEN, buf, err, sizeof(err)), 0);
+    ck_assert(!memcmp(buf, data, FLEN));
+    ck_assert_int_eq(kimage_check(&k, err, sizeof(err)), 0);
+    kimage_close(&k);
+}
+END_TEST
+
 START_TEST(bad_files_are_refused)
 {
     struct kimage k;
@@ -188,6 +209,7 @@ static Suite *suite(void)
     tcase_add_test(tc, sha256_streams_the_whole_file);
     tcase_add_test(tc, banner_found_wherever_it_is);
     tcase_add_test(tc, changes_are_detected);
+    tcase_add_test(tc, snapshot_keeps_the_bytes);
     tcase_add_test(tc, bad_files_are_refused);
     suite_add_tcase(s, tc);
     return s;
