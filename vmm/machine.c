@@ -30,6 +30,7 @@
 #include "vmm/status.h"
 #include "vmm/sysdev.h"
 #include "vmm/timing.h"
+#include "vmm/vmresult.h"
 #include "vmm/vm.h"
 #include "virtio/mmio.h"
 #include "virtio/9p_dev.h"
@@ -260,25 +261,6 @@ static int build_cmdline(char *buf, size_t len, const struct boot_opts *o, const
     if (o->append && n < len)
         n += (size_t)snprintf(buf + n, len - n, " %s", o->append);
     return n < len ? (int)n : -1;
-}
-
-/* What the VM process sends back through the result pipe; the timing
- * report's tlen bytes follow.  detached: the VM process has finished
- * everything the user sees (console, --console file, stderr, 9p exports)
- * and let go of its stdio; the parent need not wait for its teardown. */
-struct wire_result {
-    int32_t status, end, guest_status, detached;
-    uint32_t tlen;
-    char crash[sizeof(((struct machine_result *)0)->crash)];
-};
-
-static void send_result(int fd, int status, const struct machine_result *r, bool detached)
-{
-    struct wire_result w = { status, (int32_t)r->end, r->guest_status, detached, 0, "" };
-    memcpy(w.crash, r->crash, sizeof(w.crash));
-    w.tlen = r->timing_json ? (uint32_t)strlen(r->timing_json) : 0;
-    if (fd_write_all(fd, &w, sizeof(w)) == 0 && w.tlen)
-        fd_write_all(fd, r->timing_json, w.tlen);
 }
 
 /* Sends the result as soon as all the user will read is complete, before
@@ -549,58 +531,6 @@ out:
     kimage_close(&own);
     free(m);
     return status;
-}
-
-/* Reads the VM process's result; 0 when a whole one arrived (its status
- * and whether the process detached in *w). */
-static int recv_result(int fd, struct machine_result *r, struct wire_result *wr)
-{
-    struct wire_result w;
-    if (fd_read_full(fd, (uint8_t *)&w, sizeof(w)) != sizeof(w) || w.tlen > (1u << 20))
-        return -1;
-    *wr = w;
-    r->end = (enum vm_end)w.end;
-    r->guest_status = w.guest_status;
-    memcpy(r->crash, w.crash, sizeof(r->crash));
-    r->crash[sizeof(r->crash) - 1] = 0;
-    if (w.tlen && (r->timing_json = malloc(w.tlen + 1))) {
-        if (fd_read_full(fd, (uint8_t *)r->timing_json, w.tlen) != w.tlen) {
-            free(r->timing_json);
-            r->timing_json = NULL;
-        } else {
-            r->timing_json[w.tlen] = 0;
-        }
-    }
-    return 0;
-}
-
-/* VM processes that sent their result and are still tearing their VM
- * down: reaped without blocking at the next machine_run (`run`'s next job),
- * so that many jobs leave no zombies; with too many at once, the oldest is
- * waited for.  A process that exits leaves its children to init. */
-#define MAX_LINGERING 16
-static pid_t lingering[MAX_LINGERING];
-static int nlingering;
-
-static void reap_lingering(void)
-{
-    int j = 0;
-    for (int i = 0; i < nlingering; i++)
-        if (waitpid(lingering[i], NULL, WNOHANG) == 0)
-            lingering[j++] = lingering[i];       /* still running */
-    nlingering = j;
-}
-
-static void reap_later(pid_t pid)
-{
-    reap_lingering();
-    if (nlingering == MAX_LINGERING) {
-        while (waitpid(lingering[0], NULL, 0) < 0 && errno == EINTR)
-            ;
-        memmove(lingering, lingering + 1, (MAX_LINGERING - 1) * sizeof(lingering[0]));
-        nlingering--;
-    }
-    lingering[nlingering++] = pid;
 }
 
 /* One process per VM: the seccomp filter cannot be lifted, so the VM is set
