@@ -159,30 +159,54 @@ static int store(const char *dir, const char *name, const uint8_t *elf, size_t l
     return rc;
 }
 
+struct names { char name[2 * SHA256_LEN + 8], dir[4096], path[4200]; };
+
+static void entry_names(const char *cache_dir, const uint8_t key[SHA256_LEN], struct names *nm)
+{
+    char hex[2 * SHA256_LEN + 1];
+    sha256_hex(key, hex);
+    snprintf(nm->name, sizeof(nm->name), "%s.elf", hex);
+    snprintf(nm->dir, sizeof(nm->dir), "%s/vmlinux", cache_dir);
+    snprintf(nm->path, sizeof(nm->path), "%s/%s", nm->dir, nm->name);
+}
+
+bool kcache_lookup(const char *cache_dir, const uint8_t key[SHA256_LEN], struct kcache_entry *e)
+{
+    memset(e, 0, sizeof(*e));
+    struct names nm;
+    entry_names(cache_dir, key, &nm);
+    int r = open_entry(nm.path, e);
+    if (r > 0) {
+        e->hit = true;
+        return true;
+    }
+    if (r < 0) {
+        fprintf(stderr, "minivmm: the cached vmlinux %s is corrupt: unpacking it again\n", nm.path);
+        unlink(nm.path);
+    }
+    return false;
+}
+
 int kcache_get(const char *cache_dir, const uint8_t *img, size_t len, const struct bz_info *bz,
                uint64_t max_bytes, struct kcache_entry *e, char *err, size_t errlen)
 {
-    memset(e, 0, sizeof(*e));
     struct sha256 s;
     uint8_t d[SHA256_LEN];
-    char hex[2 * SHA256_LEN + 1], name[2 * SHA256_LEN + 8], dir[4096], path[4200];
     sha256_init(&s);
     sha256_update(&s, img, len);
     sha256_final(&s, d);
-    sha256_hex(d, hex);
-    snprintf(name, sizeof(name), "%s.elf", hex);
-    snprintf(dir, sizeof(dir), "%s/vmlinux", cache_dir);
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-
-    int r = open_entry(path, e);
-    if (r > 0) {
-        e->hit = true;
+    if (kcache_lookup(cache_dir, d, e))
         return 0;
-    }
-    if (r < 0) {
-        fprintf(stderr, "minivmm: the cached vmlinux %s is corrupt: unpacking it again\n", path);
-        unlink(path);
-    }
+    return kcache_fill(cache_dir, d, bz, max_bytes, e, err, errlen);
+}
+
+int kcache_fill(const char *cache_dir, const uint8_t key[SHA256_LEN], const struct bz_info *bz,
+                uint64_t max_bytes, struct kcache_entry *e, char *err, size_t errlen)
+{
+    memset(e, 0, sizeof(*e));
+    struct names nm;
+    entry_names(cache_dir, key, &nm);
+    const char *dir = nm.dir, *name = nm.name;
     size_t n;
     if (payload_unpack(bz->payload, bz->payload_len, bz->init_size, &e->heap, &n, err, errlen) < 0)
         return -1;

@@ -34,5 +34,13 @@ struct kcache_entry {
  * -1 with a one-line reason in err when the payload cannot be unpacked. */
 int kcache_get(const char *cache_dir, const uint8_t *img, size_t len, const struct bz_info *bz,
                uint64_t max_bytes, struct kcache_entry *e, char *err, size_t errlen);
+/* The same in two steps, keyed by the bzImage's SHA-256 (computed by the
+ * caller, e.g. reading the file in chunks): kcache_lookup takes a valid
+ * entry (true) or, false, removes a corrupt one (one stderr line);
+ * kcache_fill unpacks bz->payload (which must be readable then) and keeps
+ * the result, as kcache_get does on a miss. */
+bool kcache_lookup(const char *cache_dir, const uint8_t key[32], struct kcache_entry *e);
+int kcache_fill(const char *cache_dir, const uint8_t key[32], const struct bz_info *bz,
+                uint64_t max_bytes, struct kcache_entry *e, char *err, size_t errlen);
 void kcache_release(struct kcache_entry *e);
 #endif

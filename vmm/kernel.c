@@ -6,6 +6,7 @@
 #include "boot/payload.h"
 #include "vmm/kernel.h"
 #include "vmm/options.h"
+#include "vmm/status.h"
 
 #define ERRF(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
 
@@ -25,25 +26,52 @@ void kernel_cache_dir(char *buf, size_t len)
         snprintf(buf, len, "/tmp/minivmm-cache-%u", (unsigned)getuid());
 }
 
-int kernel_parse(struct kernel_image *k, const uint8_t *img, size_t len, char *err, size_t errlen)
+#define HEAD_MAX (0x20000 + 0x1000)    /* a bzImage's setup: at most 256 sectors of 512 */
+#define PHDR_SIZE 56
+#define MAX_PHDRS 64
+
+static uint64_t le(const uint8_t *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = n - 1; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+int kernel_parse(struct kernel_image *k, struct kimage *f, char *err, size_t errlen)
 {
     memset(k, 0, sizeof(*k));
-    k->img = img;
-    k->len = len;
+    k->file = f;
+    k->img = f->map;
+    k->len = f->len;
+    const uint8_t *img = f->map;
+    size_t len = f->len;
+    char why[400];
+    if (kimage_need(f, 0, HEAD_MAX, err, errlen) < 0)
+        return EXIT_HOST_ERROR;
     if (!vmlinux_is_elf(img, len)) {
         k->hdr = img;
-        return bz_parse(img, len, &k->bz, err, errlen);
+        if (bz_parse(img, len, &k->bz, why, sizeof(why)) < 0)
+            goto cannot;
+        return 0;
     }
     k->elf = true;
-    if (vmlinux_parse(img, len, &k->v, err, errlen) < 0)
-        return -1;
+    if (len >= 64) {                   /* the program headers, where vmlinux_parse reads them */
+        uint64_t phoff = le(img + 32, 8), phnum = le(img + 56, 2);
+        if (phnum <= MAX_PHDRS && phoff <= len && phnum * PHDR_SIZE <= len - phoff &&
+            kimage_need(f, phoff, phnum * PHDR_SIZE, err, errlen) < 0)
+            return EXIT_HOST_ERROR;
+    }
+    if (vmlinux_parse(img, len, &k->v, why, sizeof(why)) < 0)
+        goto cannot;
     vmlinux_setup_header(&k->v, k->synth, &k->bz);
-    vmlinux_version(img, len, k->bz.version, sizeof(k->bz.version));
+    kimage_elf_version(f, k->bz.version, sizeof(k->bz.version));
     k->hdr = k->synth;
-    k->elf_bytes = img;
-    k->elf_len = len;
     k->path = BOOT_PATH_DIRECT;
     return 0;
+cannot:
+    snprintf(err, errlen, "cannot boot %s: %s", f->path, why);
+    return EXIT_CANNOT_TEST;
 }
 
 static uint64_t cache_max(void)
@@ -53,7 +81,9 @@ static uint64_t cache_max(void)
     return e && parse_size(e, &v) == 0 ? v : KCACHE_DEFAULT_MAX;
 }
 
-/* The bzImage's vmlinux, for the direct path: 0, or -1 with why not. */
+/* The bzImage's vmlinux, for the direct path: 0, or -1 with why not.  The
+ * cache key is the SHA-256 of the file, read in chunks; only on a miss is
+ * the payload read (into the image's address space, given back after). */
 static int unpack(struct kernel_image *k, const char *cache_dir, uint64_t low_ram, char *why,
                   size_t whylen)
 {
@@ -61,12 +91,25 @@ static int unpack(struct kernel_image *k, const char *cache_dir, uint64_t low_ra
         snprintf(why, whylen, "the image has no payload");
         return -1;
     }
+    struct kimage *f = k->file;
+    uint64_t poff = (uint64_t)(k->bz.payload - f->map);
+    if (kimage_need(f, poff, 64, why, whylen) < 0)
+        return -1;
     if (payload_format(k->bz.payload, k->bz.payload_len) == PAYLOAD_UNKNOWN) {
         snprintf(why, whylen, "its payload is in no format minivmm unpacks");
         return -1;
     }
-    if (kcache_get(cache_dir, k->img, k->len, &k->bz, cache_max(), &k->kc, why, whylen) < 0)
+    uint8_t key[32];
+    if (kimage_sha256(f, key, why, whylen) < 0)
         return -1;
+    if (!kcache_lookup(cache_dir, key, &k->kc)) {
+        int r = kimage_need(f, poff, k->bz.payload_len, why, whylen);
+        if (r == 0)
+            r = kcache_fill(cache_dir, key, &k->bz, cache_max(), &k->kc, why, whylen);
+        kimage_drop(f, poff, k->bz.payload_len);
+        if (r < 0)
+            return -1;
+    }
     if (vmlinux_parse(k->kc.elf, k->kc.len, &k->v, why, whylen) < 0 ||
         !vmlinux_place(&k->v, low_ram, why, whylen)) {
         kcache_release(&k->kc);
@@ -106,19 +149,32 @@ int kernel_load(struct kernel_image *k, struct guest_mem *mem, uint64_t *entry, 
         uint64_t base = vmlinux_place(&k->v, mem->low_size, err, errlen);
         if (!base)
             return -1;
-        vmlinux_load(&k->v, k->elf_bytes, gmem_ptr(mem, 0, base + k->v.span), base);
+        uint8_t *guest = gmem_ptr(mem, 0, base + k->v.span);
+        if (k->elf_bytes) {                     /* unpacked from a bzImage */
+            vmlinux_load(&k->v, k->elf_bytes, guest, base);
+        } else {                                /* the ELF file: its segments straight in */
+            for (int i = 0; i < k->v.nsegs; i++) {
+                const struct vmlinux_seg *s = &k->v.segs[i];
+                uint8_t *dst = guest + base + (s->paddr - k->v.paddr_lo);
+                if (kimage_pread(k->file, s->offset, s->filesz, dst, err, errlen) < 0)
+                    return -2;
+                memset(dst + s->filesz, 0, s->memsz - s->filesz);
+            }
+        }
         *entry = k->v.entry - k->v.paddr_lo + base;
         /* The kernel's own bound (init_size) where it has one, else its span. */
         *end = base + (k->bz.init_size > k->v.span ? k->bz.init_size : k->v.span);
-        return 0;
+    } else {
+        uint64_t load = bz_load_address(&k->bz, mem->low_size, err, errlen);
+        if (!load)
+            return -1;
+        if (kimage_pread(k->file, k->bz.setup_size, k->bz.kernel_size,
+                         gmem_ptr(mem, load, k->bz.kernel_size), err, errlen) < 0)
+            return -2;
+        *entry = load + 0x200;                 /* the 64-bit entry of the boot protocol */
+        *end = load + k->bz.init_size;
     }
-    uint64_t load = bz_load_address(&k->bz, mem->low_size, err, errlen);
-    if (!load)
-        return -1;
-    memcpy(gmem_ptr(mem, load, k->bz.kernel_size), k->bz.kernel, k->bz.kernel_size);
-    *entry = load + 0x200;                     /* the 64-bit entry of the boot protocol */
-    *end = load + k->bz.init_size;
-    return 0;
+    return kimage_check(k->file, err, errlen) < 0 ? -2 : 0;
 }
 
 void kernel_release(struct kernel_image *k)

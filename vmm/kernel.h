@@ -19,11 +19,13 @@
 #include "boot/bzimage.h"
 #include "boot/vmlinux.h"
 #include "vmm/kcache.h"
+#include "vmm/kimage.h"
 #include "vmm/mem.h"
 #include "vmm/options.h"
 
 struct kernel_image {
-    const uint8_t *img;         /* the file's bytes (not owned) */
+    struct kimage *file;        /* the --kernel file (not owned) */
+    const uint8_t *img;         /* its bytes, as far as read (file->map) */
     size_t len;
     bool elf;                   /* an ELF vmlinux given as --kernel */
     struct bz_info bz;          /* the setup header (made up for an ELF) */
@@ -36,19 +38,23 @@ struct kernel_image {
     size_t elf_len;
 };
 
-/* Recognises img[len]: a bzImage or an ELF vmlinux, checked.  Returns 0, or
- * -1 with a one-line reason in err (the image cannot be booted: 125). */
-int kernel_parse(struct kernel_image *k, const uint8_t *img, size_t len, char *err,
-                 size_t errlen);
+/* Recognises the file: a bzImage or an ELF vmlinux, checked, reading only
+ * its headers (and, for an ELF, its banner in chunks).  Returns 0, or the
+ * exit status with a one-line message in err: 125 "cannot boot PATH: why",
+ * 255 when the file could not be read. */
+int kernel_parse(struct kernel_image *k, struct kimage *f, char *err, size_t errlen);
 /* Decides the boot path for guest RAM of low_ram bytes below the MMIO hole
  * and, for the direct path from a bzImage, gets the vmlinux from cache_dir
  * (or unpacks it).  Falls back to the bzImage path with one line on stderr.
  * Returns 0, or -1 with a reason in err when an ELF cannot be placed. */
 int kernel_prepare(struct kernel_image *k, enum boot_path want, const char *cache_dir,
                    uint64_t low_ram, char *err, size_t errlen);
-/* Copies the kernel into guest memory; *entry is where the boot CPU starts
- * (64-bit, RSI = zero page) and *end the first byte it may use no more.
- * Returns 0, or -1 with a reason in err (it does not fit). */
+/* Puts the kernel into guest memory, from the file straight there (a
+ * bzImage's protected-mode part, an ELF's segments) or from the unpacked
+ * vmlinux; *entry is where the boot CPU starts (64-bit, RSI = zero page)
+ * and *end the first byte it may use no more.  Returns 0, or -1 with a
+ * reason in err (it does not fit: 125), or -2 (the file could not be
+ * read, or changed since it was opened: 255). */
 int kernel_load(struct kernel_image *k, struct guest_mem *mem, uint64_t *entry, uint64_t *end,
                 char *err, size_t errlen);
 void kernel_release(struct kernel_image *k);

@@ -21,6 +21,7 @@
 #include "vmm/console.h"
 #include "vmm/fdio.h"
 #include "vmm/kernel.h"
+#include "vmm/kimage.h"
 #include "vmm/kvmhost.h"
 #include "vmm/machine.h"
 #include "vmm/ports.h"
@@ -30,12 +31,12 @@
 #include "vmm/status.h"
 #include "vmm/sysdev.h"
 #include "vmm/timing.h"
+#include "vmm/vmresult.h"
 #include "vmm/vm.h"
 #include "virtio/mmio.h"
 #include "virtio/9p_dev.h"
 
 #define ERR(...) fprintf(stderr, "minivmm: " __VA_ARGS__)
-#define MAX_KERNEL_SIZE (256 << 20)
 
 struct machine {
     struct vm vm;
@@ -53,6 +54,7 @@ struct machine {
     uint64_t initrd_size[MAX_INITRDS];
     struct console_input inputs[1 + MAX_INITRDS];  /* the --console file must be none of them */
     int ninputs;
+    int devnull;               /* /dev/null, for stdio once the result is out */
 };
 
 /* Opens an input file for reading without ever blocking or touching a
@@ -85,35 +87,6 @@ static int open_input(const char *what, const char *path, struct stat *st, char 
     }
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     return fd;
-}
-
-int machine_read_kernel(const char *path, uint8_t **buf, size_t *len, struct stat *st,
-                        char *err, size_t errlen)
-{
-    *buf = NULL;
-    int fd = open_input("kernel", path, st, err, errlen);
-    if (fd < 0)
-        return EXIT_HOST_ERROR;
-    if (st->st_size > MAX_KERNEL_SIZE) {       /* checked before reading a byte */
-        snprintf(err, errlen, "cannot boot %s: it is %llu MiB, larger than any kernel image "
-                 "(at most %d MiB)", path, (unsigned long long)(st->st_size >> 20),
-                 MAX_KERNEL_SIZE >> 20);
-        close(fd);
-        return EXIT_CANNOT_TEST;
-    }
-    size_t want = (size_t)st->st_size;
-    uint8_t *b = malloc(want + 1);              /* + 1: a grown file is seen as such */
-    size_t got = b ? fd_read_full(fd, b, want + 1) : 0;
-    close(fd);
-    if (!b || got != want) {
-        snprintf(err, errlen, "cannot read kernel %s: %s", path, !b ? "out of memory" :
-                 got < want ? "short read" : "it grew while being read");
-        free(b);
-        return EXIT_HOST_ERROR;
-    }
-    *buf = b;
-    *len = got;
-    return 0;
 }
 
 /* Opens every initrd (regular files only, never blocking) before anything
@@ -291,19 +264,59 @@ static int build_cmdline(char *buf, size_t len, const struct boot_opts *o, const
     return n < len ? (int)n : -1;
 }
 
+/* Sends the result as soon as all the user will read is complete, before
+ * the VM's teardown (freeing a VM waits for the kernel: SRCU grace periods,
+ * guest RAM): the 9p servers are stopped, the console and its file flushed
+ * and closed, stdin, stdout (and stderr, but in sanitizer builds, whose
+ * teardown reports must be seen) become /dev/null, then the result goes
+ * out with detached set, and the parent returns without waiting for this
+ * process (docs/speed.md).  When that cannot be done safely (a vCPU thread
+ * that did not stop may still write to the console; no /dev/null) the
+ * result waits for the teardown as before, without detached. */
+static void send_early(struct machine *m, int *result_fd, int status,
+                       const struct machine_result *res)
+{
+    if (m->devnull < 0)
+        return;
+    for (int i = 0; m->vm.vcpus && i < m->vm.ncpus; i++)
+        if (m->vm.vcpus[i].started)
+            return;
+    for (int i = 0; i < m->nshares; i++)
+        virtio_9p_free(m->shares[i]);
+    m->nshares = 0;
+    console_close(m->con);
+    m->con = NULL;
+    fflush(stdout);
+    fflush(stderr);
+    dup3(m->devnull, STDIN_FILENO, 0);
+    dup3(m->devnull, STDOUT_FILENO, 0);
+#ifndef __SANITIZE_ADDRESS__
+    dup3(m->devnull, STDERR_FILENO, 0);
+    bool detached = true;
+#else
+    bool detached = false;
+#endif
+    send_result(*result_fd, status, res, detached);
+    close(*result_fd);
+    *result_fd = -1;
+}
+
 /* The VM process (see machine_run): sets the VM up, confines itself, runs
- * the guest and fills *res.  Returns the exit status. */
-static int vm_process(const struct boot_opts *o, struct machine_result *res)
+ * the guest and fills *res; once the guest ran, sends it on *result_fd
+ * before the teardown (send_early; *result_fd is then -1).  Returns the
+ * exit status. */
+static int vm_process(const struct boot_opts *o, struct machine_result *res, int *result_fd)
 {
     char err[512];
-    uint8_t *img = NULL;
-    const uint8_t *kimg = o->kernel_image;
-    size_t img_len = o->kernel_size;
+    struct kimage own = { .fd = -1 };
+    struct kimage *kf = o->kernel_file;
     struct machine *m = calloc(1, sizeof(*m));
     int status = EXIT_HOST_ERROR;
     if (!m)
         return EXIT_HOST_ERROR;
+    timing_step("fork");
     m->vm.kvm_fd = m->vm.vm_fd = -1;
+    m->devnull = -1;
     /* Capabilities are per thread: drop them before any thread exists. */
     if (!o->no_sandbox && sandbox_drop_caps(err, sizeof(err)) < 0) {
         ERR("sandbox: %s (--no-sandbox runs without it)\n", err);
@@ -311,32 +324,35 @@ static int vm_process(const struct boot_opts *o, struct machine_result *res)
     }
     for (int i = 0; i < MAX_INITRDS; i++)
         m->initrd_fd[i] = -1;
+    timing_step("caps");
 
     /* Every input is opened and checked before anything is written. */
-    struct stat kst;
-    if (!kimg) {
-        status = machine_read_kernel(o->kernel, &img, &img_len, &kst, err, sizeof(err));
+    if (!kf) {
+        status = kimage_open(&own, o->kernel, err, sizeof(err));
         if (status) {
             ERR("%s\n", err);
             goto out;
         }
-        kimg = img;
+        kf = &own;
         status = EXIT_HOST_ERROR;
-    } else if (stat(o->kernel, &kst) < 0) {
-        memset(&kst, 0, sizeof(kst));          /* read by the caller; only for the check */
     }
-    m->inputs[m->ninputs++] = (struct console_input){ kst.st_dev, kst.st_ino, o->kernel };
+    m->inputs[m->ninputs++] = (struct console_input){ kf->st.st_dev, kf->st.st_ino, o->kernel };
+    timing_step("read-kernel");
     if (open_initrds(m, o))
         goto out;
+    timing_step("open-initrds");
     struct kernel_image *k = &m->kernel;
-    if (kernel_parse(k, kimg, img_len, err, sizeof(err))) {
-        ERR("cannot boot %s: %s\n", o->kernel, err);
-        status = EXIT_CANNOT_TEST;
+    int kst = kernel_parse(k, kf, err, sizeof(err));
+    if (kst) {
+        ERR("%s\n", err);
+        status = kst;
         goto out;
     }
+    timing_step("parse-kernel");
     if (kvm_host_check("minivmm: ", &k->bz))
         goto out;
-    if (vm_create(&m->vm, o->memory, o->cpus))
+    timing_step("host-check");
+    if (vm_create(&m->vm, o->memory, o->cpus, o->pit))
         goto out;
     struct vm *vm = &m->vm;
     const char *trace = getenv("MINIVMM_TRACE_IO");
@@ -344,12 +360,19 @@ static int vm_process(const struct boot_opts *o, struct machine_result *res)
     char cache[4096];
     kernel_cache_dir(cache, sizeof(cache));
     uint64_t entry, kernel_end;
-    if (kernel_prepare(k, o->boot_path, cache, vm->mem.low_size, err, sizeof(err)) ||
-        kernel_load(k, &vm->mem, &entry, &kernel_end, err, sizeof(err))) {
+    int kfail = kernel_prepare(k, o->boot_path, cache, vm->mem.low_size, err, sizeof(err));
+    timing_step("prepare-kernel");
+    int lr = kfail ? -1 : kernel_load(k, &vm->mem, &entry, &kernel_end, err, sizeof(err));
+    if (lr == -2) {
+        ERR("%s\n", err);
+        goto out;
+    }
+    if (lr) {
         ERR("cannot boot %s: %s\n", o->kernel, err);
         status = EXIT_CANNOT_TEST;
         goto out;
     }
+    timing_step("load-kernel");
     timing_boot_path(boot_path_name(k->path));
 
     m->uart = uart_new(uart_out, uart_irq, m);
@@ -373,9 +396,11 @@ static int vm_process(const struct boot_opts *o, struct machine_result *res)
         m->nshares++;
     }
 
+    timing_step("devices");
     uint64_t initrd_addr, initrd_size;
     if (load_initrds(m, o, &k->bz, kernel_end, &initrd_addr, &initrd_size))
         goto out;
+    timing_step("load-initrds");
 
     char cmdline[LAYOUT_CMDLINE_MAX];
     uint32_t maxlen = k->bz.cmdline_size ? k->bz.cmdline_size : 255;
@@ -409,9 +434,11 @@ static int vm_process(const struct boot_opts *o, struct machine_result *res)
     };
     zp_build(gmem_ptr(&vm->mem, LAYOUT_ZERO_PAGE, ZP_SIZE), k->hdr, &k->bz, &zp);
     cpu_write_tables(vm->mem.host);
+    timing_step("boot-tables");
 
     if (vm_create_vcpus(vm) || setup_vcpus(vm, entry))
         goto out;
+    timing_step("vcpus");
 
     /* Last, when nothing else can fail: an existing console file is kept
      * until the boot really starts, and never if it is one of the inputs. */
@@ -422,10 +449,15 @@ static int vm_process(const struct boot_opts *o, struct machine_result *res)
     }
     console_set_limit(m->con, o->console_limit);
     m->watch_stuck = kvm_host_watch_stuck(m->host_why, sizeof(m->host_why));
+    m->devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+    const char *delay = getenv("MINIVMM_TEST_TEARDOWN_DELAY_MS");
+    long teardown_delay_ms = delay ? atol(delay) : 0;
+    timing_step("console");
     if (!o->no_sandbox && sandbox_install(err, sizeof(err)) < 0) {
         ERR("%s\n", err);
         goto out;
     }
+    timing_step("sandbox");
     if (sig_caught()) {
         ERR("interrupted by signal %d before the VM started\n", sig_caught());
         status = 128 + sig_caught();
@@ -478,6 +510,13 @@ static int vm_process(const struct boot_opts *o, struct machine_result *res)
             fclose(f);
         }
     }
+    send_early(m, result_fd, status, res);
+    if (*result_fd < 0 && teardown_delay_ms > 0) {
+        /* Tests only: a slow teardown, so that anything left for after
+         * the result would be seen missing (tests/direct/teardown.sh). */
+        struct timespec ts = { teardown_delay_ms / 1000, teardown_delay_ms % 1000 * 1000000L };
+        nanosleep(&ts, NULL);
+    }
 out:
     for (int i = 0; i < m->nshares; i++)
         virtio_9p_free(m->shares[i]);
@@ -488,47 +527,11 @@ out:
         if (m->initrd_fd[i] >= 0)
             close(m->initrd_fd[i]);
     kernel_release(&m->kernel);
-    free(img);
+    if (m->devnull >= 0)
+        close(m->devnull);
+    kimage_close(&own);
     free(m);
     return status;
-}
-
-/* What the VM process sends back through the result pipe; the timing
- * report's tlen bytes follow. */
-struct wire_result {
-    int32_t status, end, guest_status;
-    uint32_t tlen;
-    char crash[sizeof(((struct machine_result *)0)->crash)];
-};
-
-static void send_result(int fd, int status, const struct machine_result *r)
-{
-    struct wire_result w = { status, (int32_t)r->end, r->guest_status, 0, "" };
-    memcpy(w.crash, r->crash, sizeof(w.crash));
-    w.tlen = r->timing_json ? (uint32_t)strlen(r->timing_json) : 0;
-    if (fd_write_all(fd, &w, sizeof(w)) == 0 && w.tlen)
-        fd_write_all(fd, r->timing_json, w.tlen);
-}
-
-/* Reads the VM process's result; 0 when a whole one arrived. */
-static int recv_result(int fd, struct machine_result *r)
-{
-    struct wire_result w;
-    if (fd_read_full(fd, (uint8_t *)&w, sizeof(w)) != sizeof(w) || w.tlen > (1u << 20))
-        return -1;
-    r->end = (enum vm_end)w.end;
-    r->guest_status = w.guest_status;
-    memcpy(r->crash, w.crash, sizeof(r->crash));
-    r->crash[sizeof(r->crash) - 1] = 0;
-    if (w.tlen && (r->timing_json = malloc(w.tlen + 1))) {
-        if (fd_read_full(fd, (uint8_t *)r->timing_json, w.tlen) != w.tlen) {
-            free(r->timing_json);
-            r->timing_json = NULL;
-        } else {
-            r->timing_json[w.tlen] = 0;
-        }
-    }
-    return 0;
 }
 
 /* One process per VM: the seccomp filter cannot be lifted, so the VM is set
@@ -542,6 +545,7 @@ int machine_run(const struct boot_opts *o, struct machine_result *res)
     memset(res, 0, sizeof(*res));
     res->end = VM_END_ERROR;
     sig_install();
+    reap_lingering();
     if (sig_caught())
         return 128 + sig_caught();     /* start nothing new */
     int p[2];
@@ -560,8 +564,10 @@ int machine_run(const struct boot_opts *o, struct machine_result *res)
     if (pid == 0) {
         close(p[0]);
         struct machine_result r = { .end = VM_END_ERROR };
-        int st = vm_process(o, &r);
-        send_result(p[1], st, &r);
+        int fd = p[1];
+        int st = vm_process(o, &r, &fd);
+        if (fd >= 0)                    /* not sent before the teardown */
+            send_result(fd, st, &r, false);
 #ifdef __SANITIZE_ADDRESS__
         /* _exit skips LeakSanitizer, which cannot run under the filter
          * (it clones and ptraces): without the sandbox, check here. */
@@ -575,16 +581,29 @@ int machine_run(const struct boot_opts *o, struct machine_result *res)
     sig_set_child(pid);
     if (sig_caught())                   /* caught before the child was known */
         kill(pid, sig_caught());
-    bool got = recv_result(p[0], res) == 0;
+    struct wire_result w = { 0 };
+    bool got = recv_result(p[0], res, &w) == 0;
     uint8_t rest[4096];                 /* whatever is left, so the child never blocks */
     while (fd_read_full(p[0], rest, sizeof(rest)) == sizeof(rest))
         ;
     close(p[0]);
+    int status = EXIT_HOST_ERROR;
+    if (got && w.detached) {
+        /* All the user sees is complete: the VM's teardown goes on in the
+         * child, which is reaped later (docs/speed.md). */
+        sig_set_child(0);
+        reap_later(pid);
+        status = w.status;
+        if (sig_caught())
+            status = 128 + sig_caught();
+        if (res == &mine)
+            free(mine.timing_json);
+        return status;
+    }
     int ws;
     while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
         ;
     sig_set_child(0);
-    int status = EXIT_HOST_ERROR;
     if (WIFEXITED(ws)) {
         status = WEXITSTATUS(ws);
         if (!got)

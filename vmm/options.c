@@ -172,7 +172,7 @@ void boot_usage(FILE *f)
 "                    [--console-limit SIZE]\n"
 "                    [--share DIR[,tag=TAG][,ro][,max=SIZE]]... [--virtio-discovery acpi|cmdline|both]\n"
 "                    [--timing[=text|json]] [--quiet] [--no-sandbox] [--boot-path direct|bzimage]\n"
-"                    [--repeat N]\n"
+"                    [--pit] [--repeat N]\n"
 "Boots a Linux bzImage in a KVM virtual machine and exits with the guest's\n"
 "status (see `man minivmm` for the exit status table).\n"
 "  --kernel FILE      kernel to boot: a bzImage (x86 boot protocol 2.12+, 64-bit)\n"
@@ -195,13 +195,14 @@ void boot_usage(FILE *f)
 "  --repeat N         boot N times (1..%d), each a fresh VM; one line per boot and\n"
 "                     min/median/max of each phase on stderr (--timing=json: every\n"
 "                     boot as JSON); exit with the worst status; --console needs %%d\n"
+"  --pit              give the guest a PIT (i8254 timer); Linux 5.2+ does not need it\n"
 "  --help, --version\n",
             MAX_CPUS, DEFAULT_TIMEOUT, MAX_REPEAT);
 }
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_MEMORY, OPT_CPUS, OPT_TIMEOUT,
        OPT_CONSOLE, OPT_TIMING, OPT_QUIET, OPT_SHARE, OPT_DISCOVERY, OPT_HELP, OPT_VERSION,
-       OPT_NO_SANDBOX, OPT_CONSOLE_LIMIT, OPT_BOOT_PATH, OPT_REPEAT };
+       OPT_NO_SANDBOX, OPT_CONSOLE_LIMIT, OPT_BOOT_PATH, OPT_REPEAT, OPT_PIT };
 
 static const struct option longopts[] = {
     { "kernel", required_argument, NULL, OPT_KERNEL },
@@ -219,6 +220,7 @@ static const struct option longopts[] = {
     { "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
     { "boot-path", required_argument, NULL, OPT_BOOT_PATH },
     { "repeat", required_argument, NULL, OPT_REPEAT },
+    { "pit", no_argument, NULL, OPT_PIT },
     { "help", no_argument, NULL, OPT_HELP },
     { "version", no_argument, NULL, OPT_VERSION },
     { 0 },
@@ -272,6 +274,7 @@ int boot_parse_args(int argc, char **argv, struct boot_opts *o, char *err, size_
             break;
         case OPT_QUIET: o->quiet = true; break;
         case OPT_NO_SANDBOX: o->no_sandbox = true; break;
+        case OPT_PIT: o->pit = true; break;
         case OPT_BOOT_PATH:
             if (opt_boot_path(optarg, &o->boot_path, err, errlen))
                 return -1;

@@ -50,9 +50,9 @@ struct boot_opts {
     enum discovery discovery;
     enum boot_path boot_path;
     long repeat;                /* --repeat N (vmm/repeat.h); 0: not given */
-    /* Set by minivmm run: the image of o->kernel, already read and checked. */
-    const uint8_t *kernel_image;
-    size_t kernel_size;
+    bool pit;                   /* --pit: KVM's in-kernel PIT (i8254) */
+    /* Set by minivmm run: o->kernel, opened once for every job (vmm/kimage.h). */
+    struct kimage *kernel_file;
 };
 
 /* "512M", "2G", "1024K", "65536" (MiB when no suffix).  Returns 0 or -1. */

@@ -6,6 +6,7 @@
 #define PORT_COM1          0x3f8   /* 16550A UART, 8 ports, IRQ 4 */
 #define IRQ_COM1           4
 #define PORT_I8042_DATA    0x60
+#define PORT_SYSCTL_B      0x61    /* read 0x20 without --pit (vmm/sysdev.c) */
 #define PORT_I8042_CMD     0x64    /* write 0xfe: reset */
 
 /* minivmm's own ports, a block of 16 at 0x600. */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include "vmm/kimage.h"
 #include "vmm/machine.h"
 #include "vmm/repeat.h"
 #include "vmm/sandbox.h"
@@ -268,22 +269,28 @@ int repeat_main(const struct boot_opts *opts)
         return EXIT_HOST_ERROR;
     }
     sig_install();
-    uint8_t *img = NULL;
-    if (!o.kernel_image) {               /* read once, for every boot */
-        struct stat st;
-        int rc = machine_read_kernel(o.kernel, &img, &o.kernel_size, &st, err, sizeof(err));
+    struct kimage kf;                    /* opened once, for every boot */
+    if (!o.kernel_file) {
+        int rc = kimage_open(&kf, o.kernel, err, sizeof(err));
         if (rc) {
             ERR("%s\n", err);
             return rc;
         }
-        o.kernel_image = img;
+        /* Every boot boots the same bytes, even if the file is rewritten. */
+        if (kimage_snapshot(&kf, err, sizeof(err)) < 0) {
+            ERR("%s\n", err);
+            kimage_close(&kf);
+            return EXIT_HOST_ERROR;
+        }
+        o.kernel_file = &kf;
     }
     bool json = o.timing == TIMING_JSON;
     o.timing = TIMING_OFF;               /* this loop reports instead of each VM */
     struct boot *b = calloc((size_t)n, sizeof(*b));
     if (!b) {
         ERR("out of memory for %ld boots\n", n);
-        free(img);
+        if (o.kernel_file == &kf)
+            kimage_close(&kf);
         return EXIT_HOST_ERROR;
     }
     int worst = 0;
@@ -317,6 +324,7 @@ int repeat_main(const struct boot_opts *opts)
         free(b[i].marks);
     }
     free(b);
-    free(img);
+    if (o.kernel_file == &kf)
+        kimage_close(&kf);
     return worst;
 }

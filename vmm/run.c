@@ -42,7 +42,7 @@ struct run_opts {
     int cpus;
     uint64_t memory, console_limit;
     long timeout;               /* -1: the job's, else DEFAULT_TIMEOUT */
-    bool keep_going, verbose, no_sandbox;
+    bool keep_going, verbose, no_sandbox, pit;
     enum boot_path boot_path;
 };
 
@@ -53,6 +53,7 @@ static void usage(FILE *f)
 "                   [--rootfs FILE.cgz|DIR] [--programs DIR]... [--include-dir DIR]...\n"
 "                   [--cpus N] [--memory SIZE] [--timeout S] [--console-limit SIZE]\n"
 "                   [--keep-going] [--verbose] [--no-sandbox] [--boot-path direct|bzimage]\n"
+"                   [--pit]\n"
 "Compiles JOB.yaml, and for each job it expands to packs an initrd, boots the\n"
 "kernel, runs the job and leaves its results in\n"
 "RESULT_ROOT/TESTCASE/PARAMS/KERNEL_VERSION/N/ (default RESULT_ROOT: ./results).\n"
@@ -63,6 +64,7 @@ static void usage(FILE *f)
 "--no-sandbox: run each VM without its seccomp filter and capability drop.\n"
 "--boot-path: direct (default) unpacks a bzImage on the host, bzimage runs its\n"
 "decompressor (man minivmm).\n"
+"--pit: give each VM a PIT (i8254 timer); Linux 5.2+ does not need it.\n"
 "--help, --version: this text, the version.\n");
 }
 
@@ -329,7 +331,7 @@ static double now_s(void)
 }
 
 static int run_one(const struct run_opts *o, const struct job *j, const char *kernel,
-                   const uint8_t *img, size_t img_len, const char *kver,
+                   struct kimage *kf, const char *kver,
                    const char *const *parts, int nparts, const char *cache)
 {
     char dir[PATH_MAX], path[PATH_MAX];
@@ -353,8 +355,7 @@ static int run_one(const struct run_opts *o, const struct job *j, const char *ke
 
     struct boot_opts b = { 0 };
     b.kernel = kernel;
-    b.kernel_image = img;               /* read once, for every job */
-    b.kernel_size = img_len;
+    b.kernel_file = kf;                 /* opened once, for every job */
     for (int i = 0; i < nparts; i++)
         b.initrds[b.ninitrds++] = parts[i];
     b.initrds[b.ninitrds++] = path;
@@ -372,6 +373,7 @@ static int run_one(const struct run_opts *o, const struct job *j, const char *ke
     b.quiet = !o->verbose;
     b.no_sandbox = o->no_sandbox;
     b.boot_path = o->boot_path;
+    b.pit = o->pit;
     snprintf(b.shares[0].dir, sizeof(b.shares[0].dir), "%s", dir);
     snprintf(b.shares[0].tag, sizeof(b.shares[0].tag), RESULT_TAG);
     b.shares[0].max = RESULT_MAX;
@@ -420,7 +422,7 @@ static int run_one(const struct run_opts *o, const struct job *j, const char *ke
 
 enum { O_KERNEL = 256, O_RESULT, O_MODULES, O_ROOTFS, O_PROGRAMS, O_CPUS, O_MEMORY,
        O_TIMEOUT, O_KEEP, O_VERBOSE, O_HELP, O_NO_SANDBOX, O_INCDIR, O_VERSION,
-       O_CONSOLE_LIMIT, O_BOOT_PATH };
+       O_CONSOLE_LIMIT, O_BOOT_PATH, O_PIT };
 static const struct option longopts[] = {
     { "kernel", required_argument, NULL, O_KERNEL },
     { "result-root", required_argument, NULL, O_RESULT },
@@ -436,6 +438,7 @@ static const struct option longopts[] = {
     { "no-sandbox", no_argument, NULL, O_NO_SANDBOX },
     { "console-limit", required_argument, NULL, O_CONSOLE_LIMIT },
     { "boot-path", required_argument, NULL, O_BOOT_PATH },
+    { "pit", no_argument, NULL, O_PIT },
     { "help", no_argument, NULL, O_HELP },
     { "version", no_argument, NULL, O_VERSION },
     { 0 },
@@ -498,6 +501,7 @@ static int parse(int argc, char **argv, struct run_opts *o)
         case O_KEEP: o->keep_going = true; break;
         case O_VERBOSE: o->verbose = true; break;
         case O_NO_SANDBOX: o->no_sandbox = true; break;
+        case O_PIT: o->pit = true; break;
         case O_BOOT_PATH:
             if (opt_boot_path(optarg, &o->boot_path, err, sizeof(err)))
                 goto bad;
@@ -537,25 +541,26 @@ int run_main(int argc, char **argv)
         ERR("no kernel: give --kernel, or run `make deps` to fetch Debian's\n");
         return EXIT_HOST_ERROR;
     }
-    uint8_t *img = NULL;
-    size_t len = 0;
+    struct kimage kf;
     struct kernel_image k;
-    struct stat kst;
     char err[512];
-    int kst_rc = machine_read_kernel(kernel, &img, &len, &kst, err, sizeof(err));
+    int kst_rc = kimage_open(&kf, kernel, err, sizeof(err));
     if (kst_rc) {
         ERR("%s\n", err);
         return kst_rc;
     }
     if (!o.kernel)
         fprintf(stderr, "minivmm run: using kernel %s\n", kernel);
-    if (kernel_parse(&k, img, len, err, sizeof(err)) < 0) {
-        ERR("cannot boot %s: %s\n", kernel, err);
-        free(img);
-        return EXIT_CANNOT_TEST;
+    /* Every job boots the same bytes, even if the file is rewritten meanwhile. */
+    kst_rc = kimage_snapshot(&kf, err, sizeof(err)) < 0 ? EXIT_HOST_ERROR :
+             kernel_parse(&k, &kf, err, sizeof(err));
+    if (kst_rc) {
+        ERR("%s\n", err);
+        kimage_close(&kf);
+        return kst_rc;
     }
     if (kvm_host_check("minivmm run: ", &k.bz)) {     /* before anything is packed */
-        free(img);
+        kimage_close(&kf);
         return EXIT_HOST_ERROR;
     }
     const char *kver = k.bz.version[0] ? k.bz.version : "unknown";
@@ -572,7 +577,7 @@ int run_main(int argc, char **argv)
     struct job_list jobs = { 0 };
     if (job_load(o.job, &jo, &jobs, err, sizeof(err)) < 0) {
         ERR("%s\n", err);
-        free(img);
+        kimage_close(&kf);
         return EXIT_HOST_ERROR;
     }
     int status = EXIT_HOST_ERROR;
@@ -624,7 +629,7 @@ int run_main(int argc, char **argv)
             ERR("interrupted by signal %d: %zu job(s) not started\n", sig_caught(), jobs.n - i);
             break;
         }
-        int st = run_one(&o, jobs.v[i], kernel, img, len, kver, parts, nparts, cache);
+        int st = run_one(&o, jobs.v[i], kernel, &kf, kver, parts, nparts, cache);
         if (st != 0 && status == 0)
             status = st;
         if (sig_caught())
@@ -637,6 +642,6 @@ int run_main(int argc, char **argv)
     }
 out:
     job_list_free(&jobs);
-    free(img);
+    kimage_close(&kf);
     return sig_caught() ? 128 + sig_caught() : status;
 }

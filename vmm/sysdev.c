@@ -5,13 +5,18 @@
 #define SLP_EN (1u << 5)
 
 /* i8042: only the reset line.  The controller is not announced in ACPI, so
- * Linux does not probe it; status reads 0 so `reboot=k` need not wait. */
+ * Linux does not probe it; status reads 0 so `reboot=k` need not wait.
+ * Port 0x61 between its ports is system control port B; this handler sees
+ * it only without --pit (KVM's PIT answers it otherwise): it reads 0x20,
+ * PIT channel 2's output high, so a guest waiting for that output (TSC
+ * calibration against the PIT) finds its count at once and gives up
+ * instead of spinning forever; writes are ignored (docs/devices.md). */
 static void i8042_io(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool wr)
 {
     struct vm *vm = opaque;
     (void)len;
     if (!wr) {
-        data[0] = 0;
+        data[0] = off == PORT_SYSCTL_B - PORT_I8042_DATA ? 0x20 : 0;
         return;
     }
     if (off == PORT_I8042_CMD - PORT_I8042_DATA && data[0] == 0xfe)

@@ -5,8 +5,10 @@
 #include "vmm/timing.h"
 
 #define MAX_MARKS 64
+#define MAX_STEPS 32
 static struct { unsigned code; double ms; } marks[MAX_MARKS];
-static int nmarks, dropped;
+static struct { const char *name; double ms; } steps[MAX_STEPS];
+static int nmarks, dropped, nsteps;
 static double t0, t_entry = -1, t_end = -1;
 static char end_how[32], boot_path[16] = "?";
 static atomic_bool entered;
@@ -24,7 +26,7 @@ void timing_start(void)
     pthread_mutex_lock(&lock);
     t0 = now_ms();
     t_entry = t_end = -1;
-    nmarks = dropped = 0;
+    nmarks = dropped = nsteps = 0;
     snprintf(boot_path, sizeof(boot_path), "?");
     atomic_store(&entered, false);
     pthread_mutex_unlock(&lock);
@@ -44,6 +46,15 @@ void timing_marker(unsigned code)
         marks[nmarks++] = (typeof(marks[0])){ code, t };
     else
         dropped++;
+    pthread_mutex_unlock(&lock);
+}
+
+void timing_step(const char *name)
+{
+    double t = now_ms() - t0;
+    pthread_mutex_lock(&lock);
+    if (nsteps < MAX_STEPS)
+        steps[nsteps++] = (typeof(steps[0])){ name, t };
     pthread_mutex_unlock(&lock);
 }
 
@@ -75,9 +86,21 @@ static const char *mark_name(unsigned code, char *buf, size_t len)
     return buf;
 }
 
+/* CPU time of this whole process (every thread) so far: the VM process's
+ * own, which its caller's rusage no longer sees once it stops waiting for
+ * the VM's teardown. */
+static double process_cpu_ms(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) < 0)
+        return -1;
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 void timing_report(FILE *f, bool json)
 {
     char buf[24];
+    double cpu = process_cpu_ms();
     pthread_mutex_lock(&lock);
     if (json) {
         fprintf(f, "{\"boot_path\": \"%s\", \"vmm_start_ms\": 0, \"guest_entry_ms\": %.3f, "
@@ -85,16 +108,24 @@ void timing_report(FILE *f, bool json)
         for (int i = 0; i < nmarks; i++)
             fprintf(f, "%s{\"code\": %u, \"name\": \"%s\", \"ms\": %.3f}", i ? ", " : "",
                     marks[i].code, mark_name(marks[i].code, buf, sizeof(buf)), marks[i].ms);
-        fprintf(f, "], \"markers_dropped\": %d, \"end_ms\": %.3f, \"end\": \"%s\"}\n",
-                dropped, t_end, end_how);
+        fprintf(f, "], \"markers_dropped\": %d, \"end_ms\": %.3f, \"end\": \"%s\", "
+                "\"setup_ms\": {", dropped, t_end, end_how);
+        for (int i = 0; i < nsteps; i++)
+            fprintf(f, "%s\"%s\": %.3f", i ? ", " : "", steps[i].name,
+                    steps[i].ms - (i ? steps[i - 1].ms : 0));
+        fprintf(f, "}, \"vm_process_cpu_ms\": %.3f}\n", cpu);
     } else {
         fprintf(f, "timing: %-12s %s\n", "boot-path", boot_path);
         fprintf(f, "timing: %-12s %10.3f ms\n", "vmm-start", 0.0);
+        for (int i = 0; i < nsteps; i++)
+            fprintf(f, "timing: setup %-14s %8.3f ms\n", steps[i].name,
+                    steps[i].ms - (i ? steps[i - 1].ms : 0));
         fprintf(f, "timing: %-12s %10.3f ms\n", "guest-entry", t_entry);
         for (int i = 0; i < nmarks; i++)
             fprintf(f, "timing: %-12s %10.3f ms\n", mark_name(marks[i].code, buf, sizeof(buf)),
                     marks[i].ms);
         fprintf(f, "timing: %-12s %10.3f ms (%s)\n", "guest-end", t_end, end_how);
+        fprintf(f, "timing: %-12s %10.3f ms (CPU time of the VM process)\n", "vm-cpu", cpu);
     }
     pthread_mutex_unlock(&lock);
 }

@@ -1,5 +1,6 @@
-/* The boot timer: timestamps of VMM start, first guest entry, each phase
- * marker the guest writes to PORT_BOOT_TIMER, and the end of the guest. */
+/* The boot timer: timestamps of VMM start, the end of each setup step,
+ * first guest entry, each phase marker the guest writes to PORT_BOOT_TIMER,
+ * and the end of the guest. */
 #ifndef VMM_TIMING_H
 #define VMM_TIMING_H
 #include <stdbool.h>
@@ -13,6 +14,9 @@
 void timing_start(void);                   /* VMM start: call first in main() */
 void timing_guest_entry(void);             /* first KVM_RUN; later calls are ignored */
 void timing_marker(unsigned code);         /* thread-safe */
+/* The end of one VMM setup step (name: a string constant); the report gives
+ * each step's duration since the previous step (the first: since start). */
+void timing_step(const char *name);
 void timing_boot_path(const char *path);   /* "direct" or "bzimage" */
 void timing_end(const char *how);
 /* Text ("timing: ...") or one JSON object, to f. */

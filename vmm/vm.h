@@ -50,8 +50,9 @@ struct vm {
 };
 
 /* Opens /dev/kvm and checks API version and capabilities; creates the VM,
- * irqchip, PIT and RAM.  On failure prints one line and returns -1. */
-int vm_create(struct vm *vm, uint64_t ram_size, int ncpus);
+ * RAM, irqchip and, with pit, the in-kernel PIT (i8254).  On failure prints
+ * one line and returns -1. */
+int vm_create(struct vm *vm, uint64_t ram_size, int ncpus, bool pit);
 /* Creates the vCPUs (after the guest image and CPUID inputs are ready). */
 int vm_create_vcpus(struct vm *vm);
 /* Starts one thread per vCPU; returns at once. */

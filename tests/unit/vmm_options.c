@@ -172,6 +172,17 @@ START_TEST(timing_values)
 }
 END_TEST
 
+START_TEST(pit_flag)
+{
+    ck_assert_int_eq(PARSE("--kernel", "k"), 0);
+    ck_assert(!o.pit);                          /* no PIT unless asked */
+    ck_assert_int_eq(PARSE("--kernel", "k", "--pit"), 0);
+    ck_assert(o.pit);
+    EXPECT_BAD("--pit=1", "--kernel", "k", "--pit=1");   /* a flag takes no value */
+    EXPECT_BAD("yes", "--kernel", "k", "--pit", "yes");
+}
+END_TEST
+
 START_TEST(bad_cpus)
 {
     EXPECT_BAD("--cpus", "--kernel", "k", "--cpus", "0");
@@ -410,6 +421,7 @@ static Suite *suite(void)
     tcase_add_test(tc, every_option);
     tcase_add_test(tc, initrd_order_and_limit);
     tcase_add_test(tc, timing_values);
+    tcase_add_test(tc, pit_flag);
     tcase_add_test(tc, bad_cpus);
     tcase_add_test(tc, bad_memory);
     tcase_add_test(tc, numbers_do_not_wrap);
