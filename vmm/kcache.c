@@ -11,7 +11,6 @@
 #include <unistd.h>
 #include <xxhash.h>
 #include "boot/payload.h"
-#include "initrd/sha256.h"
 #include "vmm/fdio.h"
 #include "vmm/kcache.h"
 
@@ -159,18 +158,26 @@ static int store(const char *dir, const char *name, const uint8_t *elf, size_t l
     return rc;
 }
 
-struct names { char name[2 * SHA256_LEN + 8], dir[4096], path[4200]; };
-
-static void entry_names(const char *cache_dir, const uint8_t key[SHA256_LEN], struct names *nm)
+void kcache_key(const uint8_t *img, size_t len, uint8_t key[KCACHE_KEY_LEN])
 {
-    char hex[2 * SHA256_LEN + 1];
-    sha256_hex(key, hex);
+    XXH128_canonical_t c;
+    XXH128_canonicalFromHash(&c, XXH3_128bits(img, len));
+    memcpy(key, c.digest, KCACHE_KEY_LEN);
+}
+
+struct names { char name[2 * KCACHE_KEY_LEN + 8], dir[4096], path[4200]; };
+
+static void entry_names(const char *cache_dir, const uint8_t key[KCACHE_KEY_LEN], struct names *nm)
+{
+    char hex[2 * KCACHE_KEY_LEN + 1];
+    for (int i = 0; i < KCACHE_KEY_LEN; i++)
+        snprintf(hex + 2 * i, 3, "%02x", key[i]);
     snprintf(nm->name, sizeof(nm->name), "%s.elf", hex);
     snprintf(nm->dir, sizeof(nm->dir), "%s/vmlinux", cache_dir);
     snprintf(nm->path, sizeof(nm->path), "%s/%s", nm->dir, nm->name);
 }
 
-bool kcache_lookup(const char *cache_dir, const uint8_t key[SHA256_LEN], struct kcache_entry *e)
+bool kcache_lookup(const char *cache_dir, const uint8_t key[KCACHE_KEY_LEN], struct kcache_entry *e)
 {
     memset(e, 0, sizeof(*e));
     struct names nm;
@@ -190,17 +197,14 @@ bool kcache_lookup(const char *cache_dir, const uint8_t key[SHA256_LEN], struct 
 int kcache_get(const char *cache_dir, const uint8_t *img, size_t len, const struct bz_info *bz,
                uint64_t max_bytes, struct kcache_entry *e, char *err, size_t errlen)
 {
-    struct sha256 s;
-    uint8_t d[SHA256_LEN];
-    sha256_init(&s);
-    sha256_update(&s, img, len);
-    sha256_final(&s, d);
+    uint8_t d[KCACHE_KEY_LEN];
+    kcache_key(img, len, d);
     if (kcache_lookup(cache_dir, d, e))
         return 0;
     return kcache_fill(cache_dir, d, bz, max_bytes, e, err, errlen);
 }
 
-int kcache_fill(const char *cache_dir, const uint8_t key[SHA256_LEN], const struct bz_info *bz,
+int kcache_fill(const char *cache_dir, const uint8_t key[KCACHE_KEY_LEN], const struct bz_info *bz,
                 uint64_t max_bytes, struct kcache_entry *e, char *err, size_t errlen)
 {
     memset(e, 0, sizeof(*e));

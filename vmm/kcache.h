@@ -1,5 +1,6 @@
 /* The unpacked-kernel cache: a bzImage's payload, unpacked once on the host
- * (boot/payload.h) and kept in CACHE/vmlinux/SHA256-OF-THE-BZIMAGE.elf, so
+ * (boot/payload.h) and kept in CACHE/vmlinux/KEY.elf, KEY being the XXH3-128
+ * of the whole bzImage in hex (kcache_key), so
  * that later boots of the same image neither run the kernel's decompressor
  * nor unpack again.
  *
@@ -18,6 +19,10 @@
 #include "boot/bzimage.h"
 
 #define KCACHE_DEFAULT_MAX (1ULL << 30)   /* MINIVMM_KERNEL_CACHE_MAX overrides */
+#define KCACHE_KEY_LEN 16
+
+/* The key of the bzImage img[len]: its XXH3-128, canonical (big-endian). */
+void kcache_key(const uint8_t *img, size_t len, uint8_t key[KCACHE_KEY_LEN]);
 
 struct kcache_entry {
     const uint8_t *elf;         /* the vmlinux bytes */
@@ -34,13 +39,13 @@ struct kcache_entry {
  * -1 with a one-line reason in err when the payload cannot be unpacked. */
 int kcache_get(const char *cache_dir, const uint8_t *img, size_t len, const struct bz_info *bz,
                uint64_t max_bytes, struct kcache_entry *e, char *err, size_t errlen);
-/* The same in two steps, keyed by the bzImage's SHA-256 (computed by the
- * caller, e.g. reading the file in chunks): kcache_lookup takes a valid
+/* The same in two steps, keyed by kcache_key of the bzImage (computed by
+ * the caller, e.g. reading the file in chunks: kimage_key): kcache_lookup takes a valid
  * entry (true) or, false, removes a corrupt one (one stderr line);
  * kcache_fill unpacks bz->payload (which must be readable then) and keeps
  * the result, as kcache_get does on a miss. */
-bool kcache_lookup(const char *cache_dir, const uint8_t key[32], struct kcache_entry *e);
-int kcache_fill(const char *cache_dir, const uint8_t key[32], const struct bz_info *bz,
+bool kcache_lookup(const char *cache_dir, const uint8_t key[KCACHE_KEY_LEN], struct kcache_entry *e);
+int kcache_fill(const char *cache_dir, const uint8_t key[KCACHE_KEY_LEN], const struct bz_info *bz,
                 uint64_t max_bytes, struct kcache_entry *e, char *err, size_t errlen);
 void kcache_release(struct kcache_entry *e);
 #endif

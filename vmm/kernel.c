@@ -82,7 +82,7 @@ static uint64_t cache_max(void)
 }
 
 /* The bzImage's vmlinux, for the direct path: 0, or -1 with why not.  The
- * cache key is the SHA-256 of the file, read in chunks; only on a miss is
+ * cache key is the XXH3-128 of the file, read in chunks; only on a miss is
  * the payload read (into the image's address space, given back after). */
 static int unpack(struct kernel_image *k, const char *cache_dir, uint64_t low_ram, char *why,
                   size_t whylen)
@@ -99,8 +99,8 @@ static int unpack(struct kernel_image *k, const char *cache_dir, uint64_t low_ra
         snprintf(why, whylen, "its payload is in no format minivmm unpacks");
         return -1;
     }
-    uint8_t key[32];
-    if (kimage_sha256(f, key, why, whylen) < 0)
+    uint8_t key[KCACHE_KEY_LEN];
+    if (kimage_key(f, key, why, whylen) < 0)
         return -1;
     if (!kcache_lookup(cache_dir, key, &k->kc)) {
         int r = kimage_need(f, poff, k->bz.payload_len, why, whylen);

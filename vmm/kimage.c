@@ -8,7 +8,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include "boot/vmlinux.h"
-#include "initrd/sha256.h"
+#include <xxhash.h>
 #include "vmm/kimage.h"
 #include "vmm/status.h"
 
@@ -137,23 +137,27 @@ int kimage_pread(struct kimage *k, uint64_t off, uint64_t n, void *dst, char *er
     return 0;
 }
 
-int kimage_sha256(struct kimage *k, uint8_t out[32], char *err, size_t errlen)
+int kimage_key(struct kimage *k, uint8_t out[KIMAGE_KEY_LEN], char *err, size_t errlen)
 {
     uint8_t *buf = malloc(CHUNK);
-    if (!buf) {
+    XXH3_state_t *s = XXH3_createState();
+    if (!buf || !s || XXH3_128bits_reset(s) != XXH_OK) {
+        free(buf);
+        XXH3_freeState(s);
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    struct sha256 s;
-    sha256_init(&s);
     int rc = 0;
     for (size_t off = 0; off < k->len && rc == 0; off += CHUNK) {
         size_t n = k->len - off < CHUNK ? k->len - off : CHUNK;
         rc = kimage_pread(k, off, n, buf, err, errlen);
         if (rc == 0)
-            sha256_update(&s, buf, n);
+            XXH3_128bits_update(s, buf, n);
     }
-    sha256_final(&s, out);
+    XXH128_canonical_t c;
+    XXH128_canonicalFromHash(&c, XXH3_128bits_digest(s));
+    memcpy(out, c.digest, KIMAGE_KEY_LEN);
+    XXH3_freeState(s);
     free(buf);
     return rc;
 }

@@ -40,8 +40,10 @@ void kimage_drop(struct kimage *k, uint64_t off, uint64_t n);
 /* Reads the file's bytes [off, off + n) to dst.  0, or -1 with a reason. */
 int kimage_pread(struct kimage *k, uint64_t off, uint64_t n, void *dst, char *err,
                  size_t errlen);
-/* The SHA-256 of the whole file, read in chunks.  0, or -1 with a reason. */
-int kimage_sha256(struct kimage *k, uint8_t out[32], char *err, size_t errlen);
+/* The unpacked-kernel cache's key for the file (vmm/kcache.h): the XXH3-128
+ * of its bytes, read in chunks.  0, or -1 with a reason. */
+#define KIMAGE_KEY_LEN 16
+int kimage_key(struct kimage *k, uint8_t out[KIMAGE_KEY_LEN], char *err, size_t errlen);
 /* vmlinux_version over the whole file, read in chunks (the first banner). */
 void kimage_elf_version(struct kimage *k, char *out, size_t outlen);
 /* For `run`: copies the file into an anonymous memory file (memfd) that

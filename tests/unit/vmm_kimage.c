@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "initrd/sha256.h"
+#include "vmm/kcache.h"
 #include "tests/unit/testutil.h"
 #include "vmm/kimage.h"
 #include "vmm/status.h"
@@ -72,17 +72,14 @@ START_TEST(parts_read_hold_the_files_bytes)
 }
 END_TEST
 
-START_TEST(sha256_streams_the_whole_file)
+START_TEST(key_streams_the_whole_file)
 {
     struct kimage k;
-    uint8_t got[32], want[32];
-    struct sha256 s;
-    sha256_init(&s);
-    sha256_update(&s, data, FLEN);
-    sha256_final(&s, want);
+    uint8_t got[KIMAGE_KEY_LEN], want[KCACHE_KEY_LEN];
+    kcache_key(data, FLEN, want);
     ck_assert_int_eq(kimage_open(&k, path, err, sizeof(err)), 0);
-    ck_assert_int_eq(kimage_sha256(&k, got, err, sizeof(err)), 0);
-    ck_assert(!memcmp(got, want, 32));
+    ck_assert_int_eq(kimage_key(&k, got, err, sizeof(err)), 0);
+    ck_assert(!memcmp(got, want, KCACHE_KEY_LEN));
     kimage_close(&k);
 }
 END_TEST
@@ -206,7 +203,7 @@ static Suite *suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, parts_read_hold_the_files_bytes);
-    tcase_add_test(tc, sha256_streams_the_whole_file);
+    tcase_add_test(tc, key_streams_the_whole_file);
     tcase_add_test(tc, banner_found_wherever_it_is);
     tcase_add_test(tc, changes_are_detected);
     tcase_add_test(tc, snapshot_keeps_the_bytes);
