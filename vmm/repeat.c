@@ -37,17 +37,6 @@ static double now_ms(void)
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static const char *mark_name(unsigned code, char *buf, size_t len)
-{
-    switch (code) {
-    case MARK_INIT: return "init";
-    case MARK_JOB_START: return "job-start";
-    case MARK_JOB_END: return "job-end";
-    }
-    snprintf(buf, len, "marker-%u", code);
-    return buf;
-}
-
 /* Fills b's phases from the VM's timing report and the parent's clock. */
 static void phases(struct boot *b, char *json, double wall)
 {
@@ -85,7 +74,7 @@ static void boot_line(const struct boot *b, long i, long n)
     if (b->ph[PH_SETUP] >= 0)
         fprintf(stderr, " setup %.3f", b->ph[PH_SETUP]);
     for (int k = 0; k < b->nmarks; k++)
-        fprintf(stderr, " %s %.3f", mark_name(b->marks[k].code, buf, sizeof(buf)), b->marks[k].ms);
+        fprintf(stderr, " %s %.3f", timing_mark_name(b->marks[k].code, buf, sizeof(buf)), b->marks[k].ms);
     for (int p = PH_GUEST; p < NPH; p++)
         if (b->ph[p] >= 0)
             fprintf(stderr, " %s %.3f", ph_name[p], b->ph[p]);
@@ -136,7 +125,7 @@ static void json_boot(FILE *f, const struct boot *b, long i)
         fprintf(f, "\"setup\": %.3f", b->ph[PH_SETUP]), first = false;
     for (int k = 0; k < b->nmarks; k++, first = false)
         fprintf(f, "%s\"%s\": %.3f", first ? "" : ", ",
-                mark_name(b->marks[k].code, buf, sizeof(buf)), b->marks[k].ms);
+                timing_mark_name(b->marks[k].code, buf, sizeof(buf)), b->marks[k].ms);
     for (int p = PH_GUEST; p < NPH; p++)
         if (b->ph[p] >= 0)
             fprintf(f, "%s\"%s\": %.3f", first ? "" : ", ", ph_name[p], b->ph[p]), first = false;
@@ -214,7 +203,7 @@ static void report_to(FILE *f, const struct boot *b, long n, long asked, int wor
     for (int r = 0; r < rows; r++) {
         int p = r == 0 ? PH_SETUP : r <= nc ? -1 : r - nc;
         unsigned code = r >= 1 && r <= nc ? codes[r - 1] : 0;
-        const char *name = p >= 0 ? ph_name[p] : mark_name(code, buf, sizeof(buf));
+        const char *name = p >= 0 ? ph_name[p] : timing_mark_name(code, buf, sizeof(buf));
         summarise(b, n, p, code, v, &s);
         if (json)
             json_stats(f, name, &s, r == 0);

@@ -75,7 +75,7 @@ void timing_end(const char *how)
     pthread_mutex_unlock(&lock);
 }
 
-static const char *mark_name(unsigned code, char *buf, size_t len)
+const char *timing_mark_name(unsigned code, char *buf, size_t len)
 {
     switch (code) {
     case MARK_INIT: return "init";
@@ -107,7 +107,7 @@ void timing_report(FILE *f, bool json)
                 "\"markers\": [", boot_path, t_entry);
         for (int i = 0; i < nmarks; i++)
             fprintf(f, "%s{\"code\": %u, \"name\": \"%s\", \"ms\": %.3f}", i ? ", " : "",
-                    marks[i].code, mark_name(marks[i].code, buf, sizeof(buf)), marks[i].ms);
+                    marks[i].code, timing_mark_name(marks[i].code, buf, sizeof(buf)), marks[i].ms);
         fprintf(f, "], \"markers_dropped\": %d, \"end_ms\": %.3f, \"end\": \"%s\", "
                 "\"setup_ms\": {", dropped, t_end, end_how);
         for (int i = 0; i < nsteps; i++)
@@ -122,7 +122,7 @@ void timing_report(FILE *f, bool json)
                     steps[i].ms - (i ? steps[i - 1].ms : 0));
         fprintf(f, "timing: %-12s %10.3f ms\n", "guest-entry", t_entry);
         for (int i = 0; i < nmarks; i++)
-            fprintf(f, "timing: %-12s %10.3f ms\n", mark_name(marks[i].code, buf, sizeof(buf)),
+            fprintf(f, "timing: %-12s %10.3f ms\n", timing_mark_name(marks[i].code, buf, sizeof(buf)),
                     marks[i].ms);
         fprintf(f, "timing: %-12s %10.3f ms (%s)\n", "guest-end", t_end, end_how);
         fprintf(f, "timing: %-12s %10.3f ms (CPU time of the VM process)\n", "vm-cpu", cpu);

@@ -14,6 +14,8 @@
 void timing_start(void);                   /* VMM start: call first in main() */
 void timing_guest_entry(void);             /* first KVM_RUN; later calls are ignored */
 void timing_marker(unsigned code);         /* thread-safe */
+/* The name of marker code: "init", "job-start", "job-end" or "marker-N" (in buf). */
+const char *timing_mark_name(unsigned code, char *buf, size_t len);
 /* The end of one VMM setup step (name: a string constant); the report gives
  * each step's duration since the previous step (the first: since start). */
 void timing_step(const char *name);
