@@ -7,11 +7,16 @@
  * timestamped with CLOCK_MONOTONIC.  stdin and stderr are inherited (the
  * caller redirects them).  The clock and the TSC are read just before
  * fork(); the process is waited for with wait4() (woken by a pidfd) and the
- * clock and the TSC are read again, so wall is fork/exec to wait4 and
- * ru_maxrss and ru_utime + ru_stime cover CMD and the children it waited
- * for.  The console goes to CONSOLE_FILE.  One line on stdout, times in us
- * from just before fork():
- *   status=N killed=0|1 wall_us=W maxrss_kb=R utime_us=U stime_us=S
+ * clock and the TSC are read again, so wall is fork/exec to wait4.  This
+ * process is a child subreaper: what CMD leaves running when it exits (a
+ * VMM that frees its VM in another process after it returns: minivmm's
+ * asynchronous teardown, QEMU's -async-teardown) is reparented here and
+ * waited for too, so maxrss_kb (the largest of them) and utime_us +
+ * stime_us (their sum) cover every process CMD started, including the work
+ * after its exit; after_us is when the last of them ended.  The console
+ * goes to CONSOLE_FILE.  One line on stdout, times in us from just before
+ * fork():
+ *   status=N killed=0|1 wall_us=W maxrss_kb=R utime_us=U stime_us=S after_us=A
  *   first_byte_us=F last_byte_us=L bytes=B tsc_ok=0|1 entry_us=E end_us=D
  * status is the exit status or 128+signal.  first/last_byte: when the first
  * and the last console bytes reached this process (-1: none).  entry/end:
@@ -26,6 +31,7 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +85,8 @@ int main(int argc, char **argv)
     if (pipe2(pfd, O_CLOEXEC) < 0)
         return die("pipe");
 
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+        return die("PR_SET_CHILD_SUBREAPER");
     uint64_t tsc0 = __rdtsc();
     double t0 = now_us();
     pid_t pid = fork();
@@ -149,6 +157,12 @@ int main(int argc, char **argv)
         ncon += (size_t)n;
     }
     con[ncon] = 0;
+    /* Whatever CMD left behind (reparented here), then every process's use. */
+    while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+        ;
+    double after = now_us() - t0;
+    if (getrusage(RUSAGE_CHILDREN, &ru) < 0)
+        return die("getrusage");
     FILE *f = fopen(argv[1], "w");
     if (!f || fwrite(con, 1, ncon, f) != ncon || fclose(f))
         return die(argv[1]);
@@ -161,9 +175,9 @@ int main(int argc, char **argv)
     double gend = tsc_ok ? (double)(td - tsc0) / per_us : -1;
     int status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
     printf("status=%d killed=%d wall_us=%.1f maxrss_kb=%ld utime_us=%.0f stime_us=%.0f "
-           "first_byte_us=%.1f last_byte_us=%.1f bytes=%zu tsc_ok=%d entry_us=%.1f end_us=%.1f\n",
-           status, killed, wall, ru.ru_maxrss,
+           "after_us=%.1f first_byte_us=%.1f last_byte_us=%.1f bytes=%zu tsc_ok=%d entry_us=%.1f "
+           "end_us=%.1f\n", status, killed, wall, ru.ru_maxrss,
            ru.ru_utime.tv_sec * 1e6 + ru.ru_utime.tv_usec, ru.ru_stime.tv_sec * 1e6 + ru.ru_stime.tv_usec,
-           first, last, ncon, tsc_ok, entry, gend);
+           after, first, last, ncon, tsc_ok, entry, gend);
     return 0;
 }
