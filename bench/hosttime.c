@@ -93,6 +93,7 @@ int main(int argc, char **argv)
     if (pid < 0)
         return die("fork");
     if (pid == 0) {
+        setpgid(0, 0);                  /* its own group: a kill reaches all it starts */
         dup2(pfd[1], STDOUT_FILENO);
         execvp(argv[3], argv + 3);
         fprintf(stderr, "hosttime: exec %s: %s\n", argv[3], strerror(errno));
@@ -119,6 +120,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "hosttime: %s survives SIGKILL\n", argv[3]);
                 return 2;
             }
+            kill(-pid, SIGKILL);
             kill(pid, SIGKILL);
             killed = 1;
             deadline = now_us() + 60e6;
@@ -157,9 +159,21 @@ int main(int argc, char **argv)
         ncon += (size_t)n;
     }
     con[ncon] = 0;
-    /* Whatever CMD left behind (reparented here), then every process's use. */
-    while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
-        ;
+    /* Whatever CMD left behind (reparented here), then every process's use;
+     * what is still running at the deadline is killed (it is in CMD's
+     * process group) and counted as it ended. */
+    for (;;) {
+        pid_t w = waitpid(-1, NULL, WNOHANG);
+        if (w > 0)
+            continue;
+        if (w < 0 && errno != EINTR)
+            break;                      /* ECHILD: none left */
+        if (now_us() >= deadline && !killed) {
+            kill(-pid, SIGKILL);
+            killed = 1;
+        }
+        usleep(200);
+    }
     double after = now_us() - t0;
     if (getrusage(RUSAGE_CHILDREN, &ru) < 0)
         return die("getrusage");

@@ -104,6 +104,10 @@ static int unpack(struct kernel_image *k, const char *cache_dir, uint64_t low_ra
         return -1;
     if (!kcache_lookup(cache_dir, key, &k->kc)) {
         int r = kimage_need(f, poff, k->bz.payload_len, why, whylen);
+        /* The payload must be the bytes the key was made of: a file
+         * rewritten since then must not fill the cache under the old key. */
+        if (r == 0)
+            r = kimage_check(f, why, whylen);
         if (r == 0)
             r = kcache_fill(cache_dir, key, &k->bz, cache_max(), &k->kc, why, whylen);
         kimage_drop(f, poff, k->bz.payload_len);

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include "boot/vmlinux.h"
 #include <xxhash.h>
+#include "boot/vmlinux.h"
 #include "vmm/kimage.h"
 #include "vmm/status.h"
 
@@ -101,8 +101,11 @@ int kimage_need(struct kimage *k, uint64_t off, uint64_t n, char *err, size_t er
     size_t start = (size_t)off / pg * pg;
     size_t end = ((size_t)(off + n) + pg - 1) / pg * pg;     /* within maplen */
     size_t fend = end < k->len ? end : k->len;
-    if (mprotect(k->map + start, end - start, PROT_READ | PROT_WRITE) < 0 ||
-        read_at(k->fd, k->map + start, fend - start, start) < 0 ||
+    if (mprotect(k->map + start, end - start, PROT_READ | PROT_WRITE) < 0) {
+        snprintf(err, errlen, "cannot read kernel %s: %s", k->path, strerror(errno));
+        return -1;
+    }
+    if (read_at(k->fd, k->map + start, fend - start, start) < 0 ||
         mprotect(k->map + start, end - start, PROT_READ) < 0) {
         snprintf(err, errlen, "cannot read kernel %s: it changed while being read", k->path);
         return -1;
@@ -191,7 +194,7 @@ void kimage_elf_version(struct kimage *k, char *out, size_t outlen)
 
 int kimage_snapshot(struct kimage *k, char *err, size_t errlen)
 {
-    int m = memfd_create("minivmm-kernel", MFD_CLOEXEC);
+    int m = memfd_create("minivmm-kernel", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     uint8_t *buf = m >= 0 ? malloc(CHUNK) : NULL;
     if (!buf) {
         if (m >= 0)
@@ -218,13 +221,18 @@ int kimage_snapshot(struct kimage *k, char *err, size_t errlen)
     struct stat st;
     if (rc == 0)
         rc = kimage_check(k, err, errlen);
-    if (rc < 0 || fstat(m, &st) < 0) {
+    /* Sealed: no VM process (each gets the descriptor) can change the bytes
+     * the later jobs boot. */
+    if (rc < 0 ||
+        fcntl(m, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0 ||
+        fstat(m, &st) < 0) {
         close(m);
         return rc;
     }
     close(k->fd);
     k->fd = m;
     k->cur = st;
+    k->sealed = true;
     return 0;
 }
 
@@ -233,6 +241,9 @@ int kimage_check(struct kimage *k, char *err, size_t errlen)
     struct stat st;
     uint8_t extra;
     const struct stat *o = &k->cur;
+    if (k->sealed)              /* the bytes cannot change (a refused write still
+                                 * moves its times) */
+        return 0;
     if (fstat(k->fd, &st) < 0 || st.st_ino != o->st_ino || st.st_dev != o->st_dev ||
         st.st_size != o->st_size || st.st_mtim.tv_sec != o->st_mtim.tv_sec ||
         st.st_mtim.tv_nsec != o->st_mtim.tv_nsec || st.st_ctim.tv_sec != o->st_ctim.tv_sec ||

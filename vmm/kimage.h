@@ -13,6 +13,7 @@
  * kimage_check tells whether the file changed since it was opened. */
 #ifndef VMM_KIMAGE_H
 #define VMM_KIMAGE_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -27,6 +28,7 @@ struct kimage {
     size_t len;                /* the file's size */
     uint8_t *map;              /* len bytes (rounded up to pages) of address space */
     size_t maplen;
+    bool sealed;               /* fd is the sealed snapshot: its bytes cannot change */
 };
 
 /* Opens path.  Returns 0, or the exit status with a one-line reason in err:

@@ -293,7 +293,7 @@ int repeat_main(const struct boot_opts *opts)
         double t0 = now_ms();
         timing_start();                  /* the VM's times count from here */
         b[i].status = machine_run(&o, &res);
-        double wall = now_ms() - t0;     /* its result is in and the VM process is done */
+        double wall = now_ms() - t0;     /* its result is in (the VM is freed after) */
         b[i].end = res.end;
         phases(&b[i], res.timing_json, wall);
         done = i + 1;

@@ -4,6 +4,7 @@
  * shrank or was rewritten since it was opened is detected, and run's
  * snapshot keeps the bytes it had; a file too large, a FIFO or a missing
  * file is refused with its status. */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,6 +176,25 @@ START_TEST(snapshot_keeps_the_bytes)
 }
 END_TEST
 
+/* The snapshot is sealed: a VM process given its descriptor cannot change
+ * the bytes later jobs boot. */
+START_TEST(snapshot_is_sealed)
+{
+    struct kimage k;
+    ck_assert_int_eq(kimage_open(&k, path, err, sizeof(err)), 0);
+    ck_assert_int_eq(kimage_snapshot(&k, err, sizeof(err)), 0);
+    ck_assert_int_lt(pwrite(k.fd, "x", 1, 0), 0);
+    ck_assert_int_eq(errno, EPERM);
+    ck_assert_int_lt(ftruncate(k.fd, 10), 0);
+    ck_assert_int_lt(ftruncate(k.fd, FLEN + 4096), 0);
+    int fl = fcntl(k.fd, F_GET_SEALS);
+    ck_assert(fl & F_SEAL_WRITE);
+    ck_assert(fl & F_SEAL_SEAL);
+    ck_assert_msg(kimage_check(&k, err, sizeof(err)) == 0, "%s", err);
+    kimage_close(&k);
+}
+END_TEST
+
 START_TEST(bad_files_are_refused)
 {
     struct kimage k;
@@ -207,6 +227,7 @@ static Suite *suite(void)
     tcase_add_test(tc, banner_found_wherever_it_is);
     tcase_add_test(tc, changes_are_detected);
     tcase_add_test(tc, snapshot_keeps_the_bytes);
+    tcase_add_test(tc, snapshot_is_sealed);
     tcase_add_test(tc, bad_files_are_refused);
     suite_add_tcase(s, tc);
     return s;
