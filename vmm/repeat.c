@@ -30,13 +30,6 @@ struct boot {
     char *timing;               /* the VM's own report (checked JSON), or NULL */
 };
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 /* Fills b's phases from the VM's timing report and the parent's clock. */
 static void phases(struct boot *b, char *json, double wall)
 {
@@ -290,10 +283,10 @@ int repeat_main(const struct boot_opts *opts)
             o.console = console;
         }
         struct machine_result res = { .end = VM_END_ERROR };
-        double t0 = now_ms();
+        double t0 = timing_now_ms();
         timing_start();                  /* the VM's times count from here */
         b[i].status = machine_run(&o, &res);
-        double wall = now_ms() - t0;     /* its result is in (the VM is freed after) */
+        double wall = timing_now_ms() - t0;     /* its result is in (the VM is freed after) */
         b[i].end = res.end;
         phases(&b[i], res.timing_json, wall);
         done = i + 1;

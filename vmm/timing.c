@@ -14,7 +14,7 @@ static char end_how[32], boot_path[16] = "?";
 static atomic_bool entered;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
-static double now_ms(void)
+double timing_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -24,7 +24,7 @@ static double now_ms(void)
 void timing_start(void)
 {
     pthread_mutex_lock(&lock);
-    t0 = now_ms();
+    t0 = timing_now_ms();
     t_entry = t_end = -1;
     nmarks = dropped = nsteps = 0;
     snprintf(boot_path, sizeof(boot_path), "?");
@@ -35,12 +35,12 @@ void timing_start(void)
 void timing_guest_entry(void)
 {
     if (!atomic_exchange(&entered, true))
-        t_entry = now_ms() - t0;
+        t_entry = timing_now_ms() - t0;
 }
 
 void timing_marker(unsigned code)
 {
-    double t = now_ms() - t0;
+    double t = timing_now_ms() - t0;
     pthread_mutex_lock(&lock);
     if (nmarks < MAX_MARKS)
         marks[nmarks++] = (typeof(marks[0])){ code, t };
@@ -51,7 +51,7 @@ void timing_marker(unsigned code)
 
 void timing_step(const char *name)
 {
-    double t = now_ms() - t0;
+    double t = timing_now_ms() - t0;
     pthread_mutex_lock(&lock);
     if (nsteps < MAX_STEPS)
         steps[nsteps++] = (typeof(steps[0])){ name, t };
@@ -69,7 +69,7 @@ void timing_end(const char *how)
 {
     pthread_mutex_lock(&lock);
     if (t_end < 0) {
-        t_end = now_ms() - t0;
+        t_end = timing_now_ms() - t0;
         snprintf(end_how, sizeof(end_how), "%s", how);
     }
     pthread_mutex_unlock(&lock);

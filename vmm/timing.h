@@ -11,6 +11,8 @@
 #define MARK_JOB_START 2
 #define MARK_JOB_END   3
 
+/* CLOCK_MONOTONIC in ms (what every time here is read from). */
+double timing_now_ms(void);
 void timing_start(void);                   /* VMM start: call first in main() */
 void timing_guest_entry(void);             /* first KVM_RUN; later calls are ignored */
 void timing_marker(unsigned code);         /* thread-safe */
