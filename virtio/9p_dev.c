@@ -46,9 +46,10 @@ static void config_read(void *dev, uint32_t off, void *data, uint32_t len)
     memcpy(data, p->config + off, len);   /* the transport checked the range */
 }
 
-/* MINIVMM_9P_INLINE=1: no worker pool; the I/O thread serves each request
- * itself, one at a time (one thread wake-up fewer per request; docs/9p.md,
- * "Under load").  Counted in busy, so a reset still waits for it. */
+/* Served on the vCPU (the default) or the I/O thread (MINIVMM_VIRTIO_SERVE
+ * vcpu or io, virtio/mmio.h): no worker pool; the thread that drains the
+ * queue serves each request itself, one at a time, in order (one drainer at
+ * a time in the transport), so Tflush needs no ordering of its own.  Counted in busy, so a reset still waits for it. */
 static void handle_inline(struct virtio_9p *p, struct virtio_mmio *m, struct virtq_chain *c)
 {
     pthread_mutex_lock(&p->lock);
@@ -215,8 +216,14 @@ struct virtio_9p *virtio_9p_new(struct vm *vm, const struct guest_mem *mem,
     p->srv = p9_server_new(host_dir, readonly, err, errlen);
     if (!p->srv)
         goto fail;
-    const char *inl = getenv("MINIVMM_9P_INLINE");
-    int nworkers = inl && !strcmp(inl, "1") ? 0 : VIRTIO_9P_WORKERS;
+    /* Without a VM (tests drive the transport) the pool, as before. */
+    int mode = vm ? virtio_serve_mode() : VIRTIO_SERVE_POOL;
+    if (mode < 0) {
+        snprintf(err, errlen, "MINIVMM_VIRTIO_SERVE=%.40s: must be vcpu, pool or io",
+                 getenv("MINIVMM_VIRTIO_SERVE"));
+        goto fail;
+    }
+    int nworkers = mode == VIRTIO_SERVE_POOL ? VIRTIO_9P_WORKERS : 0;
     for (int i = 0; i < nworkers; i++) {
         p->workers[i].p = p;
         int e = pthread_create(&p->workers[i].thread, NULL, worker, &p->workers[i]);

@@ -1,9 +1,11 @@
 /* virtio-9p device: a host directory exported to the guest over virtio-mmio.
  *
  * Device ID 9, feature VIRTIO_9P_MOUNT_TAG, config space = le16 tag_len +
- * tag bytes (no NUL), one request queue.  The transport's I/O thread hands
- * each chain to a small worker pool; each worker runs p9_handle() (virtio/9p.h)
- * and completes the chain, so a slow request does not hold up the others.
+ * tag bytes (no NUL), one request queue.  By default the vCPU that notifies
+ * runs p9_handle() (virtio/9p.h) on each chain and completes it before it
+ * re-enters the guest; with MINIVMM_VIRTIO_SERVE=pool the transport's I/O
+ * thread hands each chain to a small worker pool, so a slow request does
+ * not hold up the others (virtio/mmio.h, virtio_serve_mode).
  *
  * The guest mounts it with: mount -t 9p -o trans=virtio,version=9p2000.L TAG DIR */
 #ifndef VIRTIO_9P_DEV_H

@@ -24,6 +24,7 @@ struct vq_state {
     uint64_t desc, driver, device;
     uint32_t gen;              /* bumped on reset/disable: old chains are stale */
     int notify_fd;
+    pthread_mutex_t drain;     /* one drainer at a time: pops and hand-offs stay in order */
 };
 
 struct virtio_mmio {
@@ -48,6 +49,7 @@ struct virtio_mmio {
     pthread_t thread;
     bool thread_started;
     uint64_t slow_notifies;
+    bool notify_here;          /* QueueNotify drains on the writing (vCPU) thread */
     char err[160];
     struct msg_limit errors;    /* guest errors printed (a guest can loop reset + error) */
 };
@@ -138,6 +140,7 @@ struct virtio_mmio *virtio_mmio_create(const struct guest_mem *mem, uint64_t bas
     for (uint16_t i = 0; i < m->nq; i++) {
         m->q[i].notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         ok = ok && m->q[i].notify_fd >= 0;
+        pthread_mutex_init(&m->q[i].drain, NULL);
     }
     reset_locked(m);
     if (!ok) {
@@ -222,9 +225,11 @@ void virtio_mmio_free(struct virtio_mmio *m)
         close(m->irq_fd);
     if (m->stop_fd >= 0)
         close(m->stop_fd);
-    for (uint16_t i = 0; i < m->nq; i++)
+    for (uint16_t i = 0; i < m->nq; i++) {
         if (m->q[i].notify_fd >= 0)
             close(m->q[i].notify_fd);
+        pthread_mutex_destroy(&m->q[i].drain);
+    }
     pthread_mutex_destroy(&m->lock);
     free(m->q);
     free(m);
@@ -380,7 +385,10 @@ static void status_write(struct virtio_mmio *m, uint32_t val, bool *reset)
     }
 }
 
-static void reg_write(struct virtio_mmio *m, uint64_t off, uint32_t val, bool *reset)
+/* *drain: a queue the caller must drain after dropping the lock (QueueNotify
+ * with notify_here), else -1. */
+static void reg_write(struct virtio_mmio *m, uint64_t off, uint32_t val, bool *reset,
+                      int *drain)
 {
     struct vq_state *s;
     switch (off) {
@@ -421,8 +429,13 @@ static void reg_write(struct virtio_mmio *m, uint64_t off, uint32_t val, bool *r
             violation(m, "QueueNotify for queue %u, which does not exist", val);
             return;
         }
-        /* Normally absorbed by the ioeventfd; this is the slow path. */
+        /* Normally absorbed by the ioeventfd; this is the slow path, or
+         * (notify_here) the chosen one. */
         m->slow_notifies++;
+        if (m->notify_here) {
+            *drain = (int)val;
+            return;
+        }
         {
             uint64_t one = 1;
             if (write(m->q[val].notify_fd, &one, sizeof(one)) < 0) {
@@ -482,6 +495,7 @@ void virtio_mmio_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, 
 {
     struct virtio_mmio *m = opaque;
     bool reset = false;
+    int drain = -1;
     pthread_mutex_lock(&m->lock);
     if (offset >= VIRTIO_MMIO_CONFIG) {
         config_io(m, offset - VIRTIO_MMIO_CONFIG, data, len, is_write);
@@ -493,7 +507,7 @@ void virtio_mmio_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, 
     } else if (is_write) {
         uint32_t v = (uint32_t)data[0] | (uint32_t)data[1] << 8 |
                      (uint32_t)data[2] << 16 | (uint32_t)data[3] << 24;
-        reg_write(m, offset, v, &reset);
+        reg_write(m, offset, v, &reset, &drain);
     } else {
         uint32_t v = reg_read(m, offset);
         for (int i = 0; i < 4; i++)
@@ -502,6 +516,8 @@ void virtio_mmio_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, 
     pthread_mutex_unlock(&m->lock);
     if (reset && m->ops->reset)
         m->ops->reset(m->dev);
+    if (drain >= 0)
+        virtio_mmio_process_queue(m, (uint16_t)drain);
 }
 
 /* ---- queue processing ---- */
@@ -513,6 +529,7 @@ int virtio_mmio_process_queue(struct virtio_mmio *m, uint16_t qi)
     struct vq_state *s = &m->q[qi];
     struct virtq_chain *c = NULL;
     int handled = 0;
+    pthread_mutex_lock(&s->drain);
     pthread_mutex_lock(&m->lock);
     for (;;) {
         if (!(m->status & VIRTIO_STATUS_DRIVER_OK) ||
@@ -548,6 +565,7 @@ int virtio_mmio_process_queue(struct virtio_mmio *m, uint16_t qi)
         pthread_mutex_lock(&m->lock);
     }
     pthread_mutex_unlock(&m->lock);
+    pthread_mutex_unlock(&s->drain);
     free(c);
     return handled;
 }
@@ -621,6 +639,25 @@ void virtio_mmio_set_irq_hook(struct virtio_mmio *m, void (*fn)(void *, uint32_t
     m->irq_hook = fn;
     m->irq_hook_opaque = opaque;
     pthread_mutex_unlock(&m->lock);
+}
+
+void virtio_mmio_set_notify_here(struct virtio_mmio *m, bool on)
+{
+    pthread_mutex_lock(&m->lock);
+    m->notify_here = on;
+    pthread_mutex_unlock(&m->lock);
+}
+
+int virtio_serve_mode(void)
+{
+    const char *how = getenv("MINIVMM_VIRTIO_SERVE");
+    if (!how || !*how || !strcmp(how, "vcpu"))
+        return VIRTIO_SERVE_VCPU;
+    if (!strcmp(how, "pool"))
+        return VIRTIO_SERVE_POOL;
+    if (!strcmp(how, "io"))
+        return VIRTIO_SERVE_IO;
+    return -1;
 }
 
 uint64_t virtio_mmio_slow_notifies(struct virtio_mmio *m)

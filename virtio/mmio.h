@@ -5,10 +5,13 @@
  * available descriptor chain through handle_chain().  It completes a chain
  * with virtio_mmio_complete(), at once or later from any thread.
  *
- * Threads: the vCPU threads call virtio_mmio_io() (registers); one I/O
- * thread per device (virtio_mmio_start) waits on the per-queue notify
- * eventfds (bound with KVM ioeventfd to QueueNotify) and pops chains;
- * completions may come from device worker threads.  One mutex per device
+ * Threads: the vCPU threads call virtio_mmio_io() (registers); with
+ * notify_here set, a QueueNotify write drains that queue on the writing
+ * vCPU.  Otherwise one I/O thread per device (virtio_mmio_start) waits on
+ * the per-queue notify eventfds (bound with KVM ioeventfd to QueueNotify)
+ * and pops chains (it also serves the kick that DRIVER_OK sends); one
+ * thread drains a queue at a time.  Completions may come from device
+ * worker threads.  One mutex per device
  * serialises registers, pops and pushes; handle_chain() is called without
  * it.  Interrupts: InterruptStatus is set, then 1 is written to the irq
  * eventfd (bound with KVM irqfd).
@@ -146,6 +149,19 @@ const char *virtio_mmio_error(struct virtio_mmio *m, char *buf, size_t len);
 /* How the interrupt is delivered when the irq eventfd cannot be used. */
 void virtio_mmio_set_irq_hook(struct virtio_mmio *m, void (*fn)(void *opaque, uint32_t irq),
                               void *opaque);
+/* QueueNotify drains the queue on the thread that wrote it (a vCPU),
+ * instead of waking the I/O thread. */
+void virtio_mmio_set_notify_here(struct virtio_mmio *m, bool on);
+/* Where requests are served (MINIVMM_VIRTIO_SERVE; docs/9p.md, "Under
+ * load").  VCPU (the default): the vCPU that wrote QueueNotify drains the
+ * queue, serves each request and raises the interrupt with KVM_IRQ_LINE
+ * before it re-enters the guest; no other thread wakes.  POOL: an
+ * ioeventfd wakes the I/O thread, which hands requests to worker threads;
+ * the interrupt goes through an irqfd (MINIVMM_VIRTIO_IRQ=line: KVM_IRQ_LINE
+ * from the worker).  IO: as POOL, but the I/O thread serves each request
+ * itself.  Returns -1 for any other value of the variable. */
+enum { VIRTIO_SERVE_VCPU, VIRTIO_SERVE_POOL, VIRTIO_SERVE_IO };
+int virtio_serve_mode(void);
 /* Counts QueueNotify writes that reached the register handler (i.e. not
  * absorbed by an ioeventfd): a VM exit to user space each. */
 uint64_t virtio_mmio_slow_notifies(struct virtio_mmio *m);

@@ -30,24 +30,31 @@ struct virtio_mmio *virtio_mmio_new(struct vm *vm, const struct guest_mem *mem,
     if (!vm)
         return m;
 
-    /* Interrupt: irqfd injects without a trip through this process's
+    /* Served on the vCPU (the default): the vCPU that writes QueueNotify
+     * drains the queue itself and raises the interrupt with KVM_IRQ_LINE
+     * before it goes back into the guest; no other thread wakes per
+     * request (docs/9p.md, "Under load"). */
+    bool here = virtio_serve_mode() == VIRTIO_SERVE_VCPU;
+
+    /* Otherwise the interrupt: irqfd injects without a trip through this process's
      * threads (in the host kernel, through a kworker: an IOAPIC pin cannot
      * be set from the eventfd's wake-up); without it, or with
      * MINIVMM_VIRTIO_IRQ=line, the completing thread raises the line itself
      * with KVM_IRQ_LINE, the same edge (docs/9p.md, "Under load"). */
     const char *how = getenv("MINIVMM_VIRTIO_IRQ");
-    if ((how && !strcmp(how, "line")) || vm_irqfd(vm, virtio_mmio_irq_fd(m), irq) < 0)
+    if (here || (how && !strcmp(how, "line")) || vm_irqfd(vm, virtio_mmio_irq_fd(m), irq) < 0)
         virtio_mmio_set_irq_hook(m, irq_pulse, vm);
 
     /* Notifications: KVM signals the eventfd on the guest's write and the
      * vCPU goes straight back into the guest.  When that fails, the write
      * exits to the register handler, which signals the same eventfd. */
-    for (uint16_t q = 0; q < ops->num_queues; q++) {
+    for (uint16_t q = 0; !here && q < ops->num_queues; q++) {
         if (vm_ioeventfd(vm, virtio_mmio_notify_fd(m, q), base + VIRTIO_MMIO_QUEUE_NOTIFY,
                          4, q) < 0)
             fprintf(stderr, "minivmm: %s: no ioeventfd for queue %u, notifications "
                     "go through the MMIO exit\n", name, q);
     }
+    virtio_mmio_set_notify_here(m, here);
 
     /* The I/O thread first: once on the bus, the device cannot be removed. */
     int e = virtio_mmio_start(m);

@@ -17,7 +17,8 @@ load() {
     name=$1 n=$2 args=$3
     rm -rf "$T/x"
     mkdir "$T/x"
-    ${env:+env "$env"} "$VMM" boot --kernel "$GUEST" --timeout 300 --share "$T/x" \
+    # shellcheck disable=SC2086 # env: NAME=VALUE words
+    env $env "$VMM" boot --kernel "$GUEST" --timeout 300 --share "$T/x" \
         --append "action=p9load:$n$args" >"$T/out" 2>"$T/err"
     rc=$?
     case $rc in
@@ -36,21 +37,27 @@ load() {
     fi
 }
 
-# One request at a time, as a shell loop creating files does: an interrupt
-# for every reply.
+# Served on the vCPU that notified (the default: no ioeventfd, no worker,
+# KVM_IRQ_LINE before the vCPU re-enters).  One request at a time, as a
+# shell loop creating files does: an interrupt for every reply.
 load "10000 files, one request in flight" 10000 ":1"
-# 16 in flight: completions from several workers race the guest's
-# acknowledge; notifications and interrupts are suppressed in between.
 load "10000 files, 16 requests in flight" 10000 ":16"
 # Without EVENT_IDX (avail flags / used flags).
 load "5000 files, 4 in flight, no EVENT_IDX" 5000 ":4:noidx"
-# The interrupt raised with KVM_IRQ_LINE by the completing thread instead of
-# irqfd (the rig's A/B switch, docs/9p.md "Under load").
-env=MINIVMM_VIRTIO_IRQ=line
-load "5000 files, 4 in flight, KVM_IRQ_LINE instead of irqfd" 5000 ":4"
-# The I/O thread serving each request itself (no worker pool).
-env=MINIVMM_9P_INLINE=1
-load "5000 files, 4 in flight, served on the I/O thread" 5000 ":4"
+# The worker pool (MINIVMM_VIRTIO_SERVE=pool): completions from several
+# workers race the guest's acknowledge; notifications and interrupts are
+# suppressed in between.
+env=MINIVMM_VIRTIO_SERVE=pool
+load "pool: 10000 files, one in flight" 10000 ":1"
+load "pool: 10000 files, 16 in flight" 10000 ":16"
+load "pool: 5000 files, 4 in flight, no EVENT_IDX" 5000 ":4:noidx"
+# The pool with the interrupt raised by KVM_IRQ_LINE from the completing
+# thread instead of irqfd.
+env="MINIVMM_VIRTIO_SERVE=pool MINIVMM_VIRTIO_IRQ=line"
+load "pool, KVM_IRQ_LINE: 5000 files, 4 in flight" 5000 ":4"
+# The I/O thread serving each request itself.
+env=MINIVMM_VIRTIO_SERVE=io
+load "I/O thread: 5000 files, 4 in flight" 5000 ":4"
 env=
 
 finish p9load
