@@ -69,22 +69,40 @@ static void signal_irq(struct virtio_mmio *m, uint32_t bit)
     }
 }
 
-/* The guest broke the rules: the device stops and asks for a reset. */
+/* The device stops and asks for a reset (lock held): the first reason is
+ * kept and printed in one line; no interrupt storm after that. */
+static void vfail(struct virtio_mmio *m, const char *who, const char *fmt, va_list ap)
+{
+    if (m->status & VIRTIO_STATUS_NEEDS_RESET)
+        return;
+    vsnprintf(m->err, sizeof(m->err), fmt, ap);
+    if (msg_limit_ok(&m->errors, "guest errors of this virtio device"))
+        fprintf(stderr, "minivmm: %s@0x%" PRIx64 ": %s: %s; device needs reset\n",
+                m->ops->name ? m->ops->name : "virtio", m->base, who, m->err);
+    m->status |= VIRTIO_STATUS_NEEDS_RESET;
+    signal_irq(m, VIRTIO_MMIO_INT_CONFIG);
+}
+
+/* The guest broke the rules. */
 static void violation(struct virtio_mmio *m, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static void violation(struct virtio_mmio *m, const char *fmt, ...)
 {
-    if (m->status & VIRTIO_STATUS_NEEDS_RESET)
-        return;   /* keep the first reason; no interrupt storm */
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(m->err, sizeof(m->err), fmt, ap);
+    vfail(m, "guest error", fmt, ap);
     va_end(ap);
-    if (msg_limit_ok(&m->errors, "guest errors of this virtio device"))
-        fprintf(stderr, "minivmm: %s@0x%" PRIx64 ": guest error: %s; device needs reset\n",
-                m->ops->name ? m->ops->name : "virtio", m->base, m->err);
-    m->status |= VIRTIO_STATUS_NEEDS_RESET;
-    signal_irq(m, VIRTIO_MMIO_INT_CONFIG);
+}
+
+/* The host cannot go on serving the device. */
+static void host_failure(struct virtio_mmio *m, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void host_failure(struct virtio_mmio *m, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfail(m, "host error", fmt, ap);
+    va_end(ap);
 }
 
 static void reset_locked(struct virtio_mmio *m)
@@ -541,8 +559,11 @@ int virtio_mmio_process_queue(struct virtio_mmio *m, uint16_t qi)
             c = NULL;
         }
         if (!c && !(c = virtq_chain_new(s->vq.num))) {
-            /* Try again at the next notification. */
-            virtq_enable_notify(&s->vq);
+            /* Waiting for the next notification could wait forever (with
+             * EVENT_IDX the driver does not kick again for what it has
+             * posted), so the device fails visibly instead. */
+            host_failure(m, "out of memory for a descriptor chain of queue %u", qi);
+            handled = -1;
             break;
         }
         int r = virtq_pop(&s->vq, c);

@@ -27,9 +27,22 @@ static struct virtio_mmio *m;
 static uint8_t config[2 + VIRTIO_9P_TAG_MAX];
 static size_t config_len;
 static uint16_t avail_idx;
+static int fail_chain_allocs;     /* the next N virtq_chain_new calls fail */
 static bool hold;                 /* fake device keeps chains instead of echoing */
 static struct virtq_chain *held[QMAX];
 static int nheld;
+
+/* Linked with -Wl,--wrap=virtq_chain_new (Makefile, LDFLAGS_virtio_mmio). */
+struct virtq_chain *__real_virtq_chain_new(uint16_t num);
+struct virtq_chain *__wrap_virtq_chain_new(uint16_t num);
+struct virtq_chain *__wrap_virtq_chain_new(uint16_t num)
+{
+    if (fail_chain_allocs > 0) {
+        fail_chain_allocs--;
+        return NULL;
+    }
+    return __real_virtq_chain_new(num);
+}
 
 static void fake_config_read(void *dev, uint32_t off, void *data, uint32_t len)
 {
@@ -90,6 +103,7 @@ static void setup(void)
     avail_idx = 0;
     hold = false;
     nheld = 0;
+    fail_chain_allocs = 0;
     m = virtio_mmio_create(&mem, 0xd0000000, 5, &ops, NULL);
     ck_assert_ptr_nonnull(m);
 }
@@ -653,6 +667,50 @@ START_TEST(io_thread_round_trip)
 }
 END_TEST
 
+/* Served on the vCPU (the default with KVM): the QueueNotify write itself
+ * drains the queue and interrupts; the I/O thread's eventfd stays quiet. */
+START_TEST(notify_here_serves_on_the_writer)
+{
+    bring_up(F_VERSION_1 | F_EVENT_IDX);
+    virtio_mmio_set_notify_here(m, true);
+    for (uint16_t i = 1; i <= 3; i++) {
+        *(uint16_t *)gpa(AVAIL + 4 + 2 * QMAX) = (uint16_t)(i - 1);   /* used_event */
+        post_echo(0, BUF + 0x200);
+        w32(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+        ck_assert_uint_eq(used_idx(), i);
+        ck_assert_uint_eq(used_len(i - 1), 13);
+        ck_assert_uint_eq(irqs(), 1);
+        ck_assert_uint_eq(read_fd(virtio_mmio_notify_fd(m, 0)), 0);
+    }
+    ck_assert_int_eq(memcmp(gpa(BUF + 0x200), "hello, virtio", 13), 0);
+    /* A notify for a queue that does not exist is still a guest error. */
+    w32(VIRTIO_MMIO_QUEUE_NOTIFY, 7);
+    ck_assert(needs_reset());
+}
+END_TEST
+
+/* No memory for a chain: the device fails visibly (NEEDS_RESET, a config
+ * interrupt, the reason) instead of waiting for a kick that, with
+ * EVENT_IDX, the driver never sends for what it already posted. */
+START_TEST(chain_alloc_failure_needs_reset)
+{
+    bring_up(F_VERSION_1 | F_EVENT_IDX);
+    post_echo(0, BUF + 0x200);
+    fail_chain_allocs = 1;
+    ck_assert_int_eq(virtio_mmio_process_queue(m, 0), -1);
+    ck_assert(needs_reset());
+    ck_assert_uint_eq(r32(VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_CONFIG);
+    ck_assert_uint_eq(irqs(), 1);
+    char why[160];
+    ck_assert_ptr_nonnull(strstr(virtio_mmio_error(m, why, sizeof(why)), "out of memory"));
+    /* After the driver's reset it works again. */
+    bring_up(F_VERSION_1 | F_EVENT_IDX);
+    post_echo(0, BUF + 0x200);
+    ck_assert_int_eq(virtio_mmio_process_queue(m, 0), 1);
+    ck_assert_uint_eq(used_idx(), 1);
+}
+END_TEST
+
 START_TEST(cmdline)
 {
     char buf[64];
@@ -689,6 +747,8 @@ static Suite *suite(void)
     tcase_add_test(r, hostile_chain_needs_reset);
     tcase_add_test(r, late_completion_after_reset_is_dropped);
     tcase_add_test(r, io_thread_round_trip);
+    tcase_add_test(r, notify_here_serves_on_the_writer);
+    tcase_add_test(r, chain_alloc_failure_needs_reset);
     tcase_add_test(r, cmdline);
     suite_add_tcase(s, r);
     return s;
