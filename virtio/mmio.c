@@ -509,6 +509,26 @@ static void config_io(struct virtio_mmio *m, uint64_t off, uint8_t *data, uint32
     }
 }
 
+/* A drain on the notifying vCPU: the guest does not run on this vCPU until
+ * the drain ends, so the interrupts its completions ask for are raised
+ * once, at the end (batching; the driver takes every used entry per
+ * interrupt).  Completions on other threads interrupt as usual. */
+static __thread struct virtio_mmio *batching;
+static __thread bool irq_owed;
+
+static void drain_here(struct virtio_mmio *m, uint16_t q)
+{
+    batching = m;
+    irq_owed = false;
+    virtio_mmio_process_queue(m, q);
+    batching = NULL;
+    if (irq_owed) {
+        pthread_mutex_lock(&m->lock);
+        signal_irq(m, VIRTIO_MMIO_INT_VRING);
+        pthread_mutex_unlock(&m->lock);
+    }
+}
+
 void virtio_mmio_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, bool is_write)
 {
     struct virtio_mmio *m = opaque;
@@ -535,7 +555,7 @@ void virtio_mmio_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, 
     if (reset && m->ops->reset)
         m->ops->reset(m->dev);
     if (drain >= 0)
-        virtio_mmio_process_queue(m, (uint16_t)drain);
+        drain_here(m, (uint16_t)drain);
 }
 
 /* ---- queue processing ---- */
@@ -613,8 +633,12 @@ void virtio_mmio_complete(struct virtio_mmio *m, struct virtq_chain *c, uint32_t
         if (len > c->out_len)
             len = (uint32_t)c->out_len;
         virtq_push(q, c->head, len);
-        if (virtq_need_interrupt(q))
-            signal_irq(m, VIRTIO_MMIO_INT_VRING);
+        if (virtq_need_interrupt(q)) {
+            if (batching == m)
+                irq_owed = true;
+            else
+                signal_irq(m, VIRTIO_MMIO_INT_VRING);
+        }
     }
     pthread_mutex_unlock(&m->lock);
     free(c);

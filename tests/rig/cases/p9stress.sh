@@ -6,6 +6,8 @@
 # the whole L1 stops, the last relayed line says during which step.
 # Not retried: a failure of any kind fails the case (docs/9p.md, "Under
 # load", and docs/testing.md, "Faults of the emulated CPU in the rig").
+# About 150 s under TCG in minivmm's default mode (requests served on the
+# vCPU); tests/rig/loops/p9stress-ab.sh repeats it and compares the modes.
 C=$OUT/stress.console
 # relay: RIG-GUEST lines new in the console file, as RIG-LOG lines.
 relay() {
