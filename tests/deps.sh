@@ -14,7 +14,7 @@ dest=$top/build/debian
 PKGS="build-essential pkg-config libyaml-dev zlib1g-dev libseccomp-dev libfdt-dev check
 busybox-static cpio qemu-system-x86 acpica-tools gzip clang
 liblzma-dev libzstd-dev liblz4-dev libbz2-dev liblzo2-dev libxxhash-dev
-xz-utils bzip2 lzop lz4 zstd"
+xz-utils bzip2 lzop lz4 zstd git"
 
 die() { echo "deps: $*" >&2; exit 1; }
 
