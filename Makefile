@@ -129,17 +129,19 @@ san:
 deps:
 	tests/deps.sh
 
-# `make install [PREFIX=/usr/local] [DESTDIR=]`: the binary, the man page and
+# `make install [PREFIX=/usr/local] [DESTDIR=]`: the binary (SAN=1: the
+# sanitizer build, for tests/direct/install.sh under `make san`), the man page and
 # programs/ (PREFIX/share/minivmm/programs, modes kept: executables 0755, the
 # rest 0644).  The binary finds its data at ../share/minivmm from where it is,
 # so it also works from a DESTDIR staging tree (docs/install.md).
-install: minivmm
+install: $(BIN)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(DATADIR)/programs
-	install -m 0755 minivmm $(DESTDIR)$(BINDIR)/minivmm
+	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/minivmm
 	install -m 0644 docs/minivmm.1 $(DESTDIR)$(MANDIR)/minivmm.1
-	cd programs && find . -type d -exec install -d '$(DESTDIR)$(DATADIR)/programs/{}' ';' && \
-	find . -type f -perm -u+x -exec install -m 0755 '{}' '$(DESTDIR)$(DATADIR)/programs/{}' ';' && \
-	find . -type f ! -perm -u+x -exec install -m 0644 '{}' '$(DESTDIR)$(DATADIR)/programs/{}' ';'
+	cd programs && d='$(abspath $(DESTDIR)$(DATADIR))/programs' && \
+	find . -type d -exec install -d "$$d/{}" ';' && \
+	find . -type f -perm -u+x -exec install -m 0755 '{}' "$$d/{}" ';' && \
+	find . -type f ! -perm -u+x -exec install -m 0644 '{}' "$$d/{}" ';'
 
 clean:
 	rm -rf build build-san build-fuzz minivmm minivmm-san
