@@ -65,8 +65,9 @@ enum job_data_kind job_data_find(const char *exe, const char *env, const char *b
     if (exe && *exe == '/' && strlen(exe) < sizeof bin) {
         strcpy(bin, exe);
         *strrchr(bin, '/') = 0;                          /* EXEDIR ("" for /minivmm) */
-        if (*bin && checkout(bin))
-            return found(d, bin, JOB_DATA_CHECKOUT);      /* ./minivmm in a checkout */
+        char p[PATH_MAX];
+        if (*bin && join(p, sizeof p, bin, "programs") && is_dir(p))   /* ./minivmm */
+            return found(d, bin, checkout(bin) ? JOB_DATA_CHECKOUT : JOB_DATA_INSTALLED);
         char top[PATH_MAX];
         strcpy(top, bin);
         char *s = strrchr(top, '/');

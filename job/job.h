@@ -104,10 +104,10 @@ char *job_to_yaml(const struct job *j);  /* malloc'd YAML text, NULL on ENOMEM *
 char *job_path_component(const char *text, char *out);
 
 /* Where minivmm's data is (docs/install.md): MINIVMM_DATADIR from the
- * environment if set, else the executable's directory when it is a source
- * checkout (it holds programs/ and tests/deps.sh), else EXEDIR/../share/minivmm
- * (an installation, also when staged under a DESTDIR), else the directory
- * built in (make's DATADIR, $(PREFIX)/share/minivmm). */
+ * environment if set, else the executable's directory when it holds programs/
+ * (a source checkout when it also holds tests/deps.sh), else
+ * EXEDIR/../share/minivmm (an installation, also when staged under a
+ * DESTDIR), else the directory built in (make's DATADIR). */
 enum job_data_kind {
     JOB_DATA_NONE,      /* none exists: dir is where it should be */
     JOB_DATA_CHECKOUT,  /* dir is a source checkout: messages may say `make deps` */

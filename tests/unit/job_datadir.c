@@ -32,7 +32,8 @@ static char *file(const char *rel)
     return tmp_path(rel);
 }
 
-/* ./minivmm in a checkout: the directory with programs/ and tests/deps.sh. */
+/* ./minivmm in a checkout: the directory with programs/ and tests/deps.sh;
+ * a directory with programs/ only is data beside the binary. */
 START_TEST(checkout)
 {
     struct job_data d;
@@ -47,9 +48,18 @@ START_TEST(checkout)
     ck_assert_str_eq(d.dir, want);
     snprintf(want, sizeof want, "%s/src/programs", tmpdir);
     ck_assert_str_eq(d.programs, want);
-    /* programs/ beside a binary without tests/deps.sh is no checkout */
-    dir("bin/programs");
-    snprintf(exe, sizeof exe, "%s/bin/minivmm", tmpdir);
+    /* programs/ beside a binary without tests/deps.sh: data, but no checkout
+     * (an unpacked tarball, the rig's /rig) */
+    dir("flat/programs");
+    snprintf(exe, sizeof exe, "%s/flat/minivmm", tmpdir);
+    snprintf(want, sizeof want, "%s/flat", tmpdir);
+    ck_assert_int_eq(job_data_find(exe, NULL, "/nonexistent/share/minivmm", &d),
+                     JOB_DATA_INSTALLED);
+    ck_assert_str_eq(d.dir, want);
+    /* tests/deps.sh without programs/ is neither */
+    dir("half/tests");
+    file("half/tests/deps.sh");
+    snprintf(exe, sizeof exe, "%s/half/minivmm", tmpdir);
     ck_assert_int_eq(job_data_find(exe, NULL, "/nonexistent/share/minivmm", &d), JOB_DATA_NONE);
 }
 END_TEST
