@@ -15,8 +15,10 @@ static const char usage[] =
     "                       [-o DIR]\n"
     "  Expands JOB.yaml and writes DIR/NAME.yaml and DIR/NAME.sh for each job\n"
     "  (DIR defaults to the current directory and is made if missing), printing\n"
-    "  their paths.  Nothing is written over JOB.yaml.\n"
-    "  --programs DIR     look for programs in DIR/NAME/run first (repeatable)\n"
+    "  their paths.  Nothing is written over a file the job reads (JOB.yaml,\n"
+    "  its includes, a program's meta.yaml), nor into a program's directory.\n"
+    "  --programs DIR     look for programs in DIR/NAME/run first (repeatable;\n"
+    "                     then in minivmm's programs directory, man minivmm FILES)\n"
     "  --include-dir DIR  (-I DIR) `<<: FILE` may name files below DIR, and a\n"
     "                     relative FILE is looked for there too (repeatable;\n"
     "                     by default only files below JOB.yaml's directory)\n"
@@ -141,11 +143,22 @@ static int below(const char *real, const char *root)
     return in;
 }
 
-/* The directory of a program a job runs that OUTDIR is (or lies below), or
- * NULL. */
+/* The directory of a program a job runs that OUTDIR is or lies below, or
+ * NULL.  A missing OUTDIR is judged by its nearest existing ancestor (where
+ * make_dir would create it). */
 static const char *in_program_dir(const char *outdir, const struct job_list *l)
 {
-    char *real = realpath(outdir, NULL);
+    char *p = strdup(outdir), *real = NULL;
+    while (p) {
+        if ((real = realpath(*p ? p : ".", NULL)) || errno != ENOENT || !*p || !strcmp(p, "/"))
+            break;
+        char *s = strrchr(p, '/');          /* "a/b" -> "a", "/a" -> "/", "a" -> "" (.) */
+        if (!s)
+            *p = 0;
+        else
+            s[s == p] = 0;
+    }
+    free(p);
     const char *hit = NULL;
     for (size_t i = 0; real && i < l->n && !hit; i++)
         for (size_t k = 0; k < job_nprograms(l->v[i]) && !hit; k++)
@@ -156,15 +169,16 @@ static const char *in_program_dir(const char *outdir, const struct job_list *l)
 }
 
 /* DIR/NAME.yaml and DIR/NAME.sh for every job, NAME made safe by
- * job_path_component.  None that exists may be a file the job load read (the
- * job file, an include, a meta.yaml: the same file, by name or link) or lie in
- * the directory of a program a job runs: all are checked before anything is
- * written, and DIR is made after. */
+ * job_path_component.  None may be a file the job load read (the job file, an
+ * include, a meta.yaml: the same file, by name or link), and DIR may not be
+ * in the directory of a program a job runs: all is checked before anything is
+ * written, DIR is made after (and checked again once it exists). */
 static int write_jobs(const char *outdir, const struct job_list *l)
 {
     struct stat st, *in = calloc(l->ninputs + 1, sizeof *in);
     char **paths = calloc(2 * l->n + 1, sizeof *paths);
-    int rc = 0, checked_dir = 0;
+    const char *prog = NULL;
+    int rc = 0;
     if (!paths || !in) {
         free(in);
         free(paths);
@@ -187,13 +201,14 @@ static int write_jobs(const char *outdir, const struct job_list *l)
             if (in[k].st_ino && in[k].st_dev == st.st_dev && in[k].st_ino == st.st_ino)
                 rc = fail(k ? "refusing to write %s over %s, which the job reads" :
                           "refusing to write %s over the job file %s", paths[i], l->inputs[k]);
-        const char *prog = !rc && !checked_dir++ ? in_program_dir(outdir, l) : NULL;
-        if (prog)
-            rc = fail("refusing to write %s into the directory of program %s", paths[i], prog);
     }
-    free(in);
+    if (!rc && (prog = in_program_dir(outdir, l)))
+        rc = fail("refusing to write into %s, in the directory of program %s", outdir, prog);
     if (!rc && make_dir(outdir))
         rc = fail("cannot make output directory %s: %s", outdir, strerror(errno));
+    if (!rc && (prog = in_program_dir(outdir, l)))
+        rc = fail("refusing to write into %s, in the directory of program %s", outdir, prog);
+    free(in);
     for (size_t i = 0; i < l->n && !rc; i++) {
         char *sh = job_to_shell(l->v[i]), *yaml = job_to_yaml(l->v[i]);
         if (!sh || !yaml)

@@ -209,7 +209,7 @@ START_TEST(compile_keeps_input)
 END_TEST
 
 /* compile writes over no file the job reads: an include, a program's
- * meta.yaml; nor into a program's directory.  job_load lists them. */
+ * meta.yaml (job_load lists them); nor into a program's directory. */
 START_TEST(compile_keeps_includes)
 {
     write_file(tmp_path("common.yaml"), "testcase: common\ncheck:\n");
@@ -252,7 +252,8 @@ START_TEST(compile_keeps_includes)
     write_file(tmp_path("p/tool/run"), "#!/bin/sh\n");
     ck_assert_int_eq(chmod(tmp_path("p/tool/run"), 0755), 0);
     write_file(tmp_path("p/tool/helper.sh"), "echo helper\n");
-    char *h = tmp_path("h.yaml");
+    char h[PATH_MAX];
+    snprintf(h, sizeof h, "%s", tmp_path("h.yaml"));
     write_file(h, "testcase: helper\ntool:\n");
     char *argv6[] = {"compile", h, "--programs", tmp_path("p"), "-o", tmp_path("p/tool"), NULL};
     ck_assert_int_eq(job_compile_main(6, argv6), 255);
@@ -260,6 +261,13 @@ START_TEST(compile_keeps_includes)
     ck_assert_str_eq(t, "echo helper\n");
     free(t);
     ck_assert_int_eq(access(tmp_path("p/tool/helper.yaml"), F_OK), -1);
+    /* nor a new directory inside it (not made) */
+    char *argv7[] = {"compile", h, "--programs", tmp_path("p"), "-o", tmp_path("p/tool/n/m"), NULL};
+    ck_assert_int_eq(job_compile_main(6, argv7), 255);
+    ck_assert_int_eq(access(tmp_path("p/tool/n"), F_OK), -1);
+    /* beside it is fine */
+    char *argv8[] = {"compile", h, "--programs", tmp_path("p"), "-o", tmp_path("p/out"), NULL};
+    ck_assert_int_eq(job_compile_main(6, argv8), 0);
     /* a job file that is a directory entry of the output: by a symbolic link */
     ck_assert_int_eq(mkdir(tmp_path("sl"), 0755), 0);
     char *z = tmp_path("z.yaml");
