@@ -28,7 +28,7 @@ else
 endif
 CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -I. $(SANFLAGS) \
-           -DMINIVMM_VERSION='"$(VERSION)"' -DMINIVMM_DATADIR='"$(DATADIR)"' \
+           -DMINIVMM_VERSION='"$(VERSION)"' \
            $(shell pkg-config --cflags $(PKGS))
 LDFLAGS += $(SANFLAGS)
 LDLIBS  := $(shell pkg-config --libs $(PKGS)) -lbz2 -lpthread
@@ -50,7 +50,7 @@ ALL_LIBS    := $(libs_vmm)
 
 BIN := $(if $(filter 1,$(SAN)),minivmm-san,minivmm)
 
-.PHONY: all test unit direct rig san fuzz fuzz-build deps install clean guest
+.PHONY: all test unit direct rig san fuzz fuzz-build deps install clean guest FORCE
 all: $(BIN)
 
 $(BIN): $(B)/vmm/main.o $(ALL_LIBS)
@@ -63,6 +63,14 @@ $(B)/%.o: %.c
 $(B)/%.o: %.S
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
+# The data directory built into the binary (its last resort, docs/install.md)
+# is in job/datadir.o only; the stamp holds the DATADIR it was built for, so a
+# `make install PREFIX=...` with another PREFIX rebuilds it before installing.
+$(B)/job/datadir.o: CFLAGS += -DMINIVMM_DATADIR='"$(DATADIR)"'
+$(B)/job/datadir.o: $(B)/datadir.stamp
+$(B)/datadir.stamp: FORCE
+	@mkdir -p $(B) && echo '$(DATADIR)' | cmp -s - $@ || echo '$(DATADIR)' >$@
+FORCE:
 # Text files built into the binary with .incbin.
 $(B)/initrd/assets.o: initrd/init.sh
 $(B)/job/assets.o: job/runtime.sh
@@ -121,15 +129,19 @@ san:
 deps:
 	tests/deps.sh
 
-install: minivmm
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)
-	install -m 0755 minivmm $(DESTDIR)$(BINDIR)/minivmm
+# `make install [PREFIX=/usr/local] [DESTDIR=]`: the binary (SAN=1: the
+# sanitizer build, for tests/direct/install.sh under `make san`), the man page and
+# programs/ (PREFIX/share/minivmm/programs, modes kept: executables 0755, the
+# rest 0644).  The binary finds its data at ../share/minivmm from where it is,
+# so it also works from a DESTDIR staging tree (docs/install.md).
+install: $(BIN)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(DATADIR)/programs
+	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/minivmm
 	install -m 0644 docs/minivmm.1 $(DESTDIR)$(MANDIR)/minivmm.1
-	for p in programs/*/; do \
-		install -d $(DESTDIR)$(DATADIR)/$$p && \
-		install -m 0644 $$p* $(DESTDIR)$(DATADIR)/$$p && \
-		chmod 0755 $(DESTDIR)$(DATADIR)/$$p/run || exit 1; \
-	done
+	cd programs && d='$(abspath $(DESTDIR)$(DATADIR))/programs' && \
+	find . -type d -exec install -d "$$d/{}" ';' && \
+	find . -type f -perm -u+x -exec install -m 0755 '{}' "$$d/{}" ';' && \
+	find . -type f ! -perm -u+x -exec install -m 0644 '{}' "$$d/{}" ';'
 
 clean:
 	rm -rf build build-san build-fuzz minivmm minivmm-san

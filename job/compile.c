@@ -15,8 +15,10 @@ static const char usage[] =
     "                       [-o DIR]\n"
     "  Expands JOB.yaml and writes DIR/NAME.yaml and DIR/NAME.sh for each job\n"
     "  (DIR defaults to the current directory and is made if missing), printing\n"
-    "  their paths.  Nothing is written over JOB.yaml.\n"
-    "  --programs DIR     look for programs in DIR/NAME/run first (repeatable)\n"
+    "  their paths.  Nothing is written over a file the job reads (JOB.yaml,\n"
+    "  its includes, a program's meta.yaml), nor into a program's directory.\n"
+    "  --programs DIR     look for programs in DIR/NAME/run first (repeatable;\n"
+    "                     then in minivmm's programs directory, man minivmm FILES)\n"
     "  --include-dir DIR  (-I DIR) `<<: FILE` may name files below DIR, and a\n"
     "                     relative FILE is looked for there too (repeatable;\n"
     "                     by default only files below JOB.yaml's directory)\n"
@@ -131,30 +133,82 @@ static int make_dir(const char *dir)
     return r;
 }
 
-/* DIR/NAME.yaml and DIR/NAME.sh for every job, NAME made safe by
- * job_path_component; none may be the job file itself (checked for all before
- * anything is written). */
-static int write_jobs(const char *jobfile, const char *outdir, const struct job_list *l)
+/* REAL (a realpath) is ROOT's realpath or below it. */
+static int below(const char *real, const char *root)
 {
-    struct stat in, st;
-    if (stat(jobfile, &in))
-        return fail("%s: %s", jobfile, strerror(errno));
-    if (make_dir(outdir))
-        return fail("cannot make output directory %s: %s", outdir, strerror(errno));
+    char *r = realpath(root, NULL);
+    size_t n = r ? strlen(r) : 0;
+    int in = r && !strncmp(real, r, n) && (real[n] == '/' || !real[n] || n == 1);
+    free(r);
+    return in;
+}
+
+/* The directory of a program a job runs that OUTDIR is or lies below, or
+ * NULL.  A missing OUTDIR is judged by its nearest existing ancestor (where
+ * make_dir would create it). */
+static const char *in_program_dir(const char *outdir, const struct job_list *l)
+{
+    char *p = strdup(outdir), *real = NULL;
+    while (p) {
+        if ((real = realpath(*p ? p : ".", NULL)) || errno != ENOENT || !*p || !strcmp(p, "/"))
+            break;
+        char *s = strrchr(p, '/');          /* "a/b" -> "a", "/a" -> "/", "a" -> "" (.) */
+        if (!s)
+            *p = 0;
+        else
+            s[s == p] = 0;
+    }
+    free(p);
+    const char *hit = NULL;
+    for (size_t i = 0; real && i < l->n && !hit; i++)
+        for (size_t k = 0; k < job_nprograms(l->v[i]) && !hit; k++)
+            if (below(real, job_program_dir(l->v[i], k)))
+                hit = job_program_dir(l->v[i], k);
+    free(real);
+    return hit;
+}
+
+/* DIR/NAME.yaml and DIR/NAME.sh for every job, NAME made safe by
+ * job_path_component.  None may be a file the job load read (the job file, an
+ * include, a meta.yaml: the same file, by name or link), and DIR may not be
+ * in the directory of a program a job runs: all is checked before anything is
+ * written, DIR is made after (and checked again once it exists). */
+static int write_jobs(const char *outdir, const struct job_list *l)
+{
+    struct stat st, *in = calloc(l->ninputs + 1, sizeof *in);
     char **paths = calloc(2 * l->n + 1, sizeof *paths);
+    const char *prog = NULL;
     int rc = 0;
-    if (!paths)
+    if (!paths || !in) {
+        free(in);
+        free(paths);
         return fail("%s%s", "out of memory", "");
+    }
+    for (size_t k = 0; k < l->ninputs; k++)
+        if (stat(l->inputs[k], &in[k]))
+            in[k].st_ino = 0;           /* no file has inode 0 */
     for (size_t i = 0; i < 2 * l->n && !rc; i++) {
         char name[JOB_PATH_COMPONENT_MAX + 1];
         job_path_component(job_name(l->v[i / 2]), name);
         if (asprintf(&paths[i], "%s/%s.%s", outdir, name, i % 2 ? "sh" : "yaml") < 0) {
             paths[i] = NULL;
             rc = fail("%s%s", "out of memory", "");
-        } else if (!stat(paths[i], &st) && st.st_dev == in.st_dev && st.st_ino == in.st_ino) {
-            rc = fail("refusing to write %s over the job file %s", paths[i], jobfile);
+            break;
         }
+        if (stat(paths[i], &st))
+            continue;                   /* a new file: no input */
+        for (size_t k = 0; k < l->ninputs && !rc; k++)
+            if (in[k].st_ino && in[k].st_dev == st.st_dev && in[k].st_ino == st.st_ino)
+                rc = fail(k ? "refusing to write %s over %s, which the job reads" :
+                          "refusing to write %s over the job file %s", paths[i], l->inputs[k]);
     }
+    if (!rc && (prog = in_program_dir(outdir, l)))
+        rc = fail("refusing to write into %s, in the directory of program %s", outdir, prog);
+    if (!rc && make_dir(outdir))
+        rc = fail("cannot make output directory %s: %s", outdir, strerror(errno));
+    if (!rc && (prog = in_program_dir(outdir, l)))
+        rc = fail("refusing to write into %s, in the directory of program %s", outdir, prog);
+    free(in);
     for (size_t i = 0; i < l->n && !rc; i++) {
         char *sh = job_to_shell(l->v[i]), *yaml = job_to_yaml(l->v[i]);
         if (!sh || !yaml)
@@ -257,7 +311,11 @@ int job_compile_main(int argc, char **argv)
         rc = fail("no job file given%s%s (see minivmm compile --help)", "", "");
         goto out;
     }
-    progs[nprogs++] = job_default_program_dir();
+    char err[1024];
+    if (!(progs[nprogs++] = job_default_program_dir(err, sizeof err))) {
+        rc = fail("%s%s", err, "");
+        goto out;
+    }
     struct job_opts o = {
         .program_dirs = progs,
         .nprogram_dirs = nprogs,
@@ -267,12 +325,11 @@ int job_compile_main(int argc, char **argv)
         .require_program = true,
     };
     struct job_list l;
-    char err[1024];
     if (job_load(jobfile, &o, &l, err, sizeof err)) {
         rc = fail("%s%s", err, "");
         goto out;
     }
-    rc = write_jobs(jobfile, outdir, &l);
+    rc = write_jobs(outdir, &l);
     job_list_free(&l);
     if (fflush(stdout))
         rc = fail("cannot write to standard output%s%s", "", "");

@@ -374,6 +374,11 @@ void job_list_free(struct job_list *l)
     free(l->v);
     l->v = NULL;
     l->n = 0;
+    for (size_t i = 0; i < l->ninputs; i++)
+        free(l->inputs[i]);
+    free(l->inputs);
+    l->inputs = NULL;
+    l->ninputs = 0;
 }
 
 /* lkp's rule for one part of a name: at most 31 characters, and every
@@ -616,8 +621,7 @@ static int load(const char *path, const char *text, size_t len, const struct job
     struct jnode **docs = NULL, *declared = NULL;
     size_t ndocs = 0;
     int ret = -1;
-    out->v = NULL;
-    out->n = 0;
+    *out = (struct job_list){0};
     if (err && errlen)
         err[0] = 0;
     if (jyaml_load(&c, path, text, len, &docs, &ndocs))
@@ -715,6 +719,12 @@ done:
         jnode_free(docs[i]);
     free(docs);
     jnode_free(declared);
+    if (!ret) {                 /* the names nodes pointed at: now the list's */
+        out->inputs = c.files;
+        out->ninputs = c.nfiles;
+        c.files = NULL;
+        c.nfiles = 0;
+    }
     jctx_free(&c);
     if (ret)
         job_list_free(out);

@@ -6,6 +6,7 @@
  * is to blame, written into the caller's err buffer. */
 #ifndef JOB_JOB_H
 #define JOB_JOB_H
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -23,6 +24,10 @@ struct job; /* one expanded job */
 struct job_list {
     struct job **v;
     size_t n;
+    /* The files job_load read, as named when read: the job file, each `<<:`
+     * include, each program's meta.yaml (compile writes over none of them). */
+    char **inputs;
+    size_t ninputs;
 };
 
 struct job_opts {
@@ -98,9 +103,34 @@ char *job_to_yaml(const struct job *j);  /* malloc'd YAML text, NULL on ENOMEM *
 #define JOB_PATH_COMPONENT_MAX 200
 char *job_path_component(const char *text, char *out);
 
-/* The default program directory: PROGRAMS beside the running executable
- * (a source tree) if it exists, else MINIVMM_DATADIR/programs. */
-const char *job_default_program_dir(void);
+/* Where minivmm's data is (docs/install.md): MINIVMM_DATADIR from the
+ * environment if set, else the executable's directory when it holds programs/
+ * (a source checkout when it also holds tests/deps.sh), else
+ * EXEDIR/../share/minivmm (an installation, also when staged under a
+ * DESTDIR), else the directory built in (make's DATADIR). */
+enum job_data_kind {
+    JOB_DATA_NONE,      /* none exists: dir is where it should be */
+    JOB_DATA_CHECKOUT,  /* dir is a source checkout: messages may say `make deps` */
+    JOB_DATA_INSTALLED, /* dir is an installed data directory */
+};
+struct job_data {
+    enum job_data_kind kind;
+    char dir[PATH_MAX];
+    char programs[PATH_MAX]; /* dir/programs ("" if too long) */
+    char looked[2 * PATH_MAX + 32]; /* for messages: where it was looked for */
+};
+/* The rule for the executable EXE (its real path, or NULL), the environment's
+ * MINIVMM_DATADIR ENV (or NULL) and the BUILTIN directory.  Fills D and
+ * returns D->kind. */
+enum job_data_kind job_data_find(const char *exe, const char *env, const char *builtin,
+                                 struct job_data *d);
+/* job_data_find for this process: /proc/self/exe, getenv, the built-in
+ * directory.  Looked up again at each call (the result is static). */
+const struct job_data *job_data(void);
+/* The default program directory, job_data()->programs, when it is a
+ * readable directory; else NULL and a one-line reason in ERR.  A missing one
+ * is an error, never an empty program path (docs/install.md). */
+const char *job_default_program_dir(char *err, size_t errlen);
 
 /* `minivmm compile JOB.yaml [--programs DIR]... [-I DIR]... [--nr-cpu N]
  * [-o DIR]`: writes DIR/<name>.yaml and DIR/<name>.sh per expanded job and

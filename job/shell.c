@@ -1,16 +1,9 @@
 /* An expanded job -> POSIX shell script (lkp job2sh shape) and -> YAML. */
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <yaml.h>
 #include "job/job_internal.h"
-
-#ifndef MINIVMM_DATADIR
-#define MINIVMM_DATADIR "/usr/local/share/minivmm"
-#endif
 
 void jb_add(struct jbuf *b, const char *s, size_t n)
 {
@@ -242,24 +235,4 @@ char *job_to_yaml(const struct job *j)
         return NULL;
     }
     return s;
-}
-
-const char *job_default_program_dir(void)
-{
-    static char dir[PATH_MAX + 16];
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = 0;
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = 0;
-            snprintf(dir, sizeof dir, "%s/programs", exe);
-            struct stat st;
-            if (!stat(dir, &st) && S_ISDIR(st.st_mode))
-                return dir;
-        }
-    }
-    snprintf(dir, sizeof dir, "%s/programs", MINIVMM_DATADIR);
-    return dir;
 }

@@ -89,33 +89,27 @@ static bool readable_file(const char *p)
     return p && stat(p, &st) == 0 && S_ISREG(st.st_mode) && access(p, R_OK) == 0;
 }
 
-/* --kernel, else the running kernel's image, else the one `make deps` fetched. */
+/* --kernel, else the running kernel's image, else one in minivmm's data:
+ * build/debian/root/boot/ in a checkout (what `make deps` unpacks), else
+ * DATADIR/kernel/boot/ (docs/install.md). */
 static const char *default_kernel(char *buf, size_t len)
 {
     struct utsname u;
-    if (uname(&u) == 0) {
-        snprintf(buf, len, "/boot/vmlinuz-%s", u.release);
-        if (readable_file(buf))
-            return buf;
-    }
-    const char *patterns[2] = { MINIVMM_DATADIR "/kernel/boot/vmlinuz-*", NULL };
-    char exe[PATH_MAX], pat[PATH_MAX + 64];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n > 0) {
-        exe[n] = 0;
-        char *slash = strrchr(exe, '/');
-        if (slash)
-            *slash = 0;
-        snprintf(pat, sizeof(pat), "%s/build/debian/root/boot/vmlinuz-*", exe);
-        patterns[1] = pat;
-    }
-    for (int i = 0; i < 2; i++) {
-        glob_t g;
-        if (patterns[i] && glob(patterns[i], 0, NULL, &g) == 0 && g.gl_pathc) {
+    snprintf(buf, len, "/boot/vmlinuz-%s", uname(&u) == 0 ? u.release : "RELEASE");
+    if (readable_file(buf))
+        return buf;             /* NULL below leaves this path in buf, for messages */
+    const struct job_data *d = job_data();
+    char pat[PATH_MAX + 64];
+    glob_t g;
+    if (pathf(pat, sizeof(pat), "%s/%s/boot/vmlinuz-*", d->dir,
+              d->kind == JOB_DATA_CHECKOUT ? "build/debian/root" : "kernel") == 0 &&
+        glob(pat, 0, NULL, &g) == 0) {
+        if (g.gl_pathc)
             snprintf(buf, len, "%s", g.gl_pathv[g.gl_pathc - 1]);
-            globfree(&g);
+        size_t n = g.gl_pathc;
+        globfree(&g);
+        if (n)
             return buf;
-        }
     }
     return NULL;
 }
@@ -225,7 +219,9 @@ static int base_archive(const struct run_opts *o, const char *cache, char *out, 
         const char *bb = readable_file("/bin/busybox") ? "/bin/busybox" :
                          readable_file("/usr/bin/busybox") ? "/usr/bin/busybox" : NULL;
         if (!bb) {
-            ERR("busybox not found: install busybox-static (make deps) or give --rootfs\n");
+            ERR("busybox not found in /bin or /usr/bin: %s or give --rootfs\n",
+                job_data()->kind == JOB_DATA_CHECKOUT ? "run `make deps`" :
+                "install it (Debian: busybox-static)");
             goto out;
         }
         if (cpio_add_host_file(b, "bin/busybox", bb, 0755) < 0 ||
@@ -538,7 +534,12 @@ int run_main(int argc, char **argv)
     char kbuf[PATH_MAX];
     const char *kernel = o.kernel ? o.kernel : default_kernel(kbuf, sizeof(kbuf));
     if (!kernel) {
-        ERR("no kernel: give --kernel, or run `make deps` to fetch Debian's\n");
+        if (job_data()->kind == JOB_DATA_CHECKOUT)
+            ERR("no kernel: give --kernel, or run `make deps` to fetch Debian's\n");
+        else
+            ERR("no kernel: %s is not readable and %s/kernel/boot has no vmlinuz-*: give "
+                "--kernel (or install a kernel package, Debian: linux-image-amd64)\n",
+                kbuf, job_data()->dir);
         return EXIT_HOST_ERROR;
     }
     struct kimage kf;
@@ -569,8 +570,11 @@ int run_main(int argc, char **argv)
     int np = 0;
     for (int i = 0; i < o.nprogdirs; i++)
         progdirs[np++] = o.progdirs[i];
-    if (job_default_program_dir())
-        progdirs[np++] = job_default_program_dir();
+    if (!(progdirs[np++] = job_default_program_dir(err, sizeof(err)))) {
+        ERR("%s\n", err);
+        kimage_close(&kf);
+        return EXIT_HOST_ERROR;
+    }
     struct job_opts jo = { .require_program = true,
                            .program_dirs = progdirs, .nprogram_dirs = (size_t)np, .nr_cpu = o.cpus,
                            .include_dirs = o.incdirs, .ninclude_dirs = (size_t)o.nincdirs };

@@ -91,6 +91,24 @@ expect_rc "compile: never over the job file" 255
 one_line "compile over the job file"
 has "compile over the job file: explained" "$T/err" "refusing to write"
 cmp -s "$T/jobs/self.yaml" "$T/self.orig" && ok "compile: job file unchanged" || bad "compile: job file" "changed"
+# nor over a file it includes (a job named after its include), nor with -o
+# naming the job file or a directory inside it; DIR is made only when none is
+mkdir -p "$T/inc6"
+printf 'testcase: common\npass:\n' >"$T/inc6/common.yaml"
+cp "$T/inc6/common.yaml" "$T/common.orig"
+printf '<<: common.yaml\n' >"$T/inc6/job.yaml"
+"$VMM" compile "$T/inc6/job.yaml" -o "$T/inc6" >"$T/out" 2>"$T/err"; rc=$?
+expect_rc "compile: never over an included file" 255
+one_line "compile over an include"
+has "compile over an include: explained" "$T/err" "refusing to write $T/inc6/common.yaml over $T/inc6/common.yaml, which the job reads"
+cmp -s "$T/inc6/common.yaml" "$T/common.orig" && ok "compile: include unchanged" || bad "compile: include" "changed"
+[ ! -e "$T/inc6/common.sh" ] && ok "compile: nothing written" || bad "compile: wrote" "common.sh"
+for o in "$T/jobs/self.yaml" "$T/jobs/self.yaml/sub"; do
+    "$VMM" compile "$T/jobs/self.yaml" -o "$o" >"$T/out" 2>"$T/err"; rc=$?
+    expect_rc "compile -o ${o#$T/}" 255
+    one_line "compile -o ${o#$T/}"
+done
+cmp -s "$T/jobs/self.yaml" "$T/self.orig" && ok "compile -o the job file: unchanged" || bad "compile -o the job file" "changed"
 
 # includes: only below the job's directory, unless --include-dir widens it
 printf 'testcase: inc\nkernel_cmdline: action=status:0\npass:\n<<: /proc/self/status\n' >"$T/jobs/inc.yaml"

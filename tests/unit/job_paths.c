@@ -22,6 +22,10 @@ static void setup_tmp(void)
     ck_assert_ptr_nonnull(mkdtemp(tmpdir));
     ck_assert_ptr_nonnull(realpath(DATA "/programs", progdir));
     prog_dirs[0] = progdir;
+    /* compile's default programs: the checkout's (the test runs at its top) */
+    char top[PATH_MAX];
+    ck_assert_ptr_nonnull(realpath(".", top));
+    ck_assert_int_eq(setenv("MINIVMM_DATADIR", top, 1), 0);
 }
 
 /* job_load of TEXT written to tmpdir/NAME with include directories INC. */
@@ -204,6 +208,84 @@ START_TEST(compile_keeps_input)
 }
 END_TEST
 
+/* compile writes over no file the job reads: an include, a program's
+ * meta.yaml (job_load lists them); nor into a program's directory. */
+START_TEST(compile_keeps_includes)
+{
+    write_file(tmp_path("common.yaml"), "testcase: common\ncheck:\n");
+    char *yaml = tmp_path("job.yaml");
+    write_file(yaml, "<<: common.yaml\nwatch:\n");
+    struct job_list l;
+    struct job_opts o = {.program_dirs = prog_dirs, .nprogram_dirs = 1, .nr_cpu = 1};
+    ck_assert_msg(job_load(yaml, &o, &l, errbuf, sizeof errbuf) == 0, "%s", errbuf);
+    ck_assert_uint_eq(l.ninputs, 3);
+    ck_assert_str_eq(l.inputs[0], yaml);
+    ck_assert_ptr_nonnull(strstr(l.inputs[1], "common.yaml"));
+    ck_assert_ptr_nonnull(strstr(l.inputs[2], "watch/meta.yaml"));
+    job_list_free(&l);
+    ck_assert_ptr_null(l.inputs);
+    /* job "common" would be written as common.yaml, the include */
+    char *argv[] = {"compile", yaml, "--programs", progdir, "-o", tmpdir, NULL};
+    ck_assert_int_eq(job_compile_main(6, argv), 255);
+    char *t = read_file(tmp_path("common.yaml"));
+    ck_assert_str_eq(t, "testcase: common\ncheck:\n");
+    free(t);
+    ck_assert_int_eq(access(tmp_path("common.sh"), F_OK), -1);
+    /* a job called "meta" written into the program's own directory */
+    char meta[PATH_MAX + 32], before[4096];
+    snprintf(meta, sizeof meta, "%s/watch/meta.yaml", progdir);
+    t = read_file(meta);
+    snprintf(before, sizeof before, "%s", t);
+    free(t);
+    char *m = tmp_path("m.yaml");
+    write_file(m, "testcase: meta\nwatch:\n");
+    char out[PATH_MAX + 32];
+    snprintf(out, sizeof out, "%s/watch", progdir);
+    char *argv2[] = {"compile", m, "--programs", progdir, "-o", out, NULL};
+    ck_assert_int_eq(job_compile_main(6, argv2), 255);
+    t = read_file(meta);
+    ck_assert_str_eq(t, before);
+    free(t);
+    /* any other file in the directory of a program the job runs */
+    ck_assert_int_eq(mkdir(tmp_path("p"), 0755), 0);
+    ck_assert_int_eq(mkdir(tmp_path("p/tool"), 0755), 0);
+    write_file(tmp_path("p/tool/run"), "#!/bin/sh\n");
+    ck_assert_int_eq(chmod(tmp_path("p/tool/run"), 0755), 0);
+    write_file(tmp_path("p/tool/helper.sh"), "echo helper\n");
+    char h[PATH_MAX];
+    snprintf(h, sizeof h, "%s", tmp_path("h.yaml"));
+    write_file(h, "testcase: helper\ntool:\n");
+    char *argv6[] = {"compile", h, "--programs", tmp_path("p"), "-o", tmp_path("p/tool"), NULL};
+    ck_assert_int_eq(job_compile_main(6, argv6), 255);
+    t = read_file(tmp_path("p/tool/helper.sh"));
+    ck_assert_str_eq(t, "echo helper\n");
+    free(t);
+    ck_assert_int_eq(access(tmp_path("p/tool/helper.yaml"), F_OK), -1);
+    /* nor a new directory inside it (not made) */
+    char *argv7[] = {"compile", h, "--programs", tmp_path("p"), "-o", tmp_path("p/tool/n/m"), NULL};
+    ck_assert_int_eq(job_compile_main(6, argv7), 255);
+    ck_assert_int_eq(access(tmp_path("p/tool/n"), F_OK), -1);
+    /* beside it is fine */
+    char *argv8[] = {"compile", h, "--programs", tmp_path("p"), "-o", tmp_path("p/out"), NULL};
+    ck_assert_int_eq(job_compile_main(6, argv8), 0);
+    /* a job file that is a directory entry of the output: by a symbolic link */
+    ck_assert_int_eq(mkdir(tmp_path("sl"), 0755), 0);
+    char *z = tmp_path("z.yaml");
+    write_file(z, "testcase: z\ncheck:\n");
+    ck_assert_int_eq(symlink(z, tmp_path("sl/z.yaml")), 0);
+    char *argv3[] = {"compile", z, "--programs", progdir, "-o", tmp_path("sl"), NULL};
+    ck_assert_int_eq(job_compile_main(6, argv3), 255);
+    /* -o naming the job file itself, or a directory inside it */
+    char *argv4[] = {"compile", z, "--programs", progdir, "-o", z, NULL};
+    ck_assert_int_eq(job_compile_main(6, argv4), 255);
+    char *argv5[] = {"compile", z, "--programs", progdir, "-o", tmp_path("z.yaml/d"), NULL};
+    ck_assert_int_eq(job_compile_main(6, argv5), 255);
+    t = read_file(z);
+    ck_assert_str_eq(t, "testcase: z\ncheck:\n");
+    free(t);
+}
+END_TEST
+
 START_TEST(missing_directories)
 {
     char *yaml = tmp_path("x.yaml");
@@ -374,6 +456,7 @@ static Suite *suite(void)
     tcase_add_test(tc, params_part);
     tcase_add_test(tc, compile_long_names);
     tcase_add_test(tc, compile_keeps_input);
+    tcase_add_test(tc, compile_keeps_includes);
     tcase_add_test(tc, missing_directories);
     tcase_add_test(tc, includes_confined);
     tcase_add_test(tc, includes_not_regular);

@@ -25,6 +25,10 @@ static void setup_tmp(void)
     ck_assert_ptr_nonnull(realpath(DATA "/programs", progdir));
     ck_assert_ptr_nonnull(realpath("job/runtime.sh", runtime));
     prog_dirs[0] = progdir;
+    /* compile's default programs: the checkout's (the test runs at its top) */
+    char top[PATH_MAX];
+    ck_assert_ptr_nonnull(realpath(".", top));
+    ck_assert_int_eq(setenv("MINIVMM_DATADIR", top, 1), 0);
 }
 
 static void load_ok(const char *text, struct job_list *l)
