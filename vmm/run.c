@@ -43,6 +43,7 @@ struct run_opts {
     uint64_t memory, console_limit;
     long timeout;               /* -1: the job's, else DEFAULT_TIMEOUT */
     bool keep_going, verbose, no_sandbox, pit;
+    int progress;               /* -1: when stderr is a terminal */
     enum boot_path boot_path;
 };
 
@@ -53,7 +54,7 @@ static void usage(FILE *f)
 "                   [--rootfs FILE.cgz|DIR] [--programs DIR]... [--include-dir DIR]...\n"
 "                   [--cpus N] [--memory SIZE] [--timeout S] [--console-limit SIZE]\n"
 "                   [--keep-going] [--verbose] [--no-sandbox] [--boot-path direct|bzimage]\n"
-"                   [--pit]\n"
+"                   [--pit] [--progress|--no-progress]\n"
 "Compiles JOB.yaml, and for each job it expands to packs an initrd, boots the\n"
 "kernel, runs the job and leaves its results in\n"
 "RESULT_ROOT/TESTCASE/PARAMS/KERNEL_VERSION/N/ (default RESULT_ROOT: ./results).\n"
@@ -65,6 +66,8 @@ static void usage(FILE *f)
 "--boot-path: direct (default) unpacks a bzImage on the host, bzimage runs its\n"
 "decompressor (man minivmm).\n"
 "--pit: give each VM a PIT (i8254 timer); Linux 5.2+ does not need it.\n"
+"--progress: a line on stderr as each job is packed, boots, reaches init,\n"
+"starts and ends (default when stderr is a terminal; --no-progress: never).\n"
 "--help, --version: this text, the version.\n");
 }
 
@@ -343,6 +346,8 @@ static int run_one(const struct run_opts *o, const struct job *j, const char *ke
         free(script);
         return EXIT_HOST_ERROR;
     }
+    if (o->progress)
+        fprintf(stderr, "minivmm: %s: packing the initrd\n", job_name(j));
     int jrc = job_archive(j, script, cache, path, sizeof(path));
     free(yaml);
     free(script);
@@ -378,7 +383,9 @@ static int run_one(const struct run_opts *o, const struct job *j, const char *ke
     struct machine_result res = { 0 };
     double t0 = now_s();
     timing_start();
+    timing_progress(o->progress ? job_name(j) : NULL);
     int st = machine_run(&b, &res);
+    timing_progress(NULL);
     double took = now_s() - t0;
 
     char num[16];
@@ -418,7 +425,7 @@ static int run_one(const struct run_opts *o, const struct job *j, const char *ke
 
 enum { O_KERNEL = 256, O_RESULT, O_MODULES, O_ROOTFS, O_PROGRAMS, O_CPUS, O_MEMORY,
        O_TIMEOUT, O_KEEP, O_VERBOSE, O_HELP, O_NO_SANDBOX, O_INCDIR, O_VERSION,
-       O_CONSOLE_LIMIT, O_BOOT_PATH, O_PIT };
+       O_CONSOLE_LIMIT, O_BOOT_PATH, O_PIT, O_PROGRESS, O_NO_PROGRESS };
 static const struct option longopts[] = {
     { "kernel", required_argument, NULL, O_KERNEL },
     { "result-root", required_argument, NULL, O_RESULT },
@@ -435,6 +442,8 @@ static const struct option longopts[] = {
     { "console-limit", required_argument, NULL, O_CONSOLE_LIMIT },
     { "boot-path", required_argument, NULL, O_BOOT_PATH },
     { "pit", no_argument, NULL, O_PIT },
+    { "progress", no_argument, NULL, O_PROGRESS },
+    { "no-progress", no_argument, NULL, O_NO_PROGRESS },
     { "help", no_argument, NULL, O_HELP },
     { "version", no_argument, NULL, O_VERSION },
     { 0 },
@@ -448,6 +457,7 @@ static int parse(int argc, char **argv, struct run_opts *o)
     o->memory = DEFAULT_MEMORY;
     o->timeout = -1;
     o->console_limit = DEFAULT_CONSOLE_LIMIT;
+    o->progress = -1;
     optind = 1;
     opterr = 0;
     int c;
@@ -498,6 +508,8 @@ static int parse(int argc, char **argv, struct run_opts *o)
         case O_VERBOSE: o->verbose = true; break;
         case O_NO_SANDBOX: o->no_sandbox = true; break;
         case O_PIT: o->pit = true; break;
+        case O_PROGRESS: o->progress = 1; break;
+        case O_NO_PROGRESS: o->progress = 0; break;
         case O_BOOT_PATH:
             if (opt_boot_path(optarg, &o->boot_path, err, sizeof(err)))
                 goto bad;
@@ -516,6 +528,8 @@ static int parse(int argc, char **argv, struct run_opts *o)
         return -1;
     }
     o->job = argv[optind];
+    if (o->progress < 0)
+        o->progress = isatty(STDERR_FILENO);
     return 0;
 bad:
     ERR("%s\n", err);

@@ -1,5 +1,6 @@
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include "vmm/timing.h"
@@ -13,6 +14,19 @@ static double t0, t_entry = -1, t_end = -1;
 static char end_how[32], boot_path[16] = "?";
 static atomic_bool entered;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static const char *progress;   /* label of progress lines; NULL: none */
+
+void timing_progress(const char *label)
+{
+    progress = label;
+}
+
+/* One progress line on stderr (whole, in one write). */
+static void say(const char *what, double ms)
+{
+    if (progress)
+        fprintf(stderr, "minivmm: %s: %s (%.1f s)\n", progress, what, ms / 1e3);
+}
 
 double timing_now_ms(void)
 {
@@ -34,8 +48,10 @@ void timing_start(void)
 
 void timing_guest_entry(void)
 {
-    if (!atomic_exchange(&entered, true))
+    if (!atomic_exchange(&entered, true)) {
         t_entry = timing_now_ms() - t0;
+        say("booting", t_entry);
+    }
 }
 
 void timing_marker(unsigned code)
@@ -47,6 +63,10 @@ void timing_marker(unsigned code)
     else
         dropped++;
     pthread_mutex_unlock(&lock);
+    const char *what = code == MARK_INIT ? "init reached" : code == MARK_JOB_START ? "job started"
+                       : code == MARK_JOB_END ? "job ended" : NULL;
+    if (what)
+        say(what, t);
 }
 
 void timing_step(const char *name)

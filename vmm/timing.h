@@ -16,6 +16,11 @@ double timing_now_ms(void);
 void timing_start(void);                   /* VMM start: call first in main() */
 void timing_guest_entry(void);             /* first KVM_RUN; later calls are ignored */
 void timing_marker(unsigned code);         /* thread-safe */
+/* With a label, the first guest entry and the markers init, job-start and
+ * job-end each print one line "minivmm: LABEL: booting (1.2 s)" ("init
+ * reached", "job started", "job ended") on stderr as they happen; NULL:
+ * none (the default).  Times since timing_start. */
+void timing_progress(const char *label);
 /* The name of marker code: "init", "job-start", "job-end" or "marker-N" (in buf). */
 const char *timing_mark_name(unsigned code, char *buf, size_t len);
 /* The end of one VMM setup step (name: a string constant); the report gives
