@@ -32,7 +32,7 @@ CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -I. $(SANFLAGS) \
            $(shell pkg-config --cflags $(PKGS))
 LDFLAGS += $(SANFLAGS)
 LDLIBS  := $(shell pkg-config --libs $(PKGS)) -lbz2 -lpthread
-CHECK_LIBS := $(shell pkg-config --libs check)
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 
 # One static library per folder; data flows job -> initrd -> boot -> vmm <- virtio.
 DIRS := job initrd boot virtio vmm

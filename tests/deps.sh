@@ -1,7 +1,15 @@
 #!/bin/sh
-# `make deps`: install what the build and every test need (Debian), then fetch
-# and unpack the Debian kernel that the nested rig (tests/rig) boots.
-# Also builds the small custom test kernel (tests/kernel/build-custom.sh).
+# Set-up, split by need (docs/testing.md, "Set-up"):
+#   tests/deps.sh --main   what `minivmm run` needs: the build packages,
+#                          busybox-static, and the Debian kernel; on a host
+#                          whose /dev/kvm cannot boot Linux (no VMX/SVM),
+#                          also what the nested rig needs (QEMU, cpio) so
+#                          that tests/try can run the job there.
+#   tests/deps.sh          (`make deps`) all of that plus what only the tests
+#                          need: libcheck, clang (fuzzing), acpica-tools,
+#                          the compression tools, git, QEMU, and the small
+#                          custom test kernel (tests/kernel/build-custom.sh,
+#                          several minutes the first time).
 # Idempotent: packages already installed and a kernel already unpacked are
 # left alone.  Writes build/debian/env (sourceable by sh):
 #   MINIVMM_TEST_KERNEL   path of the unpacked vmlinuz
@@ -11,10 +19,22 @@ set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 dest=$top/build/debian
-PKGS="build-essential pkg-config libyaml-dev zlib1g-dev libseccomp-dev libfdt-dev check
-busybox-static cpio qemu-system-x86 acpica-tools gzip clang
-liblzma-dev libzstd-dev liblz4-dev libbz2-dev liblzo2-dev libxxhash-dev
-xz-utils bzip2 lzop lz4 zstd git"
+MAIN_PKGS="build-essential pkg-config libyaml-dev zlib1g-dev libseccomp-dev
+liblzma-dev libzstd-dev liblz4-dev libbz2-dev liblzo2-dev libxxhash-dev busybox-static"
+RIG_PKGS="qemu-system-x86 cpio gzip"
+TEST_PKGS="check libfdt-dev acpica-tools clang xz-utils bzip2 lzop lz4 zstd git"
+main=0
+case "${1:-}" in
+    --main) main=1 ;;
+    "") ;;
+    *) echo "usage: tests/deps.sh [--main]" >&2; exit 2 ;;
+esac
+if [ $main = 1 ]; then
+    PKGS=$MAIN_PKGS
+    [ -c /dev/kvm ] && grep -qwE 'vmx|svm' /proc/cpuinfo 2>/dev/null || PKGS="$PKGS $RIG_PKGS"
+else
+    PKGS="$MAIN_PKGS $RIG_PKGS $TEST_PKGS"
+fi
 
 die() { echo "deps: $*" >&2; exit 1; }
 
@@ -89,6 +109,8 @@ mv "$dest/env.tmp" "$dest/env"
 echo "deps: kernel  $vmlinuz"
 echo "deps: modules $moddir"
 echo "deps: env     $dest/env"
+
+[ $main = 1 ] && { echo "deps: ready for minivmm run (tests/deps.sh without --main sets up the tests)"; exit 0; }
 
 # 3. The small custom test kernel (virtio-mmio command-line devices, 9p built
 # in), for the rig's command-line discovery case.  Several minutes the first

@@ -11,8 +11,9 @@
 #include "boot/bzimage.h"
 
 /* The pointer given with every refusal. */
-#define KVM_HOST_RIG_HINT "run it in the nested rig instead (README: \"Hosts whose /dev/kvm " \
-    "cannot boot Linux\"); MINIVMM_HOST_CHECK=0 boots anyway"
+#define KVM_HOST_RIG_HINT "run it in the nested rig instead (tests/try JOB.yaml in a minivmm " \
+    "checkout; README: \"Hosts whose /dev/kvm cannot boot Linux\"); MINIVMM_HOST_CHECK=0 " \
+    "boots anyway"
 
 /* Seconds a guest may run on a software hypervisor without a single port
  * or MMIO access before minivmm calls it stuck in the host's emulator. */
