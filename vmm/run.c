@@ -23,6 +23,7 @@
 #include "vmm/kvmhost.h"
 #include "vmm/machine.h"
 #include "vmm/run.h"
+#include "vmm/runjobs.h"
 #include "vmm/sandbox.h"
 #include "vmm/status.h"
 #include "vmm/timing.h"
@@ -39,7 +40,7 @@ struct run_opts {
     int nprogdirs;
     const char *incdirs[MAX_PROGDIRS];
     int nincdirs;
-    int cpus;
+    int cpus, jobs;
     uint64_t memory, console_limit;
     long timeout;               /* -1: the job's, else DEFAULT_TIMEOUT */
     bool keep_going, verbose, no_sandbox, pit;
@@ -53,7 +54,7 @@ static void usage(FILE *f)
 "                   [--rootfs FILE.cgz|DIR] [--programs DIR]... [--include-dir DIR]...\n"
 "                   [--cpus N] [--memory SIZE] [--timeout S] [--console-limit SIZE]\n"
 "                   [--keep-going] [--verbose] [--no-sandbox] [--boot-path direct|bzimage]\n"
-"                   [--pit]\n"
+"                   [--pit] [-j|--jobs N]\n"
 "Compiles JOB.yaml, and for each job it expands to packs an initrd, boots the\n"
 "kernel, runs the job and leaves its results in\n"
 "RESULT_ROOT/TESTCASE/PARAMS/KERNEL_VERSION/N/ (default RESULT_ROOT: ./results).\n"
@@ -65,6 +66,9 @@ static void usage(FILE *f)
 "--boot-path: direct (default) unpacks a bzImage on the host, bzimage runs its\n"
 "decompressor (man minivmm).\n"
 "--pit: give each VM a PIT (i8254 timer); Linux 5.2+ does not need it.\n"
+"-j, --jobs N: run up to N jobs at once (1..256, default 1), each in its own VM,\n"
+"as many as fit this host's CPUs and memory; results and exit status as run one\n"
+"by one; each job's messages and summary line appear together when it ends.\n"
 "--help, --version: this text, the version.\n");
 }
 
@@ -330,16 +334,40 @@ static double now_s(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int run_one(const struct run_opts *o, const struct job *j, const char *kernel,
-                   struct kimage *kf, const char *kver,
-                   const char *const *parts, int nparts, const char *cache)
+/* Everything a job needs, for run_one here and in its own process (-j). */
+struct run_ctx {
+    const struct run_opts *o;
+    const struct job_list *jobs;
+    const char *kernel, *kver, *cache;
+    struct kimage *kf;
+    const char *const *parts;
+    int nparts;
+};
+
+/* Job i's result directory, made now (for -j in job order, before it starts). */
+static int job_dir(void *ctx, size_t i, char *dir, size_t len)
 {
-    char dir[PATH_MAX], path[PATH_MAX];
-    if (result_dir(o->result_root, j, kver, dir, sizeof(dir)) < 0) {
-        ERR("%s: cannot create a result directory under %s: %s\n", job_name(j),
-            o->result_root, strerror(errno));
-        return EXIT_HOST_ERROR;
-    }
+    const struct run_ctx *c = ctx;
+    const struct job *j = c->jobs->v[i];
+    if (result_dir(c->o->result_root, j, c->kver, dir, len) == 0)
+        return 0;
+    ERR("%s: cannot create a result directory under %s: %s\n", job_name(j),
+        c->o->result_root, strerror(errno));
+    return EXIT_HOST_ERROR;
+}
+
+static const char *job_name_at(void *ctx, size_t i)
+{
+    return job_name(((const struct run_ctx *)ctx)->jobs->v[i]);
+}
+
+static int run_one(void *ctx, size_t i, const char *dir)
+{
+    const struct run_ctx *c = ctx;
+    const struct run_opts *o = c->o;
+    const struct job *j = c->jobs->v[i];
+    const char *kernel = c->kernel, *kver = c->kver, *cache = c->cache;
+    char path[PATH_MAX];
     char *yaml = job_to_yaml(j), *script = job_to_shell(j);
     if (!yaml || !script || write_text(dir, "job.yaml", yaml) || write_text(dir, "job.sh", script)) {
         ERR("%s: cannot write the job into %s: %s\n", job_name(j), dir, strerror(errno));
@@ -355,9 +383,9 @@ static int run_one(const struct run_opts *o, const struct job *j, const char *ke
 
     struct boot_opts b = { 0 };
     b.kernel = kernel;
-    b.kernel_file = kf;                 /* opened once, for every job */
-    for (int i = 0; i < nparts; i++)
-        b.initrds[b.ninitrds++] = parts[i];
+    b.kernel_file = c->kf;              /* opened once, for every job */
+    for (int k = 0; k < c->nparts; k++)
+        b.initrds[b.ninitrds++] = c->parts[k];
     b.initrds[b.ninitrds++] = path;
     b.append = job_kernel_cmdline(j);
     b.memory = o->memory;
@@ -414,6 +442,7 @@ static int run_one(const struct run_opts *o, const struct job *j, const char *ke
     fclose(f);
     free(res.timing_json);
 
+    runjobs_line();
     printf("minivmm: %s: %s (exit %d, %.1f s) -> %s\n", job_name(j), exit_status_meaning(st),
            st, took, dir);
     fflush(stdout);
@@ -439,6 +468,7 @@ static const struct option longopts[] = {
     { "console-limit", required_argument, NULL, O_CONSOLE_LIMIT },
     { "boot-path", required_argument, NULL, O_BOOT_PATH },
     { "pit", no_argument, NULL, O_PIT },
+    { "jobs", required_argument, NULL, 'j' },
     { "help", no_argument, NULL, O_HELP },
     { "version", no_argument, NULL, O_VERSION },
     { 0 },
@@ -448,7 +478,7 @@ static int parse(int argc, char **argv, struct run_opts *o)
 {
     memset(o, 0, sizeof(*o));
     o->result_root = "results";
-    o->cpus = 1;
+    o->cpus = o->jobs = 1;
     o->memory = DEFAULT_MEMORY;
     o->timeout = -1;
     o->console_limit = DEFAULT_CONSOLE_LIMIT;
@@ -456,7 +486,7 @@ static int parse(int argc, char **argv, struct run_opts *o)
     opterr = 0;
     int c;
     char err[256];
-    while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":j:", longopts, NULL)) != -1) {
         switch (c) {
         case O_KERNEL: o->kernel = optarg; break;
         case O_RESULT: o->result_root = optarg; break;
@@ -496,6 +526,10 @@ static int parse(int argc, char **argv, struct run_opts *o)
             break;
         case O_CONSOLE_LIMIT:
             if (opt_console_limit(optarg, &o->console_limit, err, sizeof(err)))
+                goto bad;
+            break;
+        case 'j':
+            if (opt_jobs(optarg, &o->jobs, err, sizeof(err)))
                 goto bad;
             break;
         case O_KEEP: o->keep_going = true; break;
@@ -623,23 +657,10 @@ int run_main(int argc, char **argv)
                 "built into the kernel (give --modules DIR otherwise)\n", kver);
     }
 
-    status = 0;
-    for (size_t i = 0; i < jobs.n; i++) {
-        if (sig_caught()) {
-            ERR("interrupted by signal %d: %zu job(s) not started\n", sig_caught(), jobs.n - i);
-            break;
-        }
-        int st = run_one(&o, jobs.v[i], kernel, &kf, kver, parts, nparts, cache);
-        if (st != 0 && status == 0)
-            status = st;
-        if (sig_caught())
-            continue;                   /* the check above ends the loop */
-        if (st != 0 && !o.keep_going && i + 1 < jobs.n) {
-            fprintf(stderr, "minivmm run: stopping after a failed job (--keep-going runs the "
-                    "other %zu)\n", jobs.n - i - 1);
-            break;
-        }
-    }
+    struct run_ctx c = { &o, &jobs, kernel, kver, cache, &kf, parts, nparts };
+    int limit = o.jobs > 1 ? runjobs_limit(o.jobs, jobs.n, o.cpus, o.memory) : 1;
+    struct runjobs rj = { jobs.n, limit, o.keep_going, &c, job_dir, run_one, job_name_at };
+    status = runjobs(&rj);
 out:
     job_list_free(&jobs);
     kimage_close(&kf);
