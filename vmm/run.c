@@ -35,7 +35,7 @@
 #define MAX_PROGDIRS 16
 
 struct run_opts {
-    const char *job, *kernel, *result_root, *modules, *rootfs;
+    const char *job, *kernel, *result_root, *modules, *rootfs, *only;
     const char *progdirs[MAX_PROGDIRS];
     int nprogdirs;
     const char *incdirs[MAX_PROGDIRS];
@@ -54,7 +54,7 @@ static void usage(FILE *f)
 "                   [--rootfs FILE.cgz|DIR] [--programs DIR]... [--include-dir DIR]...\n"
 "                   [--cpus N] [--memory SIZE] [--timeout S] [--console-limit SIZE]\n"
 "                   [--keep-going] [--verbose] [--no-sandbox] [--boot-path direct|bzimage]\n"
-"                   [--pit] [-j|--jobs N]\n"
+"                   [--pit] [-j|--jobs N] [--job NAME]\n"
 "Compiles JOB.yaml, and for each job it expands to packs an initrd, boots the\n"
 "kernel, runs the job and leaves its results in\n"
 "RESULT_ROOT/TESTCASE/PARAMS/KERNEL_VERSION/N/ (default RESULT_ROOT: ./results).\n"
@@ -69,6 +69,8 @@ static void usage(FILE *f)
 "-j, --jobs N: run up to N jobs at once (1..256, default 1), each in its own VM,\n"
 "as many as fit this host's CPUs and memory; results and exit status as run one\n"
 "by one; each job's messages and summary line appear together when it ends.\n"
+"--job NAME: run only the expanded job NAME (a name `minivmm compile` gives), with\n"
+"the result path it has in a whole run (docs/scaling.md).\n"
 "--help, --version: this text, the version.\n");
 }
 
@@ -451,7 +453,7 @@ static int run_one(void *ctx, size_t i, const char *dir)
 
 enum { O_KERNEL = 256, O_RESULT, O_MODULES, O_ROOTFS, O_PROGRAMS, O_CPUS, O_MEMORY,
        O_TIMEOUT, O_KEEP, O_VERBOSE, O_HELP, O_NO_SANDBOX, O_INCDIR, O_VERSION,
-       O_CONSOLE_LIMIT, O_BOOT_PATH, O_PIT };
+       O_CONSOLE_LIMIT, O_BOOT_PATH, O_PIT, O_JOB };
 static const struct option longopts[] = {
     { "kernel", required_argument, NULL, O_KERNEL },
     { "result-root", required_argument, NULL, O_RESULT },
@@ -469,6 +471,7 @@ static const struct option longopts[] = {
     { "boot-path", required_argument, NULL, O_BOOT_PATH },
     { "pit", no_argument, NULL, O_PIT },
     { "jobs", required_argument, NULL, 'j' },
+    { "job", required_argument, NULL, O_JOB },
     { "help", no_argument, NULL, O_HELP },
     { "version", no_argument, NULL, O_VERSION },
     { 0 },
@@ -532,6 +535,7 @@ static int parse(int argc, char **argv, struct run_opts *o)
             if (opt_jobs(optarg, &o->jobs, err, sizeof(err)))
                 goto bad;
             break;
+        case O_JOB: o->only = optarg; break;
         case O_KEEP: o->keep_going = true; break;
         case O_VERBOSE: o->verbose = true; break;
         case O_NO_SANDBOX: o->no_sandbox = true; break;
@@ -615,6 +619,18 @@ int run_main(int argc, char **argv)
         return EXIT_HOST_ERROR;
     }
     int status = EXIT_HOST_ERROR;
+    struct job *only = NULL;
+    struct job_list sel = jobs;         /* the jobs to run: all, or --job's */
+    for (size_t i = 0; o.only && i < jobs.n; i++)
+        if (!strcmp(job_name(jobs.v[i]), o.only))
+            only = jobs.v[i];           /* names are unique in a file */
+    if (o.only && !only) {
+        ERR("--job %s: %s expands to no job of that name (`minivmm compile` lists its %zu)\n",
+            o.only, o.job, jobs.n);
+        goto out;
+    }
+    if (only)
+        sel = (struct job_list){ &only, 1 };
     if (mkdir_p(o.result_root) < 0 || access(o.result_root, W_OK) < 0) {
         ERR("result root %s cannot be written: %s\n", o.result_root, strerror(errno));
         goto out;
@@ -657,9 +673,9 @@ int run_main(int argc, char **argv)
                 "built into the kernel (give --modules DIR otherwise)\n", kver);
     }
 
-    struct run_ctx c = { &o, &jobs, kernel, kver, cache, &kf, parts, nparts };
-    int limit = o.jobs > 1 ? runjobs_limit(o.jobs, jobs.n, o.cpus, o.memory) : 1;
-    struct runjobs rj = { jobs.n, limit, o.keep_going, &c, job_dir, run_one, job_name_at };
+    struct run_ctx c = { &o, &sel, kernel, kver, cache, &kf, parts, nparts };
+    int limit = o.jobs > 1 ? runjobs_limit(o.jobs, sel.n, o.cpus, o.memory) : 1;
+    struct runjobs rj = { sel.n, limit, o.keep_going, &c, job_dir, run_one, job_name_at };
     status = runjobs(&rj);
 out:
     job_list_free(&jobs);

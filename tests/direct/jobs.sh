@@ -161,6 +161,50 @@ done
 expect_rc "--jobs without a value" 255
 [ ! -e "$T/badj" ] && ok "bad -j: no result root made" || bad "bad -j" "result root made"
 
+# --- many hosts (docs/scaling.md): one `run --job NAME` per expanded job,
+# each into its own root, gathered into one: the tree of one sequential run
+printf 'testcase: hosts\nkernel_cmdline: [action=status:0, action=status:3, action=status:0, action=status:5]\npass:\n' >"$T/jobs/hosts.yaml"
+"$VMM" run "$T/jobs/hosts.yaml" --kernel "$GUEST" --result-root "$T/hseq" --timeout 10 --keep-going >"$T/out" 2>"$T/err"
+"$VMM" compile "$T/jobs/hosts.yaml" -o "$T/split" >"$T/names" 2>"$T/err"
+k=0
+for name in $(sed -n 's|.*/||; s/\.yaml$//p' "$T/names"); do
+    k=$((k + 1))
+    "$VMM" run "$T/jobs/hosts.yaml" --kernel "$GUEST" --result-root "$T/host$k" --timeout 10 --job "$name" \
+        >"$T/out" 2>"$T/err"
+    [ "$(grep -c '^minivmm: ' "$T/out")" -eq 1 ] || bad "--job $name" "$(cat "$T/out" "$T/err")"
+done
+[ "$k" -eq 4 ] && ok "compile names the 4 jobs" || bad "compile names" "$(cat "$T/names")"
+"$(dirname "$0")/../../examples/gather-results" "$T/hall" "$T"/host* 2>"$T/err"
+if tree "$T/hseq" >"$T/seq.tree" && tree "$T/hall" >"$T/all.tree" && cmp -s "$T/seq.tree" "$T/all.tree"; then
+    ok "--job per host, gathered: the tree of one sequential run"
+else
+    bad "gathered tree" "$(diff "$T/seq.tree" "$T/all.tree" | head -n 20) $(cat "$T/err")"
+fi
+"$VMM" run "$T/jobs/hosts.yaml" --kernel "$GUEST" --result-root "$T/host9" --timeout 10 --job hosts-action=status:5 \
+    >"$T/out" 2>"$T/err"; rc=$?
+expect_rc "--job: that job's status" 5
+"$(dirname "$0")/../../examples/gather-results" "$T/hall" "$T/host9"
+[ "$(cat "$T/hall/hosts/action=status:5/tinyguest-1.0/1/exit_status" 2>/dev/null)" = 5 ] &&
+    ok "a re-run gathered later gets the next N" || bad "gather: next N" "$(find "$T/hall" -name exit_status)"
+"$VMM" run "$T/jobs/hosts.yaml" --kernel "$GUEST" --result-root "$T/none" --job hosts-nope >"$T/out" 2>"$T/err"; rc=$?
+expect_rc "--job of no such job" 255
+[ "$(wc -l <"$T/err")" -eq 1 ] && [ ! -e "$T/none" ] && ok "--job of no such job: one line, nothing made" ||
+    bad "--job nope" "$(cat "$T/err")"
+
+# --- three minivmm processes (-j 2 each) into one result root at once: every
+# job of every run gets its own N
+for r in 1 2 3; do
+    "$VMM" run "$T/jobs/quick.yaml" --kernel "$GUEST" --result-root "$T/shared" --timeout 10 -j 2 \
+        >"$T/out.$r" 2>"$T/err.$r" &
+done
+wait
+[ "$(cat "$T"/out.1 "$T"/out.2 "$T"/out.3 | grep -c ': pass (exit 0')" -eq 12 ] &&
+    [ "$(cat "$T"/out.1 "$T"/out.2 "$T"/out.3 | sed 's/.* -> //' | sort -u | wc -l)" -eq 12 ] &&
+    [ "$(count "$T/shared" exit_status)" -eq 12 ] &&
+    [ "$(find "$T/shared" -mindepth 4 -maxdepth 4 -type d -name '[012]' | wc -l)" -eq 12 ] &&
+    ok "three runs at once into one root: 12 jobs, 12 directories, N 0..2 each" ||
+    bad "three runs at once" "$(cat "$T"/out.* "$T"/err.*)"
+
 # --- SIGTERM during -j 3: every VM ends, each running job records 143
 printf 'testcase: sig\nkernel_cmdline: ["action=await:0", "action=await:0", "action=await:0", action=status:0, action=status:0]\npass:\n' >"$T/jobs/sig.yaml"
 vms() { pgrep -f -- "$T/sig" >/dev/null; }
@@ -192,7 +236,7 @@ pid=$!
 vms() { pgrep -f -- "$T/sigkill" >/dev/null; }
 if until_true at_least "$T/sigkill" waiting 3; then
     kill -KILL "$pid"
-    wait "$pid"
+    { wait "$pid"; } 2>/dev/null        # the shell's "Killed"
     until_true no_vms && ok "SIGKILL of minivmm: no VM process left" ||
         bad "SIGKILL: processes left" "$(pgrep -af -- "$T/sigkill")"
 else
