@@ -59,6 +59,8 @@ if until_true ended "$T/par" action=status:0-3 && until_true ended "$T/par" acti
     ok "-j 3: jobs 3 to 5 end while job 2 waits (they ran at once)"
     [ "$(cat "$(dir "$T/par" action=status:5)/exit_status")" = 5 ] && ok "-j 3: job 4 failed first" ||
         bad "-j 3: job 4" "$(cat "$(dir "$T/par" action=status:5)/exit_status")"
+    lines4() { [ "$(wc -l <"$T/out")" -ge 4 ]; }
+    until_true lines4 || bad "-j 3: four summary lines before job 2 ends" "$(cat "$T/out")"
     go "$T/par" action=await:3
     wait "$pid"; rc=$?
     expect_rc "-j 3: the first failed job in job order gives the status, not the first in time" 3
