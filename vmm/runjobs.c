@@ -238,6 +238,10 @@ static int start(const struct runjobs *r, struct slot *sl, int slotno, size_t i,
         my_line_at = &line_at[slotno];
         int rc = r->run(r->ctx, i, dir);
         fflush(NULL);
+        /* The VM process may still be freeing its VM (vmresult.h): this
+         * job is over, for minivmm, once it is gone too. */
+        while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+            ;
         _exit(rc);
     }
     sl->pid = pid;
