@@ -215,6 +215,8 @@ $E "$VMM" run "$T/jobs/sig.yaml" --kernel "$GUEST" --result-root "$T/sig" --time
     >"$T/out" 2>"$T/err" &
 pid=$!
 if until_true at_least "$T/sig" waiting 3; then
+    [ "$(pgrep -f -- "$T/sig" | wc -l)" -ge 7 ] && ok "SIGTERM: minivmm, 3 job processes and 3 VMs seen before" ||
+        bad "SIGTERM: processes before" "$(pgrep -af -- "$T/sig")"
     kill -TERM "$pid"
     wait "$pid"; rc=$?
     expect_rc "SIGTERM during -j 3 gives 143" 143
@@ -238,6 +240,7 @@ $E "$VMM" run "$T/jobs/sig.yaml" --kernel "$GUEST" --result-root "$T/sigkill" --
 pid=$!
 vms() { pgrep -f -- "$T/sigkill" >/dev/null; }
 if until_true at_least "$T/sigkill" waiting 3; then
+    vms && ok "SIGKILL: VM processes seen before" || bad "SIGKILL: processes before" "none"
     kill -KILL "$pid"
     { wait "$pid"; } 2>/dev/null        # the shell's "Killed"
     until_true no_vms && ok "SIGKILL of minivmm: no VM process left" ||
