@@ -112,6 +112,18 @@ int opt_console_limit(const char *s, uint64_t *out, char *err, size_t errlen)
     return 0;
 }
 
+int opt_jobs(const char *s, int *out, char *err, size_t errlen)
+{
+    uint64_t v;
+    if (parse_uint(s, 1, MAX_JOBS, &v)) {
+        snprintf(err, errlen, "-j/--jobs '%s': give a number of jobs at once from 1 to %d", s,
+                 MAX_JOBS);
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
 int opt_boot_path(const char *s, enum boot_path *out, char *err, size_t errlen)
 {
     if (!strcmp(s, "direct"))

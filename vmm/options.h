@@ -16,6 +16,7 @@
 #define MAX_TIMEOUT 1000000
 #define DEFAULT_CONSOLE_LIMIT (64ULL << 20)
 #define MAX_CONSOLE_LIMIT (1ULL << 40)
+#define MAX_JOBS    256         /* run -j: VMs at once */
 #define DEFAULT_CMDLINE "console=ttyS0 panic=-1 reboot=acpi pci=off no_timer_check"
 
 enum timing_fmt { TIMING_OFF, TIMING_TEXT, TIMING_JSON };
@@ -67,6 +68,8 @@ int opt_memory(const char *s, uint64_t *out, char *err, size_t errlen);
 int opt_timeout(const char *s, long *out, char *err, size_t errlen);
 int opt_console_limit(const char *s, uint64_t *out, char *err, size_t errlen);
 int opt_boot_path(const char *s, enum boot_path *out, char *err, size_t errlen);
+/* run -j/--jobs N: 1..MAX_JOBS. */
+int opt_jobs(const char *s, int *out, char *err, size_t errlen);
 /* "HOSTDIR[,tag=TAG][,ro][,max=SIZE]"; the tag defaults to "share<index>".
  * Returns 0 or -1 with a reason in err. */
 int parse_share(const char *s, int index, struct share_opt *sh, char *err, size_t errlen);

@@ -23,6 +23,7 @@
 #include "vmm/kvmhost.h"
 #include "vmm/machine.h"
 #include "vmm/run.h"
+#include "vmm/runjobs.h"
 #include "vmm/sandbox.h"
 #include "vmm/status.h"
 #include "vmm/timing.h"
@@ -34,12 +35,12 @@
 #define MAX_PROGDIRS 16
 
 struct run_opts {
-    const char *job, *kernel, *result_root, *modules, *rootfs;
+    const char *job, *kernel, *result_root, *modules, *rootfs, *only;
     const char *progdirs[MAX_PROGDIRS];
     int nprogdirs;
     const char *incdirs[MAX_PROGDIRS];
     int nincdirs;
-    int cpus;
+    int cpus, jobs;
     uint64_t memory, console_limit;
     long timeout;               /* -1: the job's, else DEFAULT_TIMEOUT */
     bool keep_going, verbose, no_sandbox, pit;
@@ -54,7 +55,7 @@ static void usage(FILE *f)
 "                   [--rootfs FILE.cgz|DIR] [--programs DIR]... [--include-dir DIR]...\n"
 "                   [--cpus N] [--memory SIZE] [--timeout S] [--console-limit SIZE]\n"
 "                   [--keep-going] [--verbose] [--no-sandbox] [--boot-path direct|bzimage]\n"
-"                   [--pit] [--progress|--no-progress]\n"
+"                   [--pit] [-j|--jobs N] [--job NAME] [--progress|--no-progress]\n"
 "Compiles JOB.yaml, and for each job it expands to packs an initrd, boots the\n"
 "kernel, runs the job and leaves its results in\n"
 "RESULT_ROOT/TESTCASE/PARAMS/KERNEL_VERSION/N/ (default RESULT_ROOT: ./results).\n"
@@ -68,6 +69,11 @@ static void usage(FILE *f)
 "--pit: give each VM a PIT (i8254 timer); Linux 5.2+ does not need it.\n"
 "--progress: a line on stderr as each job is packed, boots, reaches init,\n"
 "starts and ends (default when stderr is a terminal; --no-progress: never).\n"
+"-j, --jobs N: run up to N jobs at once (1..256, default 1), each in its own VM,\n"
+"as many as fit this host's CPUs and memory; results and exit status as run one\n"
+"by one; each job's messages and summary line appear together when it ends.\n"
+"--job NAME: run only the expanded job NAME (a name `minivmm compile` gives), with\n"
+"the result path it has in a whole run (docs/scaling.md).\n"
 "--help, --version: this text, the version.\n");
 }
 
@@ -329,16 +335,40 @@ static double now_s(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int run_one(const struct run_opts *o, const struct job *j, const char *kernel,
-                   struct kimage *kf, const char *kver,
-                   const char *const *parts, int nparts, const char *cache)
+/* Everything a job needs, for run_one here and in its own process (-j). */
+struct run_ctx {
+    const struct run_opts *o;
+    const struct job_list *jobs;
+    const char *kernel, *kver, *cache;
+    struct kimage *kf;
+    const char *const *parts;
+    int nparts;
+};
+
+/* Job i's result directory, made now (for -j in job order, before it starts). */
+static int job_dir(void *ctx, size_t i, char *dir, size_t len)
 {
-    char dir[PATH_MAX], path[PATH_MAX];
-    if (result_dir(o->result_root, j, kver, dir, sizeof(dir)) < 0) {
-        ERR("%s: cannot create a result directory under %s: %s\n", job_name(j),
-            o->result_root, strerror(errno));
-        return EXIT_HOST_ERROR;
-    }
+    const struct run_ctx *c = ctx;
+    const struct job *j = c->jobs->v[i];
+    if (result_dir(c->o->result_root, j, c->kver, dir, len) == 0)
+        return 0;
+    ERR("%s: cannot create a result directory under %s: %s\n", job_name(j),
+        c->o->result_root, strerror(errno));
+    return EXIT_HOST_ERROR;
+}
+
+static const char *job_name_at(void *ctx, size_t i)
+{
+    return job_name(((const struct run_ctx *)ctx)->jobs->v[i]);
+}
+
+static int run_one(void *ctx, size_t i, const char *dir)
+{
+    const struct run_ctx *c = ctx;
+    const struct run_opts *o = c->o;
+    const struct job *j = c->jobs->v[i];
+    const char *kernel = c->kernel, *kver = c->kver, *cache = c->cache;
+    char path[PATH_MAX];
     char *yaml = job_to_yaml(j), *script = job_to_shell(j);
     if (!yaml || !script || write_text(dir, "job.yaml", yaml) || write_text(dir, "job.sh", script)) {
         ERR("%s: cannot write the job into %s: %s\n", job_name(j), dir, strerror(errno));
@@ -356,9 +386,9 @@ static int run_one(const struct run_opts *o, const struct job *j, const char *ke
 
     struct boot_opts b = { 0 };
     b.kernel = kernel;
-    b.kernel_file = kf;                 /* opened once, for every job */
-    for (int i = 0; i < nparts; i++)
-        b.initrds[b.ninitrds++] = parts[i];
+    b.kernel_file = c->kf;              /* opened once, for every job */
+    for (int k = 0; k < c->nparts; k++)
+        b.initrds[b.ninitrds++] = c->parts[k];
     b.initrds[b.ninitrds++] = path;
     b.append = job_kernel_cmdline(j);
     b.memory = o->memory;
@@ -417,6 +447,7 @@ static int run_one(const struct run_opts *o, const struct job *j, const char *ke
     fclose(f);
     free(res.timing_json);
 
+    runjobs_line();
     printf("minivmm: %s: %s (exit %d, %.1f s) -> %s\n", job_name(j), exit_status_meaning(st),
            st, took, dir);
     fflush(stdout);
@@ -425,7 +456,7 @@ static int run_one(const struct run_opts *o, const struct job *j, const char *ke
 
 enum { O_KERNEL = 256, O_RESULT, O_MODULES, O_ROOTFS, O_PROGRAMS, O_CPUS, O_MEMORY,
        O_TIMEOUT, O_KEEP, O_VERBOSE, O_HELP, O_NO_SANDBOX, O_INCDIR, O_VERSION,
-       O_CONSOLE_LIMIT, O_BOOT_PATH, O_PIT, O_PROGRESS, O_NO_PROGRESS };
+       O_CONSOLE_LIMIT, O_BOOT_PATH, O_PIT, O_JOB, O_PROGRESS, O_NO_PROGRESS };
 static const struct option longopts[] = {
     { "kernel", required_argument, NULL, O_KERNEL },
     { "result-root", required_argument, NULL, O_RESULT },
@@ -444,6 +475,8 @@ static const struct option longopts[] = {
     { "pit", no_argument, NULL, O_PIT },
     { "progress", no_argument, NULL, O_PROGRESS },
     { "no-progress", no_argument, NULL, O_NO_PROGRESS },
+    { "jobs", required_argument, NULL, 'j' },
+    { "job", required_argument, NULL, O_JOB },
     { "help", no_argument, NULL, O_HELP },
     { "version", no_argument, NULL, O_VERSION },
     { 0 },
@@ -453,7 +486,7 @@ static int parse(int argc, char **argv, struct run_opts *o)
 {
     memset(o, 0, sizeof(*o));
     o->result_root = "results";
-    o->cpus = 1;
+    o->cpus = o->jobs = 1;
     o->memory = DEFAULT_MEMORY;
     o->timeout = -1;
     o->console_limit = DEFAULT_CONSOLE_LIMIT;
@@ -462,7 +495,7 @@ static int parse(int argc, char **argv, struct run_opts *o)
     opterr = 0;
     int c;
     char err[256];
-    while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":j:", longopts, NULL)) != -1) {
         switch (c) {
         case O_KERNEL: o->kernel = optarg; break;
         case O_RESULT: o->result_root = optarg; break;
@@ -504,6 +537,11 @@ static int parse(int argc, char **argv, struct run_opts *o)
             if (opt_console_limit(optarg, &o->console_limit, err, sizeof(err)))
                 goto bad;
             break;
+        case 'j':
+            if (opt_jobs(optarg, &o->jobs, err, sizeof(err)))
+                goto bad;
+            break;
+        case O_JOB: o->only = optarg; break;
         case O_KEEP: o->keep_going = true; break;
         case O_VERBOSE: o->verbose = true; break;
         case O_NO_SANDBOX: o->no_sandbox = true; break;
@@ -599,6 +637,18 @@ int run_main(int argc, char **argv)
         return EXIT_HOST_ERROR;
     }
     int status = EXIT_HOST_ERROR;
+    struct job *only = NULL;
+    struct job_list sel = jobs;         /* the jobs to run: all, or --job's */
+    for (size_t i = 0; o.only && i < jobs.n; i++)
+        if (!strcmp(job_name(jobs.v[i]), o.only))
+            only = jobs.v[i];           /* names are unique in a file */
+    if (o.only && !only) {
+        ERR("--job %s: %s expands to no job of that name (`minivmm compile` lists its %zu)\n",
+            o.only, o.job, jobs.n);
+        goto out;
+    }
+    if (only)
+        sel = (struct job_list){ .v = &only, .n = 1 };
     if (mkdir_p(o.result_root) < 0 || access(o.result_root, W_OK) < 0) {
         ERR("result root %s cannot be written: %s\n", o.result_root, strerror(errno));
         goto out;
@@ -641,23 +691,10 @@ int run_main(int argc, char **argv)
                 "built into the kernel (give --modules DIR otherwise)\n", kver);
     }
 
-    status = 0;
-    for (size_t i = 0; i < jobs.n; i++) {
-        if (sig_caught()) {
-            ERR("interrupted by signal %d: %zu job(s) not started\n", sig_caught(), jobs.n - i);
-            break;
-        }
-        int st = run_one(&o, jobs.v[i], kernel, &kf, kver, parts, nparts, cache);
-        if (st != 0 && status == 0)
-            status = st;
-        if (sig_caught())
-            continue;                   /* the check above ends the loop */
-        if (st != 0 && !o.keep_going && i + 1 < jobs.n) {
-            fprintf(stderr, "minivmm run: stopping after a failed job (--keep-going runs the "
-                    "other %zu)\n", jobs.n - i - 1);
-            break;
-        }
-    }
+    struct run_ctx c = { &o, &sel, kernel, kver, cache, &kf, parts, nparts };
+    int limit = o.jobs > 1 ? runjobs_limit(o.jobs, sel.n, o.cpus, o.memory) : 1;
+    struct runjobs rj = { sel.n, limit, o.keep_going, &c, job_dir, run_one, job_name_at };
+    status = runjobs(&rj);
 out:
     job_list_free(&jobs);
     kimage_close(&kf);

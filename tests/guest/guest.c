@@ -5,9 +5,10 @@
  *        marks=A,B,...  (boot timer markers to write first)
  *        flood=BYTES    (write BYTES of console output, in lines of 64, before the action)
  *        vbad=N         (N times: misuse the first virtio-mmio device, then reset it)
+ *        busy=N         (N thousand turns of an empty loop before the action: CPU time)
  *        bench=1        (bench/host: no report, only the TSC at entry and at the end)
  * and the hostile actions of hostile.c (wildpio, wildmmio, vq:CASE, p9race,
- * p9flip, seq:S1,S2,...). */
+ * p9flip, seq:S1,S2,..., await:S). */
 #include <stdint.h>
 #include "guest.h"
 
@@ -64,6 +65,17 @@ static void flood(const char *cmd)
     unsigned n = f ? num(&f) : 0;
     for (unsigned i = 0; i < n; i++)
         outb(0x3f8, i % 64 == 63 || i + 1 == n ? '\n' : 'F');
+}
+
+/* busy=N: N thousand turns of an empty loop, no I/O: CPU time a
+ * job spends (bench/jobs). */
+static void busy(const char *cmd)
+{
+    const char *b = arg(cmd, "busy=");
+    unsigned n = b ? num(&b) : 0;
+    for (unsigned i = 0; i < n; i++)
+        for (volatile unsigned j = 0; j < 1000; j++)
+            ;
 }
 
 /* vbad=N: write the read-only MagicValue register of the virtio-mmio device
@@ -181,6 +193,7 @@ void guest_main(uint8_t *zp)
 
     flood(cmd);
     vbad(cmd);
+    busy(cmd);
     const char *a = arg(cmd, "action=");
     if (a && starts(a, "status:")) {
         a += 7;

@@ -12,7 +12,9 @@
  *   action=p9flip     9P requests rewritten while the server parses them
  *   action=mp:CASE    two vCPUs at odds (mp.c)
  *   action=seq:S1,... boot k of a series reports Sk (p9race.c; needs --share)
- *   action=p9load:N   many small 9P operations with interrupts (p9load.c) */
+ *   action=p9load:N   many small 9P operations with interrupts (p9load.c)
+ *   action=await:S    make "waiting" in the first share, wait for "go" there,
+ *                     then report S (p9race.c; tests/direct/jobs.sh) */
 #include <stddef.h>
 #include "guest.h"
 #include "vq.h"
@@ -232,6 +234,8 @@ int hostile(const char *a, const uint8_t *zp)
         st = p9_flip();
     else if (starts(a, "seq:"))
         st = p9_seq(a + 4);
+    else if (starts(a, "await:"))
+        st = p9_await(a + 6);
     else if (starts(a, "mp:"))
         st = mp_action(a + 3);
     else if (starts(a, "p9load:"))

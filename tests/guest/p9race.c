@@ -204,6 +204,33 @@ int p9_seq(const char *list)
     return 54;
 }
 
+/* action=await:S: makes directory "waiting" in the first share, then looks
+ * for "go" there until it appears (nothing else ends it but the timeout),
+ * and reports status S: a job that cannot end before the host lets it, so
+ * that a test sees jobs run at once without timing them. */
+int p9_await(const char *status)
+{
+    int e = vq_start(0, 0);
+    if (e || (e = session()))
+        return e;
+    struct msg m = add(TMKDIR);
+    put(&m, 0, 4); put_str(&m, "waiting"); put(&m, 0755, 4); put(&m, 0, 4);
+    done(&m);
+    if ((e = must()))
+        return e;
+    puts_("tinyguest: waiting for go\n");
+    for (;;) {
+        t_walk(0, 1, "go");
+        if ((e = run()))
+            return e;
+        if (!berr[0])
+            break;
+        for (volatile unsigned i = 0; i < 20000; i++)
+            __asm__ volatile("pause");
+    }
+    return (int)num(&status);
+}
+
 uint32_t p9_build_read(int slot, uint32_t fid, uint32_t count)
 {
     struct msg m = begin(slot, TREAD, 1);

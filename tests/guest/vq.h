@@ -70,6 +70,7 @@ uint32_t p9_build_read(int slot, uint32_t fid, uint32_t count);
 int p9_race(void);
 /* action=seq:S1,S2,... (p9race.c) */
 int p9_seq(const char *list);
+int p9_await(const char *status);
 /* action=mp:NAME (mp.c) */
 int mp_action(const char *name);
 /* action=p9flip (p9flip.c) */
