@@ -22,7 +22,7 @@ dest=$top/build/debian
 MAIN_PKGS="build-essential pkg-config libyaml-dev zlib1g-dev libseccomp-dev
 liblzma-dev libzstd-dev liblz4-dev libbz2-dev liblzo2-dev libxxhash-dev busybox-static"
 RIG_PKGS="qemu-system-x86 cpio gzip"
-TEST_PKGS="check libfdt-dev acpica-tools clang xz-utils bzip2 lzop lz4 zstd git"
+TEST_PKGS="check libfdt-dev acpica-tools clang xz-utils bzip2 lzop lz4 zstd git procps"
 main=0
 case "${1:-}" in
     --main) main=1 ;;
