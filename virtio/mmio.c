@@ -357,7 +357,9 @@ static void queue_ready(struct virtio_mmio *m, uint32_t val)
     s->ready = true;
 }
 
-static void status_write(struct virtio_mmio *m, uint32_t val, bool *reset)
+#define DRAIN_ALL (-2)
+
+static void status_write(struct virtio_mmio *m, uint32_t val, bool *reset, int *drain)
 {
     if (val == 0) {
         reset_locked(m);
@@ -394,7 +396,12 @@ static void status_write(struct virtio_mmio *m, uint32_t val, bool *reset)
     }
     m->status = (m->status & VIRTIO_STATUS_NEEDS_RESET) | want;
     if (added & VIRTIO_STATUS_DRIVER_OK) {
-        /* Buffers made available before DRIVER_OK are processed now. */
+        /* Buffers made available before DRIVER_OK are processed now: on
+         * this thread (notify_here), or by the I/O thread. */
+        if (m->notify_here) {
+            *drain = DRAIN_ALL;
+            return;
+        }
         for (uint16_t i = 0; i < m->nq; i++) {
             uint64_t one = 1;
             if (m->q[i].ready && write(m->q[i].notify_fd, &one, sizeof(one)) < 0) {
@@ -404,7 +411,8 @@ static void status_write(struct virtio_mmio *m, uint32_t val, bool *reset)
 }
 
 /* *drain: a queue the caller must drain after dropping the lock (QueueNotify
- * with notify_here), else -1. */
+ * with notify_here), DRAIN_ALL for every queue (DRIVER_OK with notify_here),
+ * else -1. */
 static void reg_write(struct virtio_mmio *m, uint64_t off, uint32_t val, bool *reset,
                       int *drain)
 {
@@ -464,7 +472,7 @@ static void reg_write(struct virtio_mmio *m, uint64_t off, uint32_t val, bool *r
         m->isr &= ~val;
         return;
     case VIRTIO_MMIO_STATUS:
-        status_write(m, val, reset);
+        status_write(m, val, reset, drain);
         return;
     case VIRTIO_MMIO_QUEUE_DESC_LOW:
     case VIRTIO_MMIO_QUEUE_DESC_HIGH:
@@ -556,6 +564,8 @@ void virtio_mmio_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, 
         m->ops->reset(m->dev);
     if (drain >= 0)
         drain_here(m, (uint16_t)drain);
+    for (uint16_t q = 0; drain == DRAIN_ALL && q < m->nq; q++)
+        drain_here(m, q);
 }
 
 /* ---- queue processing ---- */

@@ -56,8 +56,9 @@ struct virtio_mmio *virtio_mmio_new(struct vm *vm, const struct guest_mem *mem,
     }
     virtio_mmio_set_notify_here(m, here);
 
-    /* The I/O thread first: once on the bus, the device cannot be removed. */
-    int e = virtio_mmio_start(m);
+    /* The I/O thread (none when served on the vCPU) first: once on the
+     * bus, the device cannot be removed. */
+    int e = here ? 0 : virtio_mmio_start(m);
     if (e < 0) {
         fprintf(stderr, "minivmm: %s: cannot start the I/O thread: %s\n", name, strerror(-e));
         virtio_mmio_free(m);

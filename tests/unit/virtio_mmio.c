@@ -694,6 +694,20 @@ START_TEST(notify_here_serves_on_the_writer)
     ck_assert_uint_eq(used_idx(), 3);
     ck_assert_uint_eq(irqs(), 1);
     ck_assert_uint_eq(r32(VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_VRING);
+    /* Buffers posted before DRIVER_OK: served by the DRIVER_OK write
+     * itself, not left to another thread. */
+    w32(VIRTIO_MMIO_STATUS, 0);
+    memset(mem.host, 0, 0x4000);
+    avail_idx = 0;
+    ck_assert_uint_eq(negotiate(F_VERSION_1) & VIRTIO_STATUS_FEATURES_OK, VIRTIO_STATUS_FEATURES_OK);
+    queue_regs(QMAX, DESC, AVAIL, USED);
+    w32(VIRTIO_MMIO_QUEUE_READY, 1);
+    post_echo(0, BUF + 0x200);
+    w32(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+                            VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
+    ck_assert_uint_eq(used_idx(), 1);
+    ck_assert_uint_eq(read_fd(virtio_mmio_notify_fd(m, 0)), 0);
+    irqs();
     /* A notify for a queue that does not exist is still a guest error. */
     w32(VIRTIO_MMIO_QUEUE_NOTIFY, 7);
     ck_assert(needs_reset());
