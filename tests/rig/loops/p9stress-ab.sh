@@ -13,7 +13,7 @@
 # (RIG_STALL as usual: an L1 stall ends the run and names this case.)
 ROUNDS=${ROUNDS:-3}
 MODES=${MODES:-vcpu pool}
-i=0 note="" allok=1
+i=0 runs="" allok=1
 while [ $i -lt "$ROUNDS" ]; do
     i=$((i + 1))
     for mode in $MODES; do
@@ -30,12 +30,12 @@ while [ $i -lt "$ROUNDS" ]; do
         step=$(grep '^RIG-GUEST p9stress' "$OUT/$l.console" 2>/dev/null | tail -n 1)
         echo "RIG-LOG $CASE $l: $(rcname "$rc"), last step: ${step#RIG-GUEST p9stress }"
         if [ "$rc" = 0 ]; then
-            note="$note $l:ok"
+            runs="$runs $l:ok"
         else
-            note="$note $l:$rc" allok=0
+            runs="$runs $l:$rc" allok=0
             grep 'rip=' "$OUT/$l.err" | head -n 2 | rig_log "$l regs"
         fi
     done
 done
-addnote "$note"
+addnote "${runs# }"
 [ $allok = 1 ] || bad "not every run passed"
