@@ -339,14 +339,14 @@ static int primary(struct ev *e, int on, struct jlkp_val *v)
                 end++;
         }
         e->pos = end;
-        if (end < e->len && (e->s[end] == '(' || e->s[end] == '[' || e->s[end] == '.' ||
-                             e->s[end] == '?' || e->s[end] == '!' || e->s[end] == '='))
-            if (!(e->s[end] == '=' && end + 1 < e->len && strchr("=~", e->s[end + 1])) &&
-                !(e->s[end] == '!' && end + 1 < e->len && strchr("=~", e->s[end + 1])) &&
-                e->s[end] != '?')
-                return fail_at(e, end, "'%c' after a name (a method call, index or "
-                               "assignment) is outside the subset minivmm evaluates",
-                               e->s[end]);
+        if (end < e->len && (e->s[end] == '(' || e->s[end] == '[' || e->s[end] == '.'))
+            return fail_at(e, end, "'%c' after a name (a method call or index) is outside the "
+                           "subset minivmm evaluates", e->s[end]);
+        size_t q = end;
+        while (q < e->len && (e->s[q] == ' ' || e->s[q] == '\t'))
+            q++;
+        if (q < e->len && e->s[q] == '=' && !(q + 1 < e->len && strchr("=~>", e->s[q + 1])))
+            return fail_at(e, q, "assignment is outside the subset minivmm evaluates");
         if (!on)
             return 0;
         char *name = strndup(at + e->s, end - at);
@@ -453,6 +453,7 @@ static int mul(struct ev *e, int on, struct jlkp_val *v)
                                 jlkp_val_free(v), -1)
                              : 0;
         e->pos++;
+        blanks(e, 1);
         struct jlkp_val b = {0};
         if (unary(e, on, &b) || (on && arith(e, at, op, v, &b))) {
             jlkp_val_free(&b);
@@ -474,6 +475,7 @@ static int add(struct ev *e, int on, struct jlkp_val *v)
         if (op != '+' && op != '-')
             return 0;
         e->pos++;
+        blanks(e, 1);
         struct jlkp_val b = {0};
         if (mul(e, on, &b) || (on && arith(e, at, op, v, &b))) {
             jlkp_val_free(&b);
@@ -500,6 +502,7 @@ static int rel(struct ev *e, int on, struct jlkp_val *v)
         jlkp_val_free(v);
         return fail_at(e, at, "'<=>' is outside the subset minivmm evaluates");
     }
+    blanks(e, 1);
     struct jlkp_val b = {0};
     if (add(e, on, &b)) {
         jlkp_val_free(v);
@@ -545,6 +548,7 @@ static int eq(struct ev *e, int on, struct jlkp_val *v)
     }
     if (k == 0)
         return jlkp_val_free(v), fail_at(e, at, "'===' is outside the subset minivmm evaluates");
+    blanks(e, 1);
     struct jlkp_val b = {0};
     if (rel(e, on, &b)) {
         jlkp_val_free(v);
@@ -590,7 +594,7 @@ static int and_(struct ev *e, int on, struct jlkp_val *v)
     if (not_(e, on, v))
         return -1;
     while (accept(e, "&&")) {
-        separators(e);
+        blanks(e, 1);
         int take = on && truthy(v);
         struct jlkp_val b = {0};
         if (not_(e, take, &b)) {
@@ -610,7 +614,7 @@ static int or_(struct ev *e, int on, struct jlkp_val *v)
     if (and_(e, on, v))
         return -1;
     while (accept(e, "||")) {
-        separators(e);
+        blanks(e, 1);
         int take = on && !truthy(v);
         struct jlkp_val b = {0};
         if (and_(e, take, &b)) {
@@ -680,6 +684,8 @@ static int body(struct ev *e, int on, struct jlkp_val *v, const char *const *sto
         if (peek(e, stops[i]))
             return 0;
     jlkp_val_free(v);
+    if (e->pos >= e->len)
+        return fail_at(e, e->pos, "'%s' expected", stops[0]);
     return fail_at(e, e->pos, "several statements in one branch are outside the subset minivmm "
                    "evaluates (expected %s)", stops[0]);
 }
@@ -787,7 +793,10 @@ int jlkp_eval(const char *text, size_t len, jlkp_lookup_fn lookup, void *ctx,
             fail_at(&e, 0, "empty {{ }} expression");
         } else if (!expr(&e, 1, out)) {
             separators(&e);
-            if (e.pos < e.len) {
+            if (out->type == JLKP_RE) {
+                jlkp_val_free(out);
+                fail_at(&e, 0, "a regular expression is not a value");
+            } else if (e.pos < e.len) {
                 jlkp_val_free(out);
                 fail_at(&e, e.pos, "'%c' after the expression is outside the subset minivmm "
                         "evaluates", e.s[e.pos]);
