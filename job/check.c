@@ -131,6 +131,9 @@ int jcheck_doc(struct jctx *c, const struct jnode *d, struct jnode *declared)
                 return -1;
             continue;
         }
+        if (!found && jlkp_shell_key(k->str))
+            return jerr_node(c, k, "lkp's shell control key '%s' (job2sh makes shell code of "
+                             "it) is not supported", k->str);
         if (!found && jlkp_special_key(k->str))
             continue; /* lkp's key-: and a.b: (job/lkpsyntax.c) */
         if (!found) {

@@ -110,6 +110,7 @@ int jlkp_apply_specials(struct jctx *c, struct jnode *m, const struct jnode *fro
  * program).  0 or -1. */
 int jlkp_drop_keys(struct jctx *c, struct jnode *m);
 int jlkp_map_runs_program(struct jctx *c, const struct jnode *m);
+int jlkp_shell_key(const char *key); /* `if ...:`, `function ...:`, ...: refused */
 /* A program option's name as lkp exports it (`memory.high` ->
  * `memory_46_high`): malloc'd or NULL. */
 char *jlkp_shell_name(const char *key);

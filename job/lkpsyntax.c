@@ -9,11 +9,16 @@
 #include "job/lkpexpr.h"
 
 #define MARK "__minivmm_lkpexpr_"
+#define JLKP_MAX_EXPR 4096   /* bytes per {{ }} expression (lkp's longest: ~300) */
+#define JLKP_MAX_SPECIAL 256 /* `if role`, `key-:` and `a.b:` keys per document */
 #define MARK_LEN (sizeof MARK - 1)
 
 static int add_expr(struct jctx *c, const char *file, const char *s, size_t n,
                     unsigned long line, unsigned long col, struct jbuf *out)
 {
+    if (n > JLKP_MAX_EXPR)
+        return jerr(c, file, line, col, "{{ }} expression too long (%zu bytes, limit %d)", n,
+                    JLKP_MAX_EXPR);
     struct jlkp_expr *e = realloc(c->exprs, (c->nexprs + 1) * sizeof *e);
     if (!e)
         return jerr(c, file, line, col, "out of memory");
@@ -33,6 +38,8 @@ int jlkp_mark_text(struct jctx *c, const char *file, const char *text, size_t le
     *out = NULL;
     if (!memmem(text, len, "{{", 2))
         return 0;
+    if (memchr(text, 0, len))
+        return 0; /* the YAML parser names the NUL */
     if (memmem(text, len, MARK, MARK_LEN))
         return jerr(c, file, 0, 0, "the text '" MARK "' is reserved");
     struct jbuf b = {0};
@@ -75,7 +82,10 @@ int jlkp_mark_text(struct jctx *c, const char *file, const char *text, size_t le
             while (r < len && (text[r] == ' ' || text[r] == '\t'))
                 r++;
             if (r < len && text[r] != '\n' && text[r] != '#') {
-                jerr(c, file, line + nl, (unsigned long)(r - i) + 1,
+                size_t lstart = to;
+                while (text[lstart - 1] != '\n')
+                    lstart--;
+                jerr(c, file, line + nl, (unsigned long)(r - lstart) + 1,
                      "text after the `}}` of a multi-line {{ }} expression");
                 goto fail;
             }
@@ -146,12 +156,35 @@ static void remove_at(struct jnode *m, size_t at)
     m->idx = NULL;
 }
 
+/* Keeps the entries of M for which KEEP[i] is set, in order (one pass). */
+static void compact(struct jnode *m, const unsigned char *keep)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < m->n; i++) {
+        if (!keep[i]) {
+            jnode_free(m->keys[i]);
+            jnode_free(m->kids[i]);
+            continue;
+        }
+        m->keys[w] = m->keys[i];
+        m->kids[w] = m->kids[i];
+        m->from_include[w++] = m->from_include[i];
+    }
+    m->n = w;
+    free(m->idx);
+    m->idx = NULL;
+}
+
 int jlkp_flatten_roles(struct jctx *c, struct jnode *d)
 {
+    size_t nblocks = 0;
     for (size_t i = 0; i < d->n; i++) {
         const char *k = d->keys[i]->str;
         if (strncmp(k, "if role ", 8))
             continue;
+        if (++nblocks > JLKP_MAX_SPECIAL)
+            return jerr_node(c, d->keys[i], "too many `if role` blocks (limit %d)",
+                             JLKP_MAX_SPECIAL);
         struct jnode *blk = d->kids[i];
         if (blk->kind == JN_NULL)
             continue;
@@ -287,28 +320,48 @@ out:
     return r;
 }
 
-/* Applies FROM's special keys to M and removes those in M itself. */
+/* Applies M's own special keys (taken out of M first), then FROM's. */
 int jlkp_apply_specials(struct jctx *c, struct jnode *m, const struct jnode *from)
 {
+    size_t nown = 0;
+    for (size_t i = 0; i < m->n; i++)
+        nown += jlkp_special_key(m->keys[i]->str) != 0;
     for (size_t i = 0; from && i < from->n; i++)
-        if (jlkp_special_key(from->keys[i]->str) &&
-            apply_one(c, m, from->keys[i], from->kids[i]))
-            return -1;
-    for (size_t i = 0; i < m->n;) {
-        if (!jlkp_special_key(m->keys[i]->str)) {
-            i++;
-            continue;
-        }
-        struct jnode *k = jnode_clone(m->keys[i]), *v = jnode_clone(m->kids[i]);
-        remove_at(m, i);
-        int r = k && v ? apply_one(c, m, k, v) : jerr(c, NULL, 0, 0, "out of memory");
-        jnode_free(k);
-        jnode_free(v);
-        if (r)
-            return -1;
-        i = 0; /* positions moved */
+        nown += jlkp_special_key(from->keys[i]->str) != 0;
+    if (nown > JLKP_MAX_SPECIAL)
+        return jerr_node(c, m, "too many `key-:` and `a.b:` keys (limit %d)", JLKP_MAX_SPECIAL);
+    if (!nown)
+        return 0;
+    struct jnode *own = jnode_new(NULL, JN_MAP, m->file, m->line, m->col);
+    unsigned char *keep = calloc(m->n + 1, 1);
+    if (!own || !keep) {
+        jnode_free(own);
+        free(keep);
+        return jerr_node(c, m, "out of memory");
     }
-    return 0;
+    int r = 0;
+    for (size_t i = 0; i < m->n && !r; i++) {
+        keep[i] = !jlkp_special_key(m->keys[i]->str);
+        if (keep[i])
+            continue;
+        if (jnode_grow(own)) {
+            r = jerr_node(c, m, "out of memory");
+            break;
+        }
+        own->keys[own->n] = m->keys[i];
+        own->kids[own->n] = m->kids[i];
+        own->from_include[own->n++] = 0;
+        m->keys[i] = m->kids[i] = NULL; /* now own's */
+    }
+    compact(m, keep);
+    free(keep);
+    for (size_t i = 0; i < own->n && !r; i++)
+        r = apply_one(c, m, own->keys[i], own->kids[i]);
+    for (size_t i = 0; from && i < from->n && !r; i++)
+        if (jlkp_special_key(from->keys[i]->str))
+            r = apply_one(c, m, from->keys[i], from->kids[i]);
+    jnode_free(own);
+    return r;
 }
 
 int jlkp_map_runs_program(struct jctx *c, const struct jnode *m)
@@ -326,16 +379,31 @@ int jlkp_map_runs_program(struct jctx *c, const struct jnode *m)
 
 int jlkp_drop_keys(struct jctx *c, struct jnode *m)
 {
-    for (size_t i = 0; i < m->n;) {
+    unsigned char *keep = calloc(m->n + 1, 1);
+    if (!keep)
+        return jerr_node(c, m, "out of memory");
+    for (size_t i = 0; i < m->n; i++) {
         const struct jprogram_info *pi;
         int f = jprogram_find(c, m->keys[i], &pi);
-        if (f < 0)
+        if (f < 0) {
+            free(keep);
             return -1;
-        if (!f && (!jvalid_ident(m->keys[i]->str) || m->kids[i]->kind == JN_MAP))
-            remove_at(m, i);
-        else
-            i++;
+        }
+        keep[i] = f || (jvalid_ident(m->keys[i]->str) && m->kids[i]->kind != JN_MAP);
     }
+    compact(m, keep);
+    free(keep);
+    return 0;
+}
+
+/* lkp's keys that make shell code (lib/job2sh.rb): refused. */
+int jlkp_shell_key(const char *key)
+{
+    static const char *const w[] = {"if ", "for ", "while ", "until ", "function ", "script ",
+                                     "call ", "command ", "source ", NULL};
+    for (int i = 0; w[i]; i++)
+        if (!strncmp(key, w[i], strlen(w[i])) && strncmp(key, "if role ", 8))
+            return 1;
     return 0;
 }
 
@@ -394,7 +462,7 @@ static int typed(const struct jnode *n, struct jlkp_val *v, const char *name, ch
             v->i = strtoll(s, NULL, 10);
             return 0;
         }
-        if ((dl || *p == '.') && strspn(p, "0123456789_,.:eE+-") == strlen(p)) {
+        if ((dl || *p == '.') && strpbrk(p, "0123456789") && strspn(p, "0123456789_,.:eE+-") == strlen(p)) {
             snprintf(err, errlen, "lkp reads '%s' (the value of '%s') as a number form "
                      "minivmm does not evaluate", s, name);
             return -1;
@@ -440,6 +508,9 @@ static int eval_string(struct jctx *c, struct jnode *d, struct jnode *n)
     struct jbuf b = {0};
     const char *s = n->str, *m;
     struct lookup_ctx l = {d};
+    int whole = !strncmp(s, MARK, MARK_LEN) && !strstr(strstr(s + MARK_LEN, "__") + 2, MARK) &&
+                !strstr(s + MARK_LEN, "__")[2];
+    enum jlkp_type type = JLKP_STR;
     while ((m = strstr(s, MARK))) {
         size_t idx = strtoul(m + MARK_LEN, NULL, 10);
         jb_add(&b, s, (size_t)(m - s));
@@ -460,6 +531,7 @@ static int eval_string(struct jctx *c, struct jnode *d, struct jnode *n)
         int oom = 0;
         char *t = v.type == JLKP_RE ? NULL : jlkp_val_text(&v, &oom);
         int re = v.type == JLKP_RE;
+        type = v.type;
         jlkp_val_free(&v);
         if (re || oom || !t) {
             free(jb_finish(&b));
@@ -475,7 +547,9 @@ static int eval_string(struct jctx *c, struct jnode *d, struct jnode *n)
         return jerr_node(c, n, "out of memory");
     free(n->str);
     n->str = r;
-    n->quoted = 1; /* a result is a value as it is */
+    /* lkp keeps the value's Ruby type when the expression is the whole value:
+     * an integer result is an integer to a later expression */
+    n->quoted = !whole || type == JLKP_STR;
     return 0;
 }
 
