@@ -356,7 +356,7 @@ static int primary(struct ev *e, int on, struct jlkp_val *v)
         int r = e->lookup(e->ctx, name, v, msg, sizeof msg);
         free(name);
         if (r)
-            return fail_at(e, at, "%s", msg);
+            return fail_at(e, at, "%s", msg[0] ? msg : "the name cannot be looked up");
         return 0;
     }
     return fail_at(e, at, "'%c' is outside the subset minivmm evaluates", ch);
@@ -496,8 +496,12 @@ static int rel(struct ev *e, int on, struct jlkp_val *v)
     int k;
     for (k = 0; k < 5 && !accept(e, ops[k]); k++)
         ;
-    if (k == 5 || (k >= 3 && peek(e, ops[k]) ))
-        return k == 5 ? 0 : (fail_at(e, at, "shift operators are outside the subset"), -1);
+    if (k == 5)
+        return 0;
+    if (k >= 3 && peek(e, ops[k])) {
+        jlkp_val_free(v);
+        return fail_at(e, at, "shift operators are outside the subset minivmm evaluates");
+    }
     if (k == 0) {
         jlkp_val_free(v);
         return fail_at(e, at, "'<=>' is outside the subset minivmm evaluates");
@@ -505,6 +509,7 @@ static int rel(struct ev *e, int on, struct jlkp_val *v)
     blanks(e, 1);
     struct jlkp_val b = {0};
     if (add(e, on, &b)) {
+        jlkp_val_free(&b);
         jlkp_val_free(v);
         return -1;
     }
@@ -551,6 +556,7 @@ static int eq(struct ev *e, int on, struct jlkp_val *v)
     blanks(e, 1);
     struct jlkp_val b = {0};
     if (rel(e, on, &b)) {
+        jlkp_val_free(&b);
         jlkp_val_free(v);
         return -1;
     }
@@ -598,6 +604,7 @@ static int and_(struct ev *e, int on, struct jlkp_val *v)
         int take = on && truthy(v);
         struct jlkp_val b = {0};
         if (not_(e, take, &b)) {
+            jlkp_val_free(&b);
             jlkp_val_free(v);
             return -1;
         }
@@ -618,6 +625,7 @@ static int or_(struct ev *e, int on, struct jlkp_val *v)
         int take = on && !truthy(v);
         struct jlkp_val b = {0};
         if (and_(e, take, &b)) {
+            jlkp_val_free(&b);
             jlkp_val_free(v);
             return -1;
         }
@@ -674,7 +682,7 @@ static int body(struct ev *e, int on, struct jlkp_val *v, const char *const *sto
     for (int i = 0; stops[i]; i++)
         if (peek(e, stops[i])) { /* an empty body is nil */
             if (on)
-                v->type = JLKP_NIL;
+                jlkp_val_free(v);
             return 0;
         }
     if (expr(e, on, v))
@@ -721,7 +729,7 @@ static int if_expr(struct ev *e, int on, struct jlkp_val *v, size_t at)
         if (body(e, !done, v, last))
             return -1;
     } else if (!done && on) {
-        v->type = JLKP_NIL;
+        jlkp_val_free(v);
     }
     if (!accept(e, "end"))
         return fail_at(e, at, "'if' without 'end'");
@@ -747,7 +755,7 @@ static int case_expr(struct ev *e, int on, struct jlkp_val *v, size_t at)
             size_t wat = e->pos;
             struct jlkp_val w = {0};
             if (expr(e, !done, &w))
-                return jlkp_val_free(&x), -1;
+                return jlkp_val_free(&w), jlkp_val_free(&x), -1;
             if (!done && !hit) {
                 if (w.type == JLKP_RE) {
                     long long m = x.type == JLKP_STR ? lkp_re_match(e, wat, x.s, w.s) : -1;
@@ -771,7 +779,7 @@ static int case_expr(struct ev *e, int on, struct jlkp_val *v, size_t at)
         if (body(e, !done, v, last))
             return -1;
     } else if (!done && on) {
-        v->type = JLKP_NIL;
+        jlkp_val_free(v);
     }
     if (!accept(e, "end"))
         return fail_at(e, at, "'case' without 'end'");
