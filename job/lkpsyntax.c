@@ -13,9 +13,42 @@
 #define JLKP_MAX_SPECIAL 256 /* `if role`, `key-:` and `a.b:` keys per document */
 #define MARK_LEN (sizeof MARK - 1)
 
+/* Valid UTF-8 without control characters other than tab and newline (the
+ * YAML reader's rule: marked text never reaches it). */
+static int text_ok(const unsigned char *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        unsigned char ch = s[i];
+        if (ch < 0x80) {
+            if ((ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') || ch == 0x7f)
+                return 0;
+            i++;
+            continue;
+        }
+        size_t k = ch >= 0xc2 && ch <= 0xdf ? 1 : ch >= 0xe0 && ch <= 0xef ? 2
+                 : ch >= 0xf0 && ch <= 0xf4 ? 3 : 0;
+        if (!k)
+            return 0;
+        unsigned long cp = ch & (0x3f >> k);
+        for (size_t j = 1; j <= k; j++) {
+            if (i + j >= n || (s[i + j] & 0xc0) != 0x80)
+                return 0;
+            cp = cp << 6 | (s[i + j] & 0x3f);
+        }
+        if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+            (cp >= 0xd800 && cp <= 0xdfff))
+            return 0;
+        i += k + 1;
+    }
+    return 1;
+}
+
 static int add_expr(struct jctx *c, const char *file, const char *s, size_t n,
                     unsigned long line, unsigned long col, struct jbuf *out)
 {
+    if (!text_ok((const unsigned char *)s, n))
+        return jerr(c, file, line, col, "{{ }} expression holds a control character or "
+                    "invalid UTF-8");
     if (n > JLKP_MAX_EXPR)
         return jerr(c, file, line, col, "{{ }} expression too long (%zu bytes, limit %d)", n,
                     JLKP_MAX_EXPR);
@@ -535,8 +568,16 @@ static int eval_string(struct jctx *c, struct jnode *d, struct jnode *n)
         jlkp_val_free(&v);
         if (re || oom || !t) {
             free(jb_finish(&b));
-            return re ? jerr(c, x->file, x->line, x->col, "{{ }}: a regular expression is "
+            return re ? jerr(c, x->file, x->line, x->col - 2, "{{ }}: a regular expression is "
                              "not a value") : oom ? jerr_node(c, n, "out of memory") : 1;
+        }
+        const char *o;
+        if (strstr(t, MARK) || ((o = strstr(t, "{{")) && strstr(o, "}}")) ||
+            ((o = strstr(t, "<%")) && strstr(o, "%>"))) {
+            free(t);
+            free(jb_finish(&b));
+            return jerr(c, x->file, x->line, x->col - 2, "{{ }}: the value holds {{ }} or <%% %%> "
+                        "again (lkp would evaluate it once more): not supported");
         }
         jb_puts(&b, t);
         free(t);

@@ -101,6 +101,13 @@ START_TEST(expressions_per_job)
     load_err("testcase: t\nv: 1.5\nhackbench:\n  b: {{ v == 1 }}\n", 4, 9,
              "number form minivmm does not evaluate");
     load_err("testcase: t\nhackbench:\n  b: {{ nokey }}\n", 3, 9, "unknown key 'nokey'");
+    /* the YAML reader never sees marked text: checked like it would */
+    load_err("testcase: t\nhackbench:\n  b: {{ '\x9c' }}\n", 3, 8, "invalid UTF-8");
+    load_err("testcase: t\nhackbench:\n  b: {{ '\x01' }}\n", 3, 8, "control character");
+    load_ok("testcase: t\nhackbench:\n  b: {{ 'caf\xc3\xa9' }}\n", &l);
+    script_has(&l, 0, "b='caf\xc3\xa9'");
+    job_list_free(&l);
+    load_err("testcase: t\nhackbench:\n  b: {{ '{' + '{1}' + '}' }}\n", 3, 6, "holds {{ }} or <% %>");
     load_err("testcase: t\nhackbench:\n  b: {{ hackbench }}\n", 3, 9, "is a map");
     load_err("testcase: t\nhackbench:\n  b: {{\n    1 }} tail\n", 4, 10,
              "text after the `}}` of a multi-line");
