@@ -120,6 +120,9 @@ int jlkp_eval_job(struct jctx *c, struct jnode *d);
 void jlkp_free(struct jctx *c);
 int jlkp_include_overrides(struct jctx *c, struct jnode **docs, size_t ndocs,
                            const struct jnode *spec);
+int jlkp_paste_docs(struct jctx *c, const struct jnode *name, struct jnode **mapp,
+                    struct jnode **docs, size_t ndocs, struct jnode ***pending,
+                    size_t *npending);
 
 /* One expanded job. */
 struct jopt {

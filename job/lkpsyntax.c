@@ -138,6 +138,18 @@ fail:
     return -1;
 }
 
+/* N's text becomes B's and then REST.  0 or -1. */
+static int set_text(struct jctx *c, struct jnode *n, struct jbuf *b, const char *rest)
+{
+    jb_puts(b, rest);
+    char *r = jb_finish(b);
+    if (!r)
+        return jerr_node(c, n, "out of memory");
+    free(n->str);
+    n->str = r;
+    return 0;
+}
+
 int jlkp_mark_scalar(struct jctx *c, struct jnode *n)
 {
     const char *s = n->str, *o;
@@ -157,13 +169,7 @@ int jlkp_mark_scalar(struct jctx *c, struct jnode *n)
         }
         s = e + 2;
     }
-    jb_puts(&b, s);
-    char *r = jb_finish(&b);
-    if (!r)
-        return jerr_node(c, n, "out of memory");
-    free(n->str);
-    n->str = r;
-    return 0;
+    return set_text(c, n, &b, s);
 }
 
 void jlkp_free(struct jctx *c)
@@ -582,12 +588,8 @@ static int eval_string(struct jctx *c, struct jnode *d, struct jnode *n)
         jb_puts(&b, t);
         free(t);
     }
-    jb_puts(&b, s);
-    char *r = jb_finish(&b);
-    if (!r)
-        return jerr_node(c, n, "out of memory");
-    free(n->str);
-    n->str = r;
+    if (set_text(c, n, &b, s))
+        return -1;
     /* lkp keeps the value's Ruby type when the expression is the whole value:
      * an integer result is an integer to a later expression */
     n->quoted = !whole || type == JLKP_STR;
@@ -644,4 +646,59 @@ int jlkp_include_overrides(struct jctx *c, struct jnode **docs, size_t ndocs,
         }
     }
     return 0;
+}
+
+/* `<<: F` at a document's top level, F of several documents (DOCS, NDOCS):
+ * as lkp pastes the text, the first document's keys go into *MAPP (the
+ * keys before the `<<:`), each later document starts a new one (the
+ * finished ones are appended to *PENDING) and the last becomes *MAPP (the
+ * keys after the `<<:` go there).  DOCS' entries are taken.  0 or -1. */
+int jlkp_paste_docs(struct jctx *c, const struct jnode *name, struct jnode **mapp,
+                    struct jnode **docs, size_t ndocs, struct jnode ***pending,
+                    size_t *npending)
+{
+    struct jnode *map = *mapp;
+    int r = 0;
+    /* lkp pastes the text: the documents before the last end the current
+     * one; the keys after the `<<:` go into the last */
+    for (size_t i = 0; !r && i < ndocs; i++) {
+        struct jnode *d = docs[i];
+        if (d->kind != JN_MAP && d->kind != JN_NULL) {
+            r = jerr_node(c, d, "an included file must hold mappings");
+            break;
+        }
+        for (size_t k = 0; k < d->n && i == 0; k++) {
+            if (jmap_put(map, d->keys[k], d->kids[k], 1)) {
+                r = jerr_node(c, name, "out of memory");
+                break;
+            }
+            d->keys[k] = d->kids[k] = NULL;
+        }
+        if (i == 0)
+            continue;
+        struct jnode **p = realloc(*pending, (*npending + 1) * sizeof *p);
+        if (!p) {
+            r = jerr_node(c, name, "out of memory");
+            break;
+        }
+        *pending = p;
+        p[(*npending)++] = map;
+        if (d->kind == JN_NULL) {
+            jnode_free(d);
+            d = docs[i] = jnode_new(NULL, JN_MAP, name->file, name->line, name->col);
+            if (!d) {
+                r = jerr_node(c, name, "out of memory");
+                map = NULL;
+                break;
+            }
+        }
+        for (size_t k = 0; k < d->n; k++)
+            d->from_include[k] = 1;
+        map = d;
+        docs[i] = NULL;
+    }
+    if (!map) /* the current map must stay valid */
+        map = (*pending)[--*npending];
+    *mapp = map;
+    return r;
 }

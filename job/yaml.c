@@ -487,47 +487,7 @@ static int include_one(struct jparse *ps, struct jnode **mapp, const struct jnod
         r = jerr_node(c, name, "included file '%s' has %zu YAML documents: only an include "
                       "at a document's top level may have several", name->str, ndocs);
     } else if (!r && ndocs > 1) {
-        /* lkp pastes the text: the documents before the last end the current
-         * one; the keys after the `<<:` go into the last */
-        for (size_t i = 0; !r && i < ndocs; i++) {
-            struct jnode *d = docs[i];
-            if (d->kind != JN_MAP && d->kind != JN_NULL) {
-                r = jerr_node(c, d, "an included file must hold mappings");
-                break;
-            }
-            for (size_t k = 0; k < d->n && i == 0; k++) {
-                if (jmap_put(map, d->keys[k], d->kids[k], 1)) {
-                    r = jerr_node(c, name, "out of memory");
-                    break;
-                }
-                d->keys[k] = d->kids[k] = NULL;
-            }
-            if (i == 0)
-                continue;
-            struct jnode **p = realloc(ps->pending, (ps->npending + 1) * sizeof *p);
-            if (!p) {
-                r = jerr_node(c, name, "out of memory");
-                break;
-            }
-            ps->pending = p;
-            p[ps->npending++] = map;
-            if (d->kind == JN_NULL) {
-                jnode_free(d);
-                d = docs[i] = jnode_new(NULL, JN_MAP, name->file, name->line, name->col);
-                if (!d) {
-                    r = jerr_node(c, name, "out of memory");
-                    map = NULL;
-                    break;
-                }
-            }
-            for (size_t k = 0; k < d->n; k++)
-                d->from_include[k] = 1;
-            map = d;
-            docs[i] = NULL;
-        }
-        if (!map) /* the current map must stay valid */
-            map = ps->pending[--ps->npending];
-        *mapp = map;
+        r = jlkp_paste_docs(c, name, mapp, docs, ndocs, &ps->pending, &ps->npending);
     } else if (!r && ndocs == 1 && docs[0]->kind != JN_NULL) {
         struct jnode *d = docs[0];
         if (d->kind != JN_MAP) {

@@ -7,12 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 #include "job/job.h"
-#include "tests/unit/testutil.h"
+#include "tests/unit/jobfiles.h"
 
 static const char *const prog_dirs[] = {"tests/data/job/programs"};
-static char tmpdir[64];
 static char errbuf[1024];
-static char path[256];
 
 static void setup_tmp(void)
 {
@@ -20,27 +18,11 @@ static void setup_tmp(void)
     ck_assert_ptr_nonnull(mkdtemp(tmpdir));
 }
 
-static void teardown_tmp(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    ck_assert_int_eq(system(cmd), 0);
-}
-
-static const char *write_file(const char *name, const char *text)
-{
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    ck_assert_int_eq(fclose(f), 0);
-    return path;
-}
-
 static int load(const char *text, struct job_list *l)
 {
     struct job_opts o = {.program_dirs = prog_dirs, .nprogram_dirs = 1, .nr_cpu = 1};
-    return job_load(write_file("job.yaml", text), &o, l, errbuf, sizeof errbuf);
+    write_file(tmp_path("job.yaml"), text);
+    return job_load(tmp_path("job.yaml"), &o, l, errbuf, sizeof errbuf);
 }
 
 static void load_ok(const char *text, struct job_list *l)
@@ -181,7 +163,7 @@ END_TEST
 START_TEST(includes)
 {
     struct job_list l;
-    write_file("two.yaml", "a: 1\nhackbench: x\n---\na: 2\nhackbench: y\n");
+    write_file(tmp_path("two.yaml"), "a: 1\nhackbench: x\n---\na: 2\nhackbench: y\n");
     /* pasted text: the first document takes the keys before, the last the
      * keys after */
     load_ok("testcase: t\nb: 0\n<<: two.yaml\nc: 3\n", &l);
