@@ -320,7 +320,7 @@ static int parse_node(struct jparse *ps, yaml_event_t *ev, int depth, struct jno
             return jerr(ps->c, ps->file, EV_LINE(ev), EV_COL(ev), "out of memory");
         }
         n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
-        if (!null && jlkp_mark_scalar(ps->c, n)) {
+        if (!null && !ps->c->no_includes && jlkp_mark_scalar(ps->c, n)) {
             jnode_free(n);
             return -1;
         }
@@ -578,7 +578,7 @@ static int parse_file(struct jctx *c, const char *path, int fd, const char *text
         goto out;
     char *marked = NULL;
     size_t mlen = 0;
-    if (jlkp_mark_text(c, ps.file, text, len, &marked, &mlen))
+    if (!c->no_includes && jlkp_mark_text(c, ps.file, text, len, &marked, &mlen))
         goto out;
     if (marked) {
         free(buf);
