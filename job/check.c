@@ -51,7 +51,10 @@ static int check_options(struct jctx *c, const struct jnode *prog, const struct 
 {
     for (size_t i = 0; i < m->n; i++) {
         const struct jnode *k = m->keys[i];
-        if (!jvalid_ident(k->str))
+        char *enc = jlkp_shell_name(k->str); /* lkp: memory.high -> memory_46_high */
+        int ok = enc && jvalid_ident(enc);
+        free(enc);
+        if (!ok)
             return jerr_node(c, k,
                              "option '%s' of program '%s' is not a valid shell variable name",
                              k->str, prog->str);
@@ -128,10 +131,21 @@ int jcheck_doc(struct jctx *c, const struct jnode *d, struct jnode *declared)
                 return -1;
             continue;
         }
+        if (!found && jlkp_shell_key(k->str))
+            return jerr_node(c, k, "lkp's shell control key '%s' (job2sh makes shell code of "
+                             "it) is not supported", k->str);
+        if (!found && jlkp_special_key(k->str))
+            continue; /* lkp's key-: and a.b: (job/lkpsyntax.c) */
         if (!found) {
             const char *near = NULL;
             if (!jvalid_ident(k->str) || v->kind == JN_MAP)
                 near = jprogram_closest(c, k->str);
+            if (!near && v->kind == JN_MAP && jlkp_map_runs_program(c, v))
+                return jerr_node(c, k, "'%s' is no program but its map runs programs (lkp "
+                                 "runs them in a background function): not supported", k->str);
+            if (!near && !(k->str[0] && k->str[strlen(k->str) - 1] == '+') &&
+                (!jvalid_ident(k->str) || v->kind == JN_MAP))
+                continue; /* lkp exports nothing for it: dropped (jlkp_drop_keys) */
             if (!jvalid_ident(k->str)) {
                 if (unsupported_key_syntax(c, k))
                     return -1;

@@ -136,6 +136,13 @@ static int expand(struct jctx *c, struct jnode *d, struct jlist_build *b, size_t
 {
     int top = 0;
     struct jnode **slot = first_list(c, d, &pi, &pj, &top);
+    if (!slot && c->nexprs) { /* lkp's {{ }}: per expanded job; nil drops it */
+        struct jnode *e = jnode_clone(d);
+        int r = e ? jlkp_eval_job(c, e) : jerr_node(c, d, "out of memory");
+        r = r ? (r > 0 ? 0 : -1) : build_job(c, e, b);
+        jnode_free(e);
+        return r;
+    }
     if (!slot)
         return build_job(c, d, b);
     struct jnode *seq = *slot;
@@ -495,7 +502,8 @@ static int build_job(struct jctx *c, const struct jnode *d, struct jlist_build *
                 goto oom;
             for (size_t o = 0; o < v->n; o++) {
                 struct jopt *op = &p->opts[p->nopts++];
-                if (!(op->key = strdup(v->keys[o]->str)) || dup_or_null(v->kids[o], &op->val))
+                if (!(op->key = jlkp_shell_name(v->keys[o]->str)) ||
+                    dup_or_null(v->kids[o], &op->val))
                     goto oom;
                 if (rewrite_value(c, v->keys[o], v->kids[o], &op->val))
                     goto fail;
@@ -630,6 +638,9 @@ static int load(const char *path, const char *text, size_t len, const struct job
         jerr(&c, path, 0, 0, "empty job file");
         goto done;
     }
+    for (size_t i = 0; i < ndocs; i++)
+        if (docs[i]->kind == JN_MAP && jlkp_flatten_roles(&c, docs[i]))
+            goto done;
     if (!(declared = jdeclared_params(&c, docs, ndocs)))
         goto done;
     for (size_t i = 0; i < ndocs; i++) {
@@ -664,6 +675,8 @@ static int load(const char *path, const char *text, size_t len, const struct job
         }
         if (i > 0 && docs[i]->kind == JN_MAP) {
             for (size_t k = 0; k < docs[i]->n; k++) {
+                if (jlkp_special_key(docs[i]->keys[k]->str))
+                    continue; /* applied below */
                 struct jnode *kk = jnode_clone(docs[i]->keys[k]);
                 struct jnode *vv = jnode_clone(docs[i]->kids[k]);
                 if (!kk || !vv || jmap_put(m, kk, vv, 0)) {
@@ -676,6 +689,10 @@ static int load(const char *path, const char *text, size_t len, const struct job
             }
         }
         merged[nmerged++] = m;
+        if (ok && (jlkp_apply_specials(&c, m, i ? docs[i] : NULL) || jlkp_drop_keys(&c, m))) {
+            ok = 0;
+            break;
+        }
         jdrop_params_key(m);
         if (!ok || (c.o->require_program && jcheck_runs_something(&c, m, declared)) ||
             collapse_singletons(&c, m)) {

@@ -21,6 +21,7 @@ struct jnode {
     size_t n, cap;
     size_t *idx, idxcap; /* JN_MAP: hash index of keys (index + 1), built when big */
     int varied; /* a value that replaced a top-level list during expansion */
+    unsigned char quoted; /* JN_STR: a quoted scalar (lkp reads it as a string) */
 };
 
 struct jprogram_info {
@@ -43,6 +44,8 @@ struct jctx {
     char **roots; /* realpaths includes must lie below */
     size_t nroots;
     struct jprog_cache *pc; /* job/programs.c */
+    struct jlkp_expr *exprs; /* lkp `{{ }}` expressions (job/lkpsyntax.c) */
+    size_t nexprs;
 };
 
 int jerr(struct jctx *c, const char *file, unsigned long line, unsigned long col,
@@ -84,6 +87,42 @@ int jcheck_doc(struct jctx *c, const struct jnode *d, struct jnode *declared);
  * misspelt program, so an error unless `params:` declares its keys. */
 int jcheck_runs_something(struct jctx *c, const struct jnode *m, const struct jnode *declared);
 void jdrop_params_key(struct jnode *m);
+
+/* job/lkpsyntax.c: lkp's syntax (docs/jobs.md, "lkp syntax"). */
+struct jlkp_expr {
+    char *text;
+    const char *file;
+    unsigned long line, col; /* of the expression's first character */
+};
+/* TEXT with each lkp `KEY: {{ ... }}` / `- {{ ... }}` replaced by a
+ * placeholder scalar (lines kept): *out malloc'd, or NULL when TEXT has none.
+ * 0 or -1. */
+int jlkp_mark_text(struct jctx *c, const char *file, const char *text, size_t len, char **out,
+                   size_t *outlen);
+/* A scalar value holding `{{ ... }}`: each replaced by a placeholder.  0 or -1. */
+int jlkp_mark_scalar(struct jctx *c, struct jnode *n);
+/* `if role NAME:` blocks flattened into the document.  0 or -1. */
+int jlkp_flatten_roles(struct jctx *c, struct jnode *d);
+/* `key-:` and `a.b:` top-level keys: lkp's deletions and nested patches. */
+int jlkp_special_key(const char *key);
+int jlkp_apply_specials(struct jctx *c, struct jnode *m, const struct jnode *from);
+/* Drops top-level keys lkp drops (no program, no shell name; maps of no
+ * program).  0 or -1. */
+int jlkp_drop_keys(struct jctx *c, struct jnode *m);
+int jlkp_map_runs_program(struct jctx *c, const struct jnode *m);
+int jlkp_shell_key(const char *key); /* `if ...:`, `function ...:`, ...: refused */
+/* A program option's name as lkp exports it (`memory.high` ->
+ * `memory_46_high`): malloc'd or NULL. */
+char *jlkp_shell_name(const char *key);
+/* Evaluates the expressions of a fully expanded job D in place: 0, 1 when
+ * one is nil (lkp drops the job), -1 error. */
+int jlkp_eval_job(struct jctx *c, struct jnode *d);
+void jlkp_free(struct jctx *c);
+int jlkp_include_overrides(struct jctx *c, struct jnode **docs, size_t ndocs,
+                           const struct jnode *spec);
+int jlkp_paste_docs(struct jctx *c, const struct jnode *name, struct jnode **mapp,
+                    struct jnode **docs, size_t ndocs, struct jnode ***pending,
+                    size_t *npending);
 
 /* One expanded job. */
 struct jopt {

@@ -66,6 +66,7 @@ void jctx_free(struct jctx *c)
         free(c->files[i]);
     free(c->files);
     jprog_cache_free(c);
+    jlkp_free(c);
     for (int i = 0; i < c->depth; i++)
         free(c->stack[i]);
     for (size_t i = 0; i < c->nroots; i++)
@@ -142,6 +143,9 @@ struct jparse {
     yaml_parser_t p;
     const char *file;
     char *dir; /* directory of file, for includes */
+    int top_depth; /* the depth of a document's top-level map */
+    struct jnode **pending; /* documents split off by a multi-document include */
+    size_t npending;
 };
 
 static int parse_error(struct jparse *ps)
@@ -180,7 +184,7 @@ static int check_anchor_tag(struct jparse *ps, yaml_event_t *ev, const yaml_char
 }
 
 static int parse_node(struct jparse *ps, yaml_event_t *ev, int depth, struct jnode **out);
-static int include_into(struct jparse *ps, struct jnode *map, const struct jnode *spec,
+static int include_into(struct jparse *ps, struct jnode **map, const struct jnode *spec,
                         int depth);
 
 static int check_scalar_text(struct jparse *ps, yaml_event_t *ev)
@@ -191,9 +195,6 @@ static int check_scalar_text(struct jparse *ps, yaml_event_t *ev)
         return jerr(ps->c, ps->file, EV_LINE(ev), EV_COL(ev),
                     "NUL character in a value is not supported");
     const char *t;
-    if ((t = strstr(s, "{{")) && strstr(t, "}}"))
-        return jerr(ps->c, ps->file, EV_LINE(ev), EV_COL(ev),
-                    "lkp {{ }} expressions (Ruby code) are not supported");
     if ((t = strstr(s, "<%")) && strstr(t, "%>"))
         return jerr(ps->c, ps->file, EV_LINE(ev), EV_COL(ev),
                     "lkp ERB <%% %%> templates are not supported");
@@ -242,6 +243,11 @@ static int parse_mapping(struct jparse *ps, yaml_event_t *start, int depth, stru
         yaml_event_delete(&kev);
         if (!key)
             goto fail;
+        if (strstr(key->str, "{{")) {
+            jerr_node(ps->c, key, "lkp {{ }} expressions are not evaluated in keys");
+            jnode_free(key);
+            goto fail;
+        }
         if (!*key->str) {
             jerr_node(ps->c, key, "empty key");
             jnode_free(key);
@@ -260,7 +266,7 @@ static int parse_mapping(struct jparse *ps, yaml_event_t *start, int depth, stru
             goto fail;
         }
         if (is_include) {
-            r = include_into(ps, map, val, depth);
+            r = include_into(ps, &map, val, depth);
             jnode_free(key);
             jnode_free(val);
             if (r)
@@ -312,6 +318,11 @@ static int parse_node(struct jparse *ps, yaml_event_t *ev, int depth, struct jno
         if (!null && !(n->str = strdup(s))) {
             jnode_free(n);
             return jerr(ps->c, ps->file, EV_LINE(ev), EV_COL(ev), "out of memory");
+        }
+        n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
+        if (!null && !ps->c->no_includes && jlkp_mark_scalar(ps->c, n)) {
+            jnode_free(n);
+            return -1;
         }
         *out = n;
         return 0;
@@ -405,8 +416,10 @@ static int open_below(const char *real, const char *root)
     return fd;
 }
 
-static int include_one(struct jparse *ps, struct jnode *map, const struct jnode *name, int depth)
+static int include_one(struct jparse *ps, struct jnode **mapp, const struct jnode *name,
+                       int depth, const struct jnode *spec)
 {
+    struct jnode *map = *mapp;
     struct jctx *c = ps->c;
     struct stat st;
     if (name->kind != JN_STR)
@@ -468,10 +481,14 @@ static int include_one(struct jparse *ps, struct jnode *map, const struct jnode 
     free(found);
     if (r)
         return -1;
-    if (ndocs > 1) {
-        r = jerr_node(c, name, "included file '%s' has %zu YAML documents (one allowed)",
-                      name->str, ndocs);
-    } else if (ndocs == 1 && docs[0]->kind != JN_NULL) {
+    if (spec)
+        r = jlkp_include_overrides(c, docs, ndocs, spec);
+    if (!r && ndocs > 1 && depth != ps->top_depth) {
+        r = jerr_node(c, name, "included file '%s' has %zu YAML documents: only an include "
+                      "at a document's top level may have several", name->str, ndocs);
+    } else if (!r && ndocs > 1) {
+        r = jlkp_paste_docs(c, name, mapp, docs, ndocs, &ps->pending, &ps->npending);
+    } else if (!r && ndocs == 1 && docs[0]->kind != JN_NULL) {
         struct jnode *d = docs[0];
         if (d->kind != JN_MAP) {
             r = jerr_node(c, d, "an included file must hold a mapping");
@@ -491,21 +508,23 @@ static int include_one(struct jparse *ps, struct jnode *map, const struct jnode 
     return r;
 }
 
-static int include_into(struct jparse *ps, struct jnode *map, const struct jnode *spec,
+static int include_into(struct jparse *ps, struct jnode **map, const struct jnode *spec,
                         int depth)
 {
     switch (spec->kind) {
     case JN_STR:
-        return include_one(ps, map, spec, depth);
+        return include_one(ps, map, spec, depth, NULL);
     case JN_SEQ:
         for (size_t i = 0; i < spec->n; i++)
-            if (include_one(ps, map, spec->kids[i], depth))
+            if (include_one(ps, map, spec->kids[i], depth, NULL))
                 return -1;
         return 0;
-    case JN_MAP:
-        return jerr_node(ps->c, spec,
-                         "`<<:` with a map (lkp's file:/override form) is not supported; "
-                         "write `<<: FILE`");
+    case JN_MAP: { /* lkp's {file: F, KEY: VALUE..., ignore: [KEY...]} */
+        long f = jmap_find((struct jnode *)spec, "file");
+        if (f < 0 || spec->kids[f]->kind != JN_STR)
+            return jerr_node(ps->c, spec, "`<<:` with a map needs `file: NAME`");
+        return include_one(ps, map, spec->kids[f], depth, spec);
+    }
     default:
         return jerr_node(ps->c, spec, "`<<:` needs a file name");
     }
@@ -557,6 +576,16 @@ static int parse_file(struct jctx *c, const char *path, int fd, const char *text
     }
     if (!text && !(text = buf = read_small_file(c, path, fd, &len)))
         goto out;
+    char *marked = NULL;
+    size_t mlen = 0;
+    if (!c->no_includes && jlkp_mark_text(c, ps.file, text, len, &marked, &mlen))
+        goto out;
+    if (marked) {
+        free(buf);
+        text = buf = marked;
+        len = mlen;
+    }
+    ps.top_depth = depth;
     if (!yaml_parser_initialize(&ps.p)) {
         jerr(c, path, 0, 0, "out of memory");
         goto out;
@@ -590,14 +619,20 @@ static int parse_file(struct jctx *c, const char *path, int fd, const char *text
                 yaml_event_delete(&ev);
                 goto out_parser;
             }
-            struct jnode **d = realloc(*docs, (*ndocs + 1) * sizeof *d);
-            if (!d) {
+            struct jnode **d = realloc(*docs, (*ndocs + ps.npending + 1) * sizeof *d);
+            if (!d || *ndocs + ps.npending >= JOB_MAX_DOCUMENTS) {
                 jnode_free(root);
-                jerr(c, path, 0, 0, "out of memory");
+                if (d)
+                    *docs = d;
+                jerr(c, path, 0, 0, d ? "too many YAML documents (limit %d)" : "out of memory",
+                     JOB_MAX_DOCUMENTS);
                 yaml_event_delete(&ev);
                 goto out_parser;
             }
             *docs = d;
+            for (size_t k = 0; k < ps.npending; k++)
+                d[(*ndocs)++] = ps.pending[k];
+            ps.npending = 0;
             d[(*ndocs)++] = root;
             break;
         }
@@ -610,6 +645,9 @@ static int parse_file(struct jctx *c, const char *path, int fd, const char *text
 out_parser:
     yaml_parser_delete(&ps.p);
 out:
+    for (size_t k = 0; k < ps.npending; k++)
+        jnode_free(ps.pending[k]);
+    free(ps.pending);
     free(buf);
     free(ps.dir);
     c->depth--;
