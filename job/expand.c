@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "job/job_internal.h"
+#include "job/naming.h"
 
 /* ---- counting and expansion ---- */
 
@@ -381,47 +382,6 @@ void job_list_free(struct job_list *l)
     l->ninputs = 0;
 }
 
-/* lkp's rule for one part of a name: at most 31 characters, and every
- * character outside [-a-zA-Z0-9+=:.%] becomes '_'. */
-static void name_add_part(struct jbuf *b, const char *v)
-{
-    const unsigned char *s = (const unsigned char *)v;
-    int chars = 0;
-    if (!*s)
-        return;
-    jb_add(b, "-", 1);
-    while (*s && chars < 31) {
-        unsigned char ch = *s;
-        size_t l = 1;
-        if (ch >= 0xc0) /* skip a UTF-8 sequence as one character */
-            while ((s[l] & 0xc0) == 0x80)
-                l++;
-        int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-                 (ch && strchr("-+=:.%", ch));
-        char out = ok ? (char)ch : '_';
-        jb_add(b, &out, 1);
-        s += l;
-        chars++;
-    }
-}
-
-static char *sanitize_testcase(const char *s)
-{
-    struct jbuf b = {0};
-    name_add_part(&b, s);
-    char *r = jb_finish(&b);
-    if (!r)
-        return NULL;
-    if (!*r) {
-        free(r);
-        return strdup("job");
-    }
-    memmove(r, r + 1, strlen(r)); /* drop the '-' */
-    if (r[0] == '.' || r[0] == '-')
-        r[0] = '_';
-    return r;
-}
-
 static char *base_name_noext(const char *path)
 {
     const char *b = strrchr(path, '/');
@@ -526,32 +486,20 @@ static int build_job(struct jctx *c, const struct jnode *d, struct jlist_build *
     if (!j->testcase)
         goto oom;
 
-    /* The name: testcase, then in file order the values of varied top-level
-     * parameters, of non-monitor programs' strings and of their options. */
-    char *tc = sanitize_testcase(j->testcase);
-    if (!tc)
-        goto oom;
-    jb_puts(&name, tc);
-    size_t tclen = strlen(tc);
-    free(tc);
-    for (size_t i = 0; i < d->n; i++) {
-        const struct jnode *v = d->kids[i];
-        const struct jprogram_info *pi;
-        if (jprogram_find(c, d->keys[i], &pi) != 1) {
-            if (v->varied && v->kind == JN_STR)
-                name_add_part(&name, v->str);
-            continue;
-        }
-        if (pi->type == JOB_PROG_MONITOR)
-            continue;
-        if (v->kind == JN_STR) {
-            name_add_part(&name, v->str);
-        } else if (v->kind == JN_MAP) {
-            for (size_t o = 0; o < v->n; o++)
-                if (v->kids[o]->kind == JN_STR)
-                    name_add_part(&name, v->kids[o]->str);
-        }
+    /* The name: lkp's, the file's base name and the naming options */
+    char *base = jnaming_base(b->path), *pp = base ? jnaming_params(c, d) : NULL;
+    if (!base || !pp) {
+        free(base);
+        if (!base)
+            goto oom;
+        goto fail;
     }
+    jb_puts(&name, base);
+    jb_puts(&name, "-");
+    jb_puts(&name, pp);
+    size_t tclen = strlen(base);
+    free(base);
+    free(pp);
     if (!(j->name = jb_finish(&name)))
         goto oom;
 
