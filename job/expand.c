@@ -7,6 +7,7 @@
 #include <string.h>
 #include "job/job_internal.h"
 #include "job/naming.h"
+#include "job/values.h"
 
 /* ---- counting and expansion ---- */
 
@@ -153,95 +154,6 @@ static int expand(struct jctx *c, struct jnode *d, struct jlist_build *b, size_t
         if (r)
             return -1;
     }
-    return 0;
-}
-
-/* ---- value rewriting ---- */
-
-static int parse_ulong(const char *s, const char **end, unsigned long *v)
-{
-    if (*s < '0' || *s > '9')
-        return -1;
-    errno = 0;
-    char *e;
-    unsigned long x = strtoul(s, &e, 10);
-    if (errno || x > LONG_MAX)
-        return -1;
-    *v = x;
-    *end = e;
-    return 0;
-}
-
-/* "300", "300s", "5m", "2h", "1d" -> seconds */
-static int parse_duration(const char *s, long *out)
-{
-    const char *e;
-    unsigned long v, mul = 1;
-    if (parse_ulong(s, &e, &v))
-        return -1;
-    if (*e) {
-        if (e[1])
-            return -1;
-        switch (*e) {
-        case 's': mul = 1; break;
-        case 'm': mul = 60; break;
-        case 'h': mul = 3600; break;
-        case 'd': mul = 86400; break;
-        default: return -1;
-        }
-    }
-    if (v > (unsigned long)LONG_MAX / mul)
-        return -1;
-    *out = (long)(v * mul);
-    return 0;
-}
-
-/* Rewrites runtime/timeout (durations), iterations (Nx) and nr_threads (N%).
- * *val is replaced by a new string when rewritten. */
-static int rewrite_value(struct jctx *c, const struct jnode *k, const struct jnode *v,
-                         char **val)
-{
-    const char *key = k->str;
-    if (!*val)
-        return 0;
-    char buf[32];
-    if (!strcmp(key, "runtime") || !strcmp(key, "timeout")) {
-        long secs;
-        if (parse_duration(*val, &secs))
-            return jerr_node(c, v, "%s: bad duration '%s' (want N, Ns, Nm, Nh or Nd)", key, *val);
-        snprintf(buf, sizeof buf, "%ld", secs);
-    } else if (!strcmp(key, "iterations")) {
-        const char *e;
-        unsigned long n;
-        if (parse_ulong(*val, &e, &n) || (*e && strcmp(e, "x")))
-            return jerr_node(c, v, "iterations: bad count '%s' (want N or Nx)", *val);
-        snprintf(buf, sizeof buf, "%lu", n);
-    } else if (!strcmp(key, "nr_threads")) {
-        const char *e;
-        unsigned long n;
-        if (parse_ulong(*val, &e, &n) || (*e && strcmp(e, "%")))
-            return jerr_node(c, v, "nr_threads: bad value '%s' (want N or N%%)", *val);
-        if (*e) {
-            if (c->o->nr_cpu <= 0)
-                return jerr_node(c, v,
-                                 "nr_threads: '%s' is a share of the guest CPUs, but their "
-                                 "number is not known",
-                                 *val);
-            if (n > 1000000)
-                return jerr_node(c, v, "nr_threads: '%s' is too large", *val);
-            n = (unsigned long)c->o->nr_cpu * n / 100;
-            if (n < 1)
-                n = 1;
-        }
-        snprintf(buf, sizeof buf, "%lu", n);
-    } else {
-        return 0;
-    }
-    char *s = strdup(buf);
-    if (!s)
-        return jerr_node(c, v, "out of memory");
-    free(*val);
-    *val = s;
     return 0;
 }
 
@@ -426,7 +338,7 @@ static int build_job(struct jctx *c, const struct jnode *d, struct jlist_build *
             struct jopt *o = &j->params[j->nparams++];
             if (!(o->key = strdup(k->str)) || dup_or_null(v, &o->val))
                 goto oom;
-            if (rewrite_value(c, k, v, &o->val))
+            if (jvalue_rewrite(c, k, v, &o->val))
                 goto fail;
             j->entries[j->nentries++] = (struct jentry){0, j->nparams - 1};
             if (!strcmp(k->str, "testcase"))
@@ -443,7 +355,13 @@ static int build_job(struct jctx *c, const struct jnode *d, struct jlist_build *
         if (!(p->name = strdup(pi->name)) || !(p->dir = strdup(pi->dir)))
             goto oom;
         p->type = pi->type;
-        if (v->kind == JN_STR) {
+        int mapped = v->kind == JN_STR ? jvalue_options(c, v, pi->name, v->str, &p->opts, &p->nopts)
+                                       : 0;
+        if (mapped < 0)
+            goto fail;
+        if (mapped) { /* lkp's rule made options of it (disk: 1HDD -> nr_hdd=1) */
+            p->has_value = 2;
+        } else if (v->kind == JN_STR) {
             p->has_value = 1;
             if (!(p->raw = strdup(v->str)))
                 goto oom;
@@ -451,15 +369,8 @@ static int build_job(struct jctx *c, const struct jnode *d, struct jlist_build *
                 goto fail;
         } else if (v->kind == JN_MAP) {
             p->has_value = 2;
-            if (!(p->opts = calloc(v->n + 1, sizeof *p->opts)))
-                goto oom;
-            for (size_t o = 0; o < v->n; o++) {
-                struct jopt *op = &p->opts[p->nopts++];
-                if (!(op->key = strdup(v->keys[o]->str)) || dup_or_null(v->kids[o], &op->val))
-                    goto oom;
-                if (rewrite_value(c, v->keys[o], v->kids[o], &op->val))
-                    goto fail;
-            }
+            if (jvalue_map_options(c, v, &p->opts, &p->nopts))
+                goto fail;
         }
     }
     /* run order: setups, then monitors and daemons, then tests; file order within */
