@@ -338,7 +338,7 @@ static int build_job(struct jctx *c, const struct jnode *d, struct jlist_build *
             struct jopt *o = &j->params[j->nparams++];
             if (!(o->key = strdup(k->str)) || dup_or_null(v, &o->val))
                 goto oom;
-            if (jvalue_rewrite(c, k, v, &o->val))
+            if (jvalue_rewrite(c, k, v, &o->val) || jvalue_check_top(c, k, v, o->val))
                 goto fail;
             j->entries[j->nentries++] = (struct jentry){0, j->nparams - 1};
             if (!strcmp(k->str, "testcase"))

@@ -21,6 +21,7 @@ struct jnode {
     size_t n, cap;
     size_t *idx, idxcap; /* JN_MAP: hash index of keys (index + 1), built when big */
     int varied; /* a value that replaced a top-level list during expansion */
+    int quoted; /* JN_STR: written quoted ("yes" is a string, yes a boolean) */
 };
 
 struct jprogram_info {

@@ -220,7 +220,7 @@ char *jnaming_params(struct jctx *c, const struct jnode *d)
     for (size_t i = 0; i < n; i++) {
         const struct jnode *v = parts[i].val;
         const char *s = v->kind == JN_STR ? v->str : NULL;
-        int bv = s ? jnaming_bool(s) : -1;
+        int bv = s && !v->quoted ? jnaming_bool(s) : -1;
         if (bv == 0)
             s = NULL; /* false: left out, as nothing */
         else if (bv == 1)

@@ -167,6 +167,7 @@ struct jnode *jnode_clone(const struct jnode *n)
     if (!m)
         return NULL;
     m->varied = n->varied;
+    m->quoted = n->quoted;
     if (n->str && !(m->str = strdup(n->str)))
         goto fail;
     if (n->n) {

@@ -400,3 +400,12 @@ fail:
     free_result(&r);
     return -1;
 }
+
+int jvalue_check_top(struct jctx *c, const struct jnode *k, const struct jnode *v,
+                     const char *val)
+{
+    if (val && !strcmp(k->str, "nr_threads") && !strcmp(val, "0"))
+        return jerr_node(c, v, "nr_threads: '%s' is 0 threads on %d CPUs (lkp's "
+                         "filters/nr_threads drops such a job)", v->str, c->o->nr_cpu);
+    return 0;
+}

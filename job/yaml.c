@@ -309,6 +309,7 @@ static int parse_node(struct jparse *ps, yaml_event_t *ev, int depth, struct jno
                                     EV_COL(ev));
         if (!n)
             return -1;
+        n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE; /* job/naming.c */
         if (!null && !(n->str = strdup(s))) {
             jnode_free(n);
             return jerr(ps->c, ps->file, EV_LINE(ev), EV_COL(ev), "out of memory");

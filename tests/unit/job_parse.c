@@ -146,8 +146,8 @@ START_TEST(nr_threads_percent)
         int cpus;
         const char *in, *out;
     } t[] = {
-        /* lkp's params/nr_threads: (N.M * cpus / 100).to_i, 0 when under one CPU */
-        {3, "50%", "1"}, {3, "1%", "0"}, {3, "0%", "0"}, {3, "100%", "3"}, {3, "1600%", "48"},
+        /* lkp's params/nr_threads: (N.M * cpus / 100).to_i (0 is refused, below) */
+        {3, "50%", "1"}, {3, "34%", "1"}, {3, "100%", "3"}, {3, "1600%", "48"},
         {8, "50%", "4"}, {8, "7", "7"}, {1, "200%", "2"}, {64, "33%", "21"},
         {8, "12.5%", "1"}, {3, "33.4%", "1"}, {2, "4t", "4"},
     };
@@ -172,6 +172,9 @@ START_TEST(nr_threads_percent)
     ck_assert_int_eq(load_text("testcase: t\nnr_threads: 50%\n", 0, &l2), -1);
     ck_assert_ptr_nonnull(strstr(errbuf, "job.yaml:2:13: nr_threads"));
     load_err("testcase: t\nnr_threads: half\n", 2, 13, "bad value 'half'");
+    /* 0 threads: lkp's filters/nr_threads drops such a job, minivmm refuses it */
+    load_err("testcase: t\nnr_threads: 1%\n", 2, 13, "'1%' is 0 threads on 4 CPUs");
+    load_err("testcase: t\nnr_threads: 0\n", 2, 13, "'0' is 0 threads");
 }
 END_TEST
 
