@@ -214,7 +214,8 @@ char *jnaming_params(struct jctx *c, const struct jnode *d)
             if (collect(c, d, v->keys[o], v->kids[o], &parts, &n))
                 goto fail;
     }
-    qsort(parts, n, sizeof *parts, cmp_part);
+    if (n)
+        qsort(parts, n, sizeof *parts, cmp_part);
     struct jbuf b = {0};
     jb_add(&b, "", 0);
     for (size_t i = 0; i < n; i++) {
