@@ -129,6 +129,7 @@ struct jlist_build {
     struct job_list *out;
     const char *path;
     struct jnode *declared; /* names under `params:` (map keys) */
+    size_t dropped; /* jobs lkp's filters/nr_threads drops (nr_threads 0) */
 };
 
 static int build_job(struct jctx *c, const struct jnode *d, struct jlist_build *b);
@@ -338,8 +339,13 @@ static int build_job(struct jctx *c, const struct jnode *d, struct jlist_build *
             struct jopt *o = &j->params[j->nparams++];
             if (!(o->key = strdup(k->str)) || dup_or_null(v, &o->val))
                 goto oom;
-            if (jvalue_rewrite(c, k, v, &o->val) || jvalue_check_top(c, k, v, o->val))
+            if (jvalue_rewrite(c, k, v, &o->val))
                 goto fail;
+            if (jvalue_drops(k, o->val)) { /* lkp's filters/nr_threads */
+                job_free(j);
+                b->dropped++;
+                return 0;
+            }
             j->entries[j->nentries++] = (struct jentry){0, j->nparams - 1};
             if (!strcmp(k->str, "testcase"))
                 testcase_node = v;
@@ -565,7 +571,11 @@ static int load(const char *path, const char *text, size_t len, const struct job
             if (expand(&c, merged[i], &b, 0, 0))
                 ok = 0;
         }
-        if (ok && !out->n) {
+        if (ok && !out->n && b.dropped) {
+            jerr(&c, path, 0, 0, "every job has nr_threads 0 on %d CPUs (lkp's filters/nr_threads "
+                 "drops such jobs)", c.o->nr_cpu);
+            ok = 0;
+        } else if (ok && !out->n) {
             jerr(&c, path, 0, 0, "the job expands into no jobs");
             ok = 0;
         }

@@ -401,11 +401,7 @@ fail:
     return -1;
 }
 
-int jvalue_check_top(struct jctx *c, const struct jnode *k, const struct jnode *v,
-                     const char *val)
+int jvalue_drops(const struct jnode *k, const char *val)
 {
-    if (val && !strcmp(k->str, "nr_threads") && !strcmp(val, "0"))
-        return jerr_node(c, v, "nr_threads: '%s' is 0 threads on %d CPUs (lkp's "
-                         "filters/nr_threads drops such a job)", v->str, c->o->nr_cpu);
-    return 0;
+    return val && !strcmp(k->str, "nr_threads") && !strcmp(val, "0");
 }

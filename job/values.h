@@ -31,9 +31,8 @@ int jvalue_options(struct jctx *c, const struct jnode *v, const char *key, const
  * *N), or -1 with a message in c. */
 int jvalue_map_options(struct jctx *c, const struct jnode *m, struct jopt **opts, size_t *n);
 
-/* lkp's filter of a top-level parameter K (value node V, rewritten VAL): a
- * job whose nr_threads is 0 is refused.  0, or -1 with a message in c. */
-int jvalue_check_top(struct jctx *c, const struct jnode *k, const struct jnode *v,
-                     const char *val);
+/* lkp's filters/nr_threads: a job whose top-level parameter K has the
+ * rewritten value VAL is dropped when this is 1 (nr_threads 0). */
+int jvalue_drops(const struct jnode *k, const char *val);
 
 #endif

@@ -202,10 +202,18 @@ START_TEST(value_rules)
     ck_assert_ptr_nonnull(strstr(sh, "run_test raid_level='raid0' fs='xfs' 'mvbench'"));
     free(sh);
     job_list_free(&l);
-    /* a top-level nr_threads of 0 is refused, as lkp's filters/nr_threads drops it */
+    /* a job whose top-level nr_threads is 0 is dropped, as lkp's filters/nr_threads
+     * drops it (a program option of 0 is kept); none left is an error */
+    ck_assert_int_eq(load_text("z.yaml", "mvbench:\n  nr_threads: 25%\nnr_threads: [25%, 50%]\n",
+                               2, &l), 0);
+    ck_assert_uint_eq(l.n, 1);
+    ck_assert_str_eq(job_name(l.v[0]), "z-25%-50%");
+    sh = job_to_shell(l.v[0]);
+    ck_assert_ptr_nonnull(strstr(sh, "run_test nr_threads=0 'mvbench'"));
+    free(sh);
+    job_list_free(&l);
     ck_assert_int_eq(load_text("z.yaml", "mvbench:\nnr_threads: 25%\n", 2, &l), -1);
-    ck_assert_msg(strstr(errbuf, "z.yaml:2:13: nr_threads: '25%' is 0 threads on 2 CPUs"), "%s",
-                  errbuf);
+    ck_assert_msg(strstr(errbuf, "z.yaml: every job has nr_threads 0 on 2 CPUs"), "%s", errbuf);
     /* a share of the memory needs its size */
     struct job_opts o = {.program_dirs = lkp_progs, .nprogram_dirs = 1, .nr_cpu = 1};
     ck_assert_int_eq(job_load_text("s.yaml", "mvbench:\nsetsize: 5%\n", 20, &o, &l, errbuf,

@@ -172,9 +172,13 @@ START_TEST(nr_threads_percent)
     ck_assert_int_eq(load_text("testcase: t\nnr_threads: 50%\n", 0, &l2), -1);
     ck_assert_ptr_nonnull(strstr(errbuf, "job.yaml:2:13: nr_threads"));
     load_err("testcase: t\nnr_threads: half\n", 2, 13, "bad value 'half'");
-    /* 0 threads: lkp's filters/nr_threads drops such a job, minivmm refuses it */
-    load_err("testcase: t\nnr_threads: 1%\n", 2, 13, "'1%' is 0 threads on 4 CPUs");
-    load_err("testcase: t\nnr_threads: 0\n", 2, 13, "'0' is 0 threads");
+    /* 0 threads: lkp's filters/nr_threads drops such a job; none left is an error */
+    load_err("testcase: t\nnr_threads: 1%\n", 0, 0, "every job has nr_threads 0 on 4 CPUs");
+    load_err("testcase: t\nnr_threads: 0\n", 0, 0, "every job has nr_threads 0");
+    load_ok("testcase: t\nnr_threads: [1%, 0, 50%]\n", 4, &l);
+    ck_assert_uint_eq(l.n, 1);
+    ck_assert_str_eq(param(l.v[0], "nr_threads"), "2");
+    job_list_free(&l);
 }
 END_TEST
 
