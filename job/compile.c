@@ -9,10 +9,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "job/job.h"
+#include "job/values.h"
 
 static const char usage[] =
     "usage: minivmm compile JOB.yaml [--programs DIR]... [--include-dir DIR]... [--nr-cpu N]\n"
-    "                       [-o DIR]\n"
+    "                       [--memory SIZE] [-o DIR]\n"
     "  Expands JOB.yaml and writes DIR/NAME.yaml and DIR/NAME.sh for each job\n"
     "  (DIR defaults to the current directory and is made if missing), printing\n"
     "  their paths.  Nothing is written over a file the job reads (JOB.yaml,\n"
@@ -23,6 +24,8 @@ static const char usage[] =
     "                     relative FILE is looked for there too (repeatable;\n"
     "                     by default only files below JOB.yaml's directory)\n"
     "  --nr-cpu N         guest CPUs, for `nr_threads: N%` (default 1)\n"
+    "  --memory SIZE      guest memory, for `setsize: N%` and the like (default\n"
+    "                     512M, minivmm run's default)\n"
     "  --help, --version\n";
 
 static int fail(const char *fmt, const char *a, const char *b)
@@ -235,6 +238,7 @@ int job_compile_main(int argc, char **argv)
     size_t nprogs = 0, nincs = 0;
     const char *outdir = ".", *jobfile = NULL;
     int nr_cpu = 1, rc = 255;
+    unsigned long long memory = 512ULL << 20; /* minivmm run's default */
     sig_setup(&held);
     if (!progs || !incs) {
         rc = fail("%s%s", "out of memory", "");
@@ -256,7 +260,7 @@ int job_compile_main(int argc, char **argv)
             goto out;
         }
         if (!strcmp(a, "--programs") || !strcmp(a, "-o") || !strcmp(a, "-I") ||
-            !strcmp(a, "--nr-cpu")) {
+            !strcmp(a, "--nr-cpu") || !strcmp(a, "--memory")) {
             if (i + 1 >= argc) {
                 rc = fail("%s needs a value%s", a, "");
                 goto out;
@@ -268,6 +272,9 @@ int job_compile_main(int argc, char **argv)
         } else if (!strncmp(a, "--include-dir=", 14)) {
             val = a + 14;
             a = "-I";
+        } else if (!strncmp(a, "--memory=", 9)) {
+            val = a + 9;
+            a = "--memory";
         } else if (!strncmp(a, "--nr-cpu=", 9)) {
             val = a + 9;
             a = "--nr-cpu";
@@ -296,6 +303,15 @@ int job_compile_main(int argc, char **argv)
                 progs[nprogs++] = val;
         } else if (!strcmp(a, "-o")) {
             outdir = val;
+        } else if (!strcmp(a, "--memory")) {
+            uint64_t bytes = 0;
+            int is_size = 0;
+            if (jvalue_to_byte(val, &bytes, &is_size) || !is_size || *val < '0' || *val > '9' ||
+                bytes < (1ULL << 20) || bytes > (1ULL << 50)) {
+                rc = fail("--memory: bad size '%s' (want e.g. 512M or 2G)%s", val, "");
+                goto out;
+            }
+            memory = bytes;
         } else {
             char *e;
             errno = 0;
@@ -322,6 +338,7 @@ int job_compile_main(int argc, char **argv)
         .include_dirs = incs,
         .ninclude_dirs = nincs,
         .nr_cpu = nr_cpu,
+        .memory = memory,
         .require_program = true,
     };
     struct job_list l;

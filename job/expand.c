@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "job/job_internal.h"
+#include "job/naming.h"
+#include "job/values.h"
 
 /* ---- counting and expansion ---- */
 
@@ -127,6 +129,7 @@ struct jlist_build {
     struct job_list *out;
     const char *path;
     struct jnode *declared; /* names under `params:` (map keys) */
+    size_t dropped; /* jobs lkp's filters/nr_threads drops (nr_threads 0) */
 };
 
 static int build_job(struct jctx *c, const struct jnode *d, struct jlist_build *b);
@@ -159,95 +162,6 @@ static int expand(struct jctx *c, struct jnode *d, struct jlist_build *b, size_t
         if (r)
             return -1;
     }
-    return 0;
-}
-
-/* ---- value rewriting ---- */
-
-static int parse_ulong(const char *s, const char **end, unsigned long *v)
-{
-    if (*s < '0' || *s > '9')
-        return -1;
-    errno = 0;
-    char *e;
-    unsigned long x = strtoul(s, &e, 10);
-    if (errno || x > LONG_MAX)
-        return -1;
-    *v = x;
-    *end = e;
-    return 0;
-}
-
-/* "300", "300s", "5m", "2h", "1d" -> seconds */
-static int parse_duration(const char *s, long *out)
-{
-    const char *e;
-    unsigned long v, mul = 1;
-    if (parse_ulong(s, &e, &v))
-        return -1;
-    if (*e) {
-        if (e[1])
-            return -1;
-        switch (*e) {
-        case 's': mul = 1; break;
-        case 'm': mul = 60; break;
-        case 'h': mul = 3600; break;
-        case 'd': mul = 86400; break;
-        default: return -1;
-        }
-    }
-    if (v > (unsigned long)LONG_MAX / mul)
-        return -1;
-    *out = (long)(v * mul);
-    return 0;
-}
-
-/* Rewrites runtime/timeout (durations), iterations (Nx) and nr_threads (N%).
- * *val is replaced by a new string when rewritten. */
-static int rewrite_value(struct jctx *c, const struct jnode *k, const struct jnode *v,
-                         char **val)
-{
-    const char *key = k->str;
-    if (!*val)
-        return 0;
-    char buf[32];
-    if (!strcmp(key, "runtime") || !strcmp(key, "timeout")) {
-        long secs;
-        if (parse_duration(*val, &secs))
-            return jerr_node(c, v, "%s: bad duration '%s' (want N, Ns, Nm, Nh or Nd)", key, *val);
-        snprintf(buf, sizeof buf, "%ld", secs);
-    } else if (!strcmp(key, "iterations")) {
-        const char *e;
-        unsigned long n;
-        if (parse_ulong(*val, &e, &n) || (*e && strcmp(e, "x")))
-            return jerr_node(c, v, "iterations: bad count '%s' (want N or Nx)", *val);
-        snprintf(buf, sizeof buf, "%lu", n);
-    } else if (!strcmp(key, "nr_threads")) {
-        const char *e;
-        unsigned long n;
-        if (parse_ulong(*val, &e, &n) || (*e && strcmp(e, "%")))
-            return jerr_node(c, v, "nr_threads: bad value '%s' (want N or N%%)", *val);
-        if (*e) {
-            if (c->o->nr_cpu <= 0)
-                return jerr_node(c, v,
-                                 "nr_threads: '%s' is a share of the guest CPUs, but their "
-                                 "number is not known",
-                                 *val);
-            if (n > 1000000)
-                return jerr_node(c, v, "nr_threads: '%s' is too large", *val);
-            n = (unsigned long)c->o->nr_cpu * n / 100;
-            if (n < 1)
-                n = 1;
-        }
-        snprintf(buf, sizeof buf, "%lu", n);
-    } else {
-        return 0;
-    }
-    char *s = strdup(buf);
-    if (!s)
-        return jerr_node(c, v, "out of memory");
-    free(*val);
-    *val = s;
     return 0;
 }
 
@@ -388,47 +302,6 @@ void job_list_free(struct job_list *l)
     l->ninputs = 0;
 }
 
-/* lkp's rule for one part of a name: at most 31 characters, and every
- * character outside [-a-zA-Z0-9+=:.%] becomes '_'. */
-static void name_add_part(struct jbuf *b, const char *v)
-{
-    const unsigned char *s = (const unsigned char *)v;
-    int chars = 0;
-    if (!*s)
-        return;
-    jb_add(b, "-", 1);
-    while (*s && chars < 31) {
-        unsigned char ch = *s;
-        size_t l = 1;
-        if (ch >= 0xc0) /* skip a UTF-8 sequence as one character */
-            while ((s[l] & 0xc0) == 0x80)
-                l++;
-        int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-                 (ch && strchr("-+=:.%", ch));
-        char out = ok ? (char)ch : '_';
-        jb_add(b, &out, 1);
-        s += l;
-        chars++;
-    }
-}
-
-static char *sanitize_testcase(const char *s)
-{
-    struct jbuf b = {0};
-    name_add_part(&b, s);
-    char *r = jb_finish(&b);
-    if (!r)
-        return NULL;
-    if (!*r) {
-        free(r);
-        return strdup("job");
-    }
-    memmove(r, r + 1, strlen(r)); /* drop the '-' */
-    if (r[0] == '.' || r[0] == '-')
-        r[0] = '_';
-    return r;
-}
-
 static char *base_name_noext(const char *path)
 {
     const char *b = strrchr(path, '/');
@@ -473,8 +346,13 @@ static int build_job(struct jctx *c, const struct jnode *d, struct jlist_build *
             struct jopt *o = &j->params[j->nparams++];
             if (!(o->key = strdup(k->str)) || dup_or_null(v, &o->val))
                 goto oom;
-            if (rewrite_value(c, k, v, &o->val))
+            if (jvalue_rewrite(c, k, v, &o->val))
                 goto fail;
+            if (jvalue_drops(k, o->val)) { /* lkp's filters/nr_threads */
+                job_free(j);
+                b->dropped++;
+                return 0;
+            }
             j->entries[j->nentries++] = (struct jentry){0, j->nparams - 1};
             if (!strcmp(k->str, "testcase"))
                 testcase_node = v;
@@ -490,7 +368,13 @@ static int build_job(struct jctx *c, const struct jnode *d, struct jlist_build *
         if (!(p->name = strdup(pi->name)) || !(p->dir = strdup(pi->dir)))
             goto oom;
         p->type = pi->type;
-        if (v->kind == JN_STR) {
+        int mapped = v->kind == JN_STR ? jvalue_options(c, v, pi->name, v->str, &p->opts, &p->nopts)
+                                       : 0;
+        if (mapped < 0)
+            goto fail;
+        if (mapped) { /* lkp's rule made options of it (disk: 1HDD -> nr_hdd=1) */
+            p->has_value = 2;
+        } else if (v->kind == JN_STR) {
             p->has_value = 1;
             if (!(p->raw = strdup(v->str)))
                 goto oom;
@@ -498,16 +382,8 @@ static int build_job(struct jctx *c, const struct jnode *d, struct jlist_build *
                 goto fail;
         } else if (v->kind == JN_MAP) {
             p->has_value = 2;
-            if (!(p->opts = calloc(v->n + 1, sizeof *p->opts)))
-                goto oom;
-            for (size_t o = 0; o < v->n; o++) {
-                struct jopt *op = &p->opts[p->nopts++];
-                if (!(op->key = jlkp_shell_name(v->keys[o]->str)) ||
-                    dup_or_null(v->kids[o], &op->val))
-                    goto oom;
-                if (rewrite_value(c, v->keys[o], v->kids[o], &op->val))
-                    goto fail;
-            }
+            if (jvalue_map_options(c, v, &p->opts, &p->nopts))
+                goto fail;
         }
     }
     /* run order: setups, then monitors and daemons, then tests; file order within */
@@ -534,32 +410,20 @@ static int build_job(struct jctx *c, const struct jnode *d, struct jlist_build *
     if (!j->testcase)
         goto oom;
 
-    /* The name: testcase, then in file order the values of varied top-level
-     * parameters, of non-monitor programs' strings and of their options. */
-    char *tc = sanitize_testcase(j->testcase);
-    if (!tc)
-        goto oom;
-    jb_puts(&name, tc);
-    size_t tclen = strlen(tc);
-    free(tc);
-    for (size_t i = 0; i < d->n; i++) {
-        const struct jnode *v = d->kids[i];
-        const struct jprogram_info *pi;
-        if (jprogram_find(c, d->keys[i], &pi) != 1) {
-            if (v->varied && v->kind == JN_STR)
-                name_add_part(&name, v->str);
-            continue;
-        }
-        if (pi->type == JOB_PROG_MONITOR)
-            continue;
-        if (v->kind == JN_STR) {
-            name_add_part(&name, v->str);
-        } else if (v->kind == JN_MAP) {
-            for (size_t o = 0; o < v->n; o++)
-                if (v->kids[o]->kind == JN_STR)
-                    name_add_part(&name, v->kids[o]->str);
-        }
+    /* The name: lkp's, the file's base name and the naming options */
+    char *base = jnaming_base(b->path), *pp = base ? jnaming_params(c, d) : NULL;
+    if (!base || !pp) {
+        free(base);
+        if (!base)
+            goto oom;
+        goto fail;
     }
+    jb_puts(&name, base);
+    jb_puts(&name, "-");
+    jb_puts(&name, pp);
+    size_t tclen = strlen(base);
+    free(base);
+    free(pp);
     if (!(j->name = jb_finish(&name)))
         goto oom;
 
@@ -723,7 +587,11 @@ static int load(const char *path, const char *text, size_t len, const struct job
             if (expand(&c, merged[i], &b, 0, 0))
                 ok = 0;
         }
-        if (ok && !out->n) {
+        if (ok && !out->n && b.dropped) {
+            jerr(&c, path, 0, 0, "every job has nr_threads 0 on %d CPUs (lkp's filters/nr_threads "
+                 "drops such jobs)", c.o->nr_cpu);
+            ok = 0;
+        } else if (ok && !out->n) {
             jerr(&c, path, 0, 0, "the job expands into no jobs");
             ok = 0;
         }

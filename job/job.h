@@ -39,6 +39,9 @@ struct job_opts {
     size_t ninclude_dirs;
     /* The guest's CPU count; `nr_threads: N%` needs it (> 0). */
     int nr_cpu;
+    /* The guest's memory in bytes; lkp's `N%` of memory (mapsize, setsize,
+     * ...) needs it (> 0). */
+    unsigned long long memory;
     /* A job that runs no program is an error unless `params:` declares its
      * keys (most likely a misspelt program); run and compile ask for this. */
     bool require_program;

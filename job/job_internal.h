@@ -28,6 +28,9 @@ struct jprogram_info {
     char *name;
     char *dir;
     enum job_prog_type type;
+    char **opts;   /* options declared in run's header (job/naming.h) */
+    char *optkind; /* '-' or '=' for each */
+    size_t nopts;
 };
 
 struct jctx {

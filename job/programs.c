@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "job/job_internal.h"
+#include "job/naming.h"
 
 struct jprog_slot {
     char *key;
@@ -56,6 +57,7 @@ void jprog_cache_free(struct jctx *c)
     for (size_t i = 0; i < pc->nfound; i++) {
         free(pc->found[i]->name);
         free(pc->found[i]->dir);
+        jnaming_free_options(pc->found[i]);
         free(pc->found[i]);
     }
     free(pc->found);
@@ -246,7 +248,9 @@ static long lookup(struct jctx *c, struct jprog_cache *pc, const struct jnode *k
             free(p);
             return jerr_node(c, key, "out of memory"), -2;
         }
-        if (read_meta_type(c, p->dir, &p->type)) {
+        if (read_meta_type(c, p->dir, &p->type) ||
+            (jnaming_read_options(p) && jerr_node(c, key, "out of memory"))) {
+            jnaming_free_options(p);
             free(p->name);
             free(p->dir);
             free(p);

@@ -319,7 +319,7 @@ static int parse_node(struct jparse *ps, yaml_event_t *ev, int depth, struct jno
             jnode_free(n);
             return jerr(ps->c, ps->file, EV_LINE(ev), EV_COL(ev), "out of memory");
         }
-        n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
+        n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;   /* lkp, job/naming.c */
         if (!null && !ps->c->no_includes && jlkp_mark_scalar(ps->c, n)) {
             jnode_free(n);
             return -1;

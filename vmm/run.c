@@ -628,7 +628,7 @@ int run_main(int argc, char **argv)
         return EXIT_HOST_ERROR;
     }
     struct job_opts jo = { .require_program = true,
-                           .program_dirs = progdirs, .nprogram_dirs = (size_t)np, .nr_cpu = o.cpus,
+                           .program_dirs = progdirs, .nprogram_dirs = (size_t)np, .nr_cpu = o.cpus, .memory = o.memory,
                            .include_dirs = o.incdirs, .ninclude_dirs = (size_t)o.nincdirs };
     struct job_list jobs = { 0 };
     if (job_load(o.job, &jo, &jobs, err, sizeof(err)) < 0) {

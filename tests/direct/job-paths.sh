@@ -64,14 +64,18 @@ only_in_root "parameter ../"
 depth "parameter ../"
 rm -rf "$R"; mkdir -p "$R"
 
-# a dozen list parameters: a job name over 255 bytes
+# a dozen list parameters: a job name over 255 bytes (lkp's names take the
+# options a program declares: `many` declares p0 ... p11)
+mkdir -p "$T/progs/many"
+{ printf '#!/bin/sh\n'; for i in 0 1 2 3 4 5 6 7 8 9 10 11; do printf '# - p%d\n' "$i"; done; } >"$T/progs/many/run"
+chmod +x "$T/progs/many/run"
 {
-    printf 'testcase: long\nkernel_cmdline: action=status:0\npass:\n'
+    printf 'testcase: long\nkernel_cmdline: action=status:0\nmany:\n'
     for i in 0 1 2 3 4 5 6 7 8 9 10 11; do
         printf 'p%d: [value-%02d-abcdefghijklmnopqrstuvwxyz]\n' "$i" "$i"
     done
 } >"$T/jobs/long.yaml"
-run "$T/jobs/long.yaml" --kernel "$GUEST"
+run "$T/jobs/long.yaml" --kernel "$GUEST" --programs "$T/progs"
 expect_rc "a name over 255 bytes: the job runs" 0
 depth "a name over 255 bytes"
 long=$(find "$R" -mindepth 2 -maxdepth 2)
@@ -81,11 +85,12 @@ case $long in *~*) ok "a name over 255 bytes: ends in ~HASH" ;; *) bad "long nam
 rm -rf "$R"; mkdir -p "$R"
 
 # compile: the same rule for the scripts it writes
-"$VMM" compile "$T/jobs/long.yaml" -o "$T/compiled/new" >"$T/out" 2>"$T/err"; rc=$?
+"$VMM" compile "$T/jobs/long.yaml" --programs "$T/progs" -o "$T/compiled/new" >"$T/out" 2>"$T/err"; rc=$?
 expect_rc "compile: long name, missing -o DIR made" 0
 [ "$(ls "$T/compiled/new" | wc -l)" -eq 2 ] && ok "compile: NAME.yaml and NAME.sh" || bad "compile: files" "$(ls "$T/compiled/new")"
 printf 'pass:\n' >"$T/jobs/self.yaml"
 cp "$T/jobs/self.yaml" "$T/self.orig"
+ln -s self.yaml "$T/jobs/self-defaults.yaml" # the job's name is self-defaults
 "$VMM" compile "$T/jobs/self.yaml" -o "$T/jobs" >"$T/out" 2>"$T/err"; rc=$?
 expect_rc "compile: never over the job file" 255
 one_line "compile over the job file"
@@ -94,15 +99,15 @@ cmp -s "$T/jobs/self.yaml" "$T/self.orig" && ok "compile: job file unchanged" ||
 # nor over a file it includes (a job named after its include), nor with -o
 # naming the job file or a directory inside it; DIR is made only when none is
 mkdir -p "$T/inc6"
-printf 'testcase: common\npass:\n' >"$T/inc6/common.yaml"
-cp "$T/inc6/common.yaml" "$T/common.orig"
-printf '<<: common.yaml\n' >"$T/inc6/job.yaml"
+printf 'testcase: common\npass:\n' >"$T/inc6/job-defaults.yaml"
+cp "$T/inc6/job-defaults.yaml" "$T/common.orig"
+printf '<<: job-defaults.yaml\n' >"$T/inc6/job.yaml"
 "$VMM" compile "$T/inc6/job.yaml" -o "$T/inc6" >"$T/out" 2>"$T/err"; rc=$?
 expect_rc "compile: never over an included file" 255
 one_line "compile over an include"
-has "compile over an include: explained" "$T/err" "refusing to write $T/inc6/common.yaml over $T/inc6/common.yaml, which the job reads"
-cmp -s "$T/inc6/common.yaml" "$T/common.orig" && ok "compile: include unchanged" || bad "compile: include" "changed"
-[ ! -e "$T/inc6/common.sh" ] && ok "compile: nothing written" || bad "compile: wrote" "common.sh"
+has "compile over an include: explained" "$T/err" "refusing to write $T/inc6/job-defaults.yaml over $T/inc6/job-defaults.yaml, which the job reads"
+cmp -s "$T/inc6/job-defaults.yaml" "$T/common.orig" && ok "compile: include unchanged" || bad "compile: include" "changed"
+[ ! -e "$T/inc6/job-defaults.sh" ] && ok "compile: nothing written" || bad "compile: wrote" "job-defaults.sh"
 for o in "$T/jobs/self.yaml" "$T/jobs/self.yaml/sub"; do
     "$VMM" compile "$T/jobs/self.yaml" -o "$o" >"$T/out" 2>"$T/err"; rc=$?
     expect_rc "compile -o ${o#$T/}" 255

@@ -20,7 +20,9 @@ export XDG_CACHE_HOME="$T/cache"
 # The host's size as minivmm sees it (tests only): room for 8 VMs of 1 CPU.
 export MINIVMM_TEST_HOST_CPUS=8
 mkdir -p "$T/jobs"
-# dir ROOT CMD: the result directory of the job whose kernel_cmdline is CMD
+# dir ROOT PARAMS: the result directory of the job named PARAMS (lkp's
+# names: kernel_cmdline is no program option, so the jobs of a list are
+# defaults, defaults-2, ... in file order)
 dir() { find "$1" -mindepth 4 -maxdepth 4 -type d -path "$1/*/$2/*" | head -n 1; }
 # count ROOT NAME: how many result directories hold NAME
 count() { find "$1" -name "$2" 2>/dev/null | wc -l; }
@@ -43,8 +45,8 @@ printf 'testcase: jobs\nkernel_cmdline: [action=status:0, "action=await:3", acti
 $E "$VMM" run "$T/jobs/mix.yaml" --kernel "$GUEST" --result-root "$T/seq" --timeout 60 --keep-going \
     >"$T/seq.out" 2>"$T/seq.err" &
 pid=$!
-if until_true waiting "$T/seq" action=await:3; then
-    go "$T/seq" action=await:3
+if until_true waiting "$T/seq" defaults-2; then
+    go "$T/seq" defaults-2
     wait "$pid"; rc=$?
     expect_rc "sequential: the first failed job's status" 3
 else
@@ -54,14 +56,14 @@ fi
 $E "$VMM" run "$T/jobs/mix.yaml" --kernel "$GUEST" --result-root "$T/par" --timeout 60 --keep-going \
     -j 3 >"$T/out" 2>"$T/err" &
 pid=$!
-if until_true ended "$T/par" action=status:0-3 && until_true ended "$T/par" action=status:5 &&
-    until_true waiting "$T/par" action=await:3; then
+if until_true ended "$T/par" defaults-5 && until_true ended "$T/par" defaults-4 &&
+    until_true waiting "$T/par" defaults-2; then
     ok "-j 3: jobs 3 to 5 end while job 2 waits (they ran at once)"
-    [ "$(cat "$(dir "$T/par" action=status:5)/exit_status")" = 5 ] && ok "-j 3: job 4 failed first" ||
-        bad "-j 3: job 4" "$(cat "$(dir "$T/par" action=status:5)/exit_status")"
+    [ "$(cat "$(dir "$T/par" defaults-4)/exit_status")" = 5 ] && ok "-j 3: job 4 failed first" ||
+        bad "-j 3: job 4" "$(cat "$(dir "$T/par" defaults-4)/exit_status")"
     lines4() { [ "$(wc -l <"$T/out")" -ge 4 ]; }
     until_true lines4 || bad "-j 3: four summary lines before job 2 ends" "$(cat "$T/out")"
-    go "$T/par" action=await:3
+    go "$T/par" defaults-2
     wait "$pid"; rc=$?
     expect_rc "-j 3: the first failed job in job order gives the status, not the first in time" 3
     if tree "$T/seq" >"$T/seq.tree" && tree "$T/par" >"$T/par.tree" && cmp -s "$T/seq.tree" "$T/par.tree"; then
@@ -69,10 +71,10 @@ if until_true ended "$T/par" action=status:0-3 && until_true ended "$T/par" acti
     else
         bad "-j 3: result tree" "$(diff "$T/seq.tree" "$T/par.tree" | head -n 20)"
     fi
-    n=$(grep -c '^minivmm: jobs-action=' "$T/out")
+    n=$(grep -c '^minivmm: mix-defaults' "$T/out")
     [ "$n" -eq 5 ] && [ "$(wc -l <"$T/out")" -eq 5 ] && ok "-j 3: one summary line per job, nothing else" ||
         bad "-j 3: summary lines" "$(cat "$T/out")"
-    tail -n 1 "$T/out" | grep -q 'jobs-action=await:3: fail (exit 3' && ok "-j 3: lines in finish order (job 2 last)" ||
+    tail -n 1 "$T/out" | grep -q 'mix-defaults-2: fail (exit 3' && ok "-j 3: lines in finish order (job 2 last)" ||
         bad "-j 3: finish order" "$(cat "$T/out")"
     sed 's/ ([^)]*)//' "$T/seq.out" | sort >"$T/seq.lines"
     sed 's/ ([^)]*)//; s|/par/|/seq/|' "$T/out" | sort >"$T/par.lines"
@@ -129,13 +131,13 @@ printf 'testcase: stop\nkernel_cmdline: ["action=await:0", action=status:6, acti
 $E "$VMM" run "$T/jobs/stop.yaml" --kernel "$GUEST" --result-root "$T/stop" --timeout 60 -j 2 \
     >"$T/out" 2>"$T/err" &
 pid=$!
-if until_true ended "$T/stop" action=status:6 && until_true waiting "$T/stop" action=await:0; then
-    go "$T/stop" action=await:0
+if until_true ended "$T/stop" defaults-2 && until_true waiting "$T/stop" defaults; then
+    go "$T/stop" defaults
     wait "$pid"; rc=$?
     expect_rc "no --keep-going: the failed job's status" 6
     [ "$(count "$T/stop" job.yaml)" -eq 2 ] && ok "no --keep-going: nothing starts after the failure" ||
         bad "no --keep-going" "$(count "$T/stop" job.yaml) jobs started"
-    [ "$(cat "$(dir "$T/stop" action=await:0)/exit_status")" = 0 ] && ok "no --keep-going: the running job finishes" ||
+    [ "$(cat "$(dir "$T/stop" defaults)/exit_status")" = 0 ] && ok "no --keep-going: the running job finishes" ||
         bad "no --keep-going: running job" "not finished"
     has "no --keep-going: says so" "$T/err" "stopping after a failed job (--keep-going runs the other 2)"
 else
@@ -182,11 +184,11 @@ if tree "$T/hseq" >"$T/seq.tree" && tree "$T/hall" >"$T/all.tree" && cmp -s "$T/
 else
     bad "gathered tree" "$(diff "$T/seq.tree" "$T/all.tree" | head -n 20) $(cat "$T/err")"
 fi
-"$VMM" run "$T/jobs/hosts.yaml" --kernel "$GUEST" --result-root "$T/host9" --timeout 10 --job hosts-action=status:5 \
+"$VMM" run "$T/jobs/hosts.yaml" --kernel "$GUEST" --result-root "$T/host9" --timeout 10 --job hosts-defaults-4 \
     >"$T/out" 2>"$T/err"; rc=$?
 expect_rc "--job: that job's status" 5
 "$(dirname "$0")/../../examples/gather-results" "$T/hall" "$T/host9"
-[ "$(cat "$T/hall/hosts/action=status:5/tinyguest-1.0/1/exit_status" 2>/dev/null)" = 5 ] &&
+[ "$(cat "$T/hall/hosts/defaults-4/tinyguest-1.0/1/exit_status" 2>/dev/null)" = 5 ] &&
     ok "a re-run gathered later gets the next N" || bad "gather: next N" "$(find "$T/hall" -name exit_status)"
 "$VMM" run "$T/jobs/hosts.yaml" --kernel "$GUEST" --result-root "$T/none" --job hosts-nope >"$T/out" 2>"$T/err"; rc=$?
 expect_rc "--job of no such job" 255

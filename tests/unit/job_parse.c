@@ -118,10 +118,10 @@ START_TEST(hackbench_expansion_and_names)
             4, &l);
     ck_assert_uint_eq(l.n, 4);
     /* the first list in file order varies slowest */
-    ck_assert_str_eq(job_name(l.v[0]), "hackbench-pipe-8-threads-50%");
-    ck_assert_str_eq(job_name(l.v[1]), "hackbench-pipe-8-threads-200%");
-    ck_assert_str_eq(job_name(l.v[2]), "hackbench-socket-8-threads-50%");
-    ck_assert_str_eq(job_name(l.v[3]), "hackbench-socket-8-threads-200%");
+    ck_assert_str_eq(job_name(l.v[0]), "job-pipe-8-threads-50%");
+    ck_assert_str_eq(job_name(l.v[1]), "job-pipe-8-threads-200%");
+    ck_assert_str_eq(job_name(l.v[2]), "job-socket-8-threads-50%");
+    ck_assert_str_eq(job_name(l.v[3]), "job-socket-8-threads-200%");
     ck_assert_str_eq(job_testcase(l.v[0]), "hackbench");
     ck_assert_str_eq(param(l.v[0], "nr_threads"), "2");
     ck_assert_str_eq(param(l.v[1], "nr_threads"), "8");
@@ -146,8 +146,10 @@ START_TEST(nr_threads_percent)
         int cpus;
         const char *in, *out;
     } t[] = {
-        {3, "50%", "1"}, {3, "1%", "1"}, {3, "0%", "1"}, {3, "100%", "3"}, {3, "1600%", "48"},
+        /* lkp's params/nr_threads: (N.M * cpus / 100).to_i (0 is refused, below) */
+        {3, "50%", "1"}, {3, "34%", "1"}, {3, "100%", "3"}, {3, "1600%", "48"},
         {8, "50%", "4"}, {8, "7", "7"}, {1, "200%", "2"}, {64, "33%", "21"},
+        {8, "12.5%", "1"}, {3, "33.4%", "1"}, {2, "4t", "4"},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         char y[128];
@@ -170,6 +172,13 @@ START_TEST(nr_threads_percent)
     ck_assert_int_eq(load_text("testcase: t\nnr_threads: 50%\n", 0, &l2), -1);
     ck_assert_ptr_nonnull(strstr(errbuf, "job.yaml:2:13: nr_threads"));
     load_err("testcase: t\nnr_threads: half\n", 2, 13, "bad value 'half'");
+    /* 0 threads: lkp's filters/nr_threads drops such a job; none left is an error */
+    load_err("testcase: t\nnr_threads: 1%\n", 0, 0, "every job has nr_threads 0 on 4 CPUs");
+    load_err("testcase: t\nnr_threads: 0\n", 0, 0, "every job has nr_threads 0");
+    load_ok("testcase: t\nnr_threads: [1%, 0, 50%]\n", 4, &l);
+    ck_assert_uint_eq(l.n, 1);
+    ck_assert_str_eq(param(l.v[0], "nr_threads"), "2");
+    job_list_free(&l);
 }
 END_TEST
 
@@ -204,19 +213,20 @@ START_TEST(several_documents)
     struct job_list l;
     load_ok("testcase: multi\na: 1\nb: 2\n---\nb: 3\nc: new\n---\na: [4, 5]\n", 1, &l);
     ck_assert_uint_eq(l.n, 4);
-    ck_assert_str_eq(job_name(l.v[0]), "multi");
+    /* nothing declared names them: job-defaults, made unique */
+    ck_assert_str_eq(job_name(l.v[0]), "job-defaults");
     ck_assert_str_eq(param(l.v[0], "b"), "2");
     ck_assert_str_eq(param(l.v[0], "c"), "(null)");
-    ck_assert_str_eq(job_name(l.v[1]), "multi-2"); /* same name made unique */
+    ck_assert_str_eq(job_name(l.v[1]), "job-defaults-2"); /* same name made unique */
     ck_assert_str_eq(param(l.v[1], "a"), "1");
     ck_assert_str_eq(param(l.v[1], "b"), "3");
     ck_assert_str_eq(param(l.v[1], "c"), "new");
     /* replaced keys keep their place, new ones are appended */
     ck_assert_str_eq(job_param_key(l.v[1], 2), "b");
     ck_assert_str_eq(job_param_key(l.v[1], 3), "c");
-    ck_assert_str_eq(job_name(l.v[2]), "multi-4");
+    ck_assert_str_eq(job_name(l.v[2]), "job-defaults-3");
     ck_assert_str_eq(param(l.v[2], "b"), "2");
-    ck_assert_str_eq(job_name(l.v[3]), "multi-5");
+    ck_assert_str_eq(job_name(l.v[3]), "job-defaults-4");
     ck_assert_str_eq(param(l.v[3], "c"), "(null)");
     job_list_free(&l);
 }
@@ -231,7 +241,7 @@ START_TEST(program_values)
     ck_assert_str_eq(job_testcase(l.v[0]), "job");
     ck_assert_str_eq(job_name(l.v[0]), "job-1");
     ck_assert_str_eq(job_name(l.v[1]), "job-a__b_c___d__e__f__g");
-    ck_assert_str_eq(job_name(l.v[2]), "job");
+    ck_assert_str_eq(job_name(l.v[2]), "job-defaults");
     ck_assert_str_eq(job_name(l.v[3]), "job-hi");
     ck_assert_str_eq(job_name(l.v[4]), "job-yo");
     char *sh = job_to_shell(l.v[1]);
@@ -252,17 +262,20 @@ START_TEST(name_parts_cut_and_mapped)
 {
     struct job_list l;
     load_ok("testcase: \"my test/1\"\n"
+            "check:\n"
             "long: [\"abcdefghijklmnopqrstuvwxyz0123456789\", \"\\u00e9t\\u00e9 x\"]\n"
             "fixed: not-in-name\n",
             1, &l);
     ck_assert_uint_eq(l.n, 2);
     /* each part at most 31 characters; characters outside [-a-zA-Z0-9+=:.%] -> '_' */
-    ck_assert_str_eq(job_name(l.v[0]), "my_test_1-abcdefghijklmnopqrstuvwxyz01234");
-    ck_assert_str_eq(job_name(l.v[1]), "my_test_1-_t__x");
+    ck_assert_str_eq(job_name(l.v[0]), "job-abcdefghijklmnopqrstuvwxyz01234");
+    ck_assert_str_eq(job_name(l.v[1]), "job-_t__x");
     ck_assert_str_eq(job_testcase(l.v[0]), "my test/1");
     job_list_free(&l);
     /* monitors' values are not part of the name; a leading dot is not kept */
-    load_ok("testcase: .hidden\nwatch:\n  interval: 5\nprep: fs\n", 1, &l);
+    struct job_opts o = {.program_dirs = prog_dirs, .nprogram_dirs = 1, .nr_cpu = 1};
+    ck_assert_int_eq(job_load(write_yaml(".hidden.yaml", "watch:\n  interval: 5\nprep: fs\n"), &o,
+                              &l, errbuf, sizeof errbuf), 0);
     ck_assert_str_eq(job_name(l.v[0]), "_hidden-fs");
     job_list_free(&l);
 }
@@ -388,8 +401,8 @@ START_TEST(expansion_limit)
     snprintf(y, sizeof y, "testcase: t\na: %s\nb: %s\ncheck:\n  c: %s\n", ten, ten, ten);
     load_ok(y, 1, &l);
     ck_assert_uint_eq(l.n, 1000);
-    ck_assert_str_eq(job_name(l.v[999]), "t-9-9-9");
-    ck_assert_str_eq(job_name(l.v[123]), "t-1-2-3");
+    ck_assert_str_eq(job_name(l.v[999]), "job-9-9-9");
+    ck_assert_str_eq(job_name(l.v[123]), "job-1-2-3");
     job_list_free(&l);
     /* one more value: 1100 */
     snprintf(y, sizeof y, "testcase: t\na: %s\nb: %s\ncheck:\n  c: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, x]\n",

@@ -138,8 +138,8 @@ START_TEST(params_part)
     ck_assert_str_eq(job_params(l.v[1]), "a_b");
     job_list_free(&l);
     ck_assert_int_eq(load("job.yaml", "testcase: t\ncheck:\n---\nx: 1\n", NULL, 0, &l), 0);
-    ck_assert_str_eq(job_params(l.v[0]), "");
-    ck_assert_str_eq(job_params(l.v[1]), "2"); /* the -2 that keeps names unique */
+    ck_assert_str_eq(job_params(l.v[0]), "defaults"); /* lkp's name for no options */
+    ck_assert_str_eq(job_params(l.v[1]), "defaults-2"); /* the -2 that keeps names unique */
     job_list_free(&l);
 }
 END_TEST
@@ -147,7 +147,7 @@ END_TEST
 /* A dozen list parameters: the name is longer than a file name may be. */
 START_TEST(compile_long_names)
 {
-    char y[4096] = "testcase: long\ncheck:\n";
+    char y[4096] = "testcase: long\nmany:\n"; /* the program `many` declares p0 ... p11 */
     for (int i = 0; i < 12; i++)
         sprintf(y + strlen(y), "p%d: [value-%02d-abcdefghijklmnopqrstuvwxyz, other-%02d]\n", i,
                 i, i);
@@ -183,17 +183,19 @@ START_TEST(compile_keeps_input)
 {
     char *yaml = tmp_path("x.yaml");
     write_file(yaml, "check:\n");
+    /* the job x-defaults would be written as x-defaults.yaml: a link to x.yaml */
+    ck_assert_int_eq(symlink(yaml, tmp_path("x-defaults.yaml")), 0);
     char *argv[] = {"compile", yaml, "--programs", progdir, "-o", tmpdir, NULL};
     ck_assert_int_eq(job_compile_main(6, argv), 255);
     char *t = read_file(yaml);
     ck_assert_str_eq(t, "check:\n");
     free(t);
-    ck_assert_int_eq(access(tmp_path("x.sh"), F_OK), -1); /* nothing written */
+    ck_assert_int_eq(access(tmp_path("x-defaults.sh"), F_OK), -1); /* nothing written */
     /* an output that is the job file under another name (a hard link) */
     char *z = tmp_path("z-job.yaml");
     write_file(z, "testcase: z\ncheck:\n");
     ck_assert_int_eq(mkdir(tmp_path("hl"), 0755), 0);
-    ck_assert_int_eq(link(z, tmp_path("hl/z.yaml")), 0);
+    ck_assert_int_eq(link(z, tmp_path("hl/z-job-defaults.yaml")), 0);
     char *argv2[] = {"compile", z, "--programs", progdir, "-o", tmp_path("hl"), NULL};
     ck_assert_int_eq(job_compile_main(6, argv2), 255);
     t = read_file(z);
@@ -202,7 +204,7 @@ START_TEST(compile_keeps_input)
     /* a missing output directory is made, parents too */
     char *argv3[] = {"compile", yaml, "--programs", progdir, "-o", tmp_path("new/sub"), NULL};
     ck_assert_int_eq(job_compile_main(6, argv3), 0);
-    t = read_file(tmp_path("new/sub/x.yaml"));
+    t = read_file(tmp_path("new/sub/x-defaults.yaml"));
     ck_assert_str_eq(t, "check: ~\n");
     free(t);
 }
@@ -212,25 +214,25 @@ END_TEST
  * meta.yaml (job_load lists them); nor into a program's directory. */
 START_TEST(compile_keeps_includes)
 {
-    write_file(tmp_path("common.yaml"), "testcase: common\ncheck:\n");
+    write_file(tmp_path("job-defaults.yaml"), "testcase: common\ncheck:\n");
     char *yaml = tmp_path("job.yaml");
-    write_file(yaml, "<<: common.yaml\nwatch:\n");
+    write_file(yaml, "<<: job-defaults.yaml\nwatch:\n");
     struct job_list l;
     struct job_opts o = {.program_dirs = prog_dirs, .nprogram_dirs = 1, .nr_cpu = 1};
     ck_assert_msg(job_load(yaml, &o, &l, errbuf, sizeof errbuf) == 0, "%s", errbuf);
     ck_assert_uint_eq(l.ninputs, 3);
     ck_assert_str_eq(l.inputs[0], yaml);
-    ck_assert_ptr_nonnull(strstr(l.inputs[1], "common.yaml"));
+    ck_assert_ptr_nonnull(strstr(l.inputs[1], "job-defaults.yaml"));
     ck_assert_ptr_nonnull(strstr(l.inputs[2], "watch/meta.yaml"));
     job_list_free(&l);
     ck_assert_ptr_null(l.inputs);
-    /* job "common" would be written as common.yaml, the include */
+    /* job "job-defaults" would be written as job-defaults.yaml, the include */
     char *argv[] = {"compile", yaml, "--programs", progdir, "-o", tmpdir, NULL};
     ck_assert_int_eq(job_compile_main(6, argv), 255);
-    char *t = read_file(tmp_path("common.yaml"));
+    char *t = read_file(tmp_path("job-defaults.yaml"));
     ck_assert_str_eq(t, "testcase: common\ncheck:\n");
     free(t);
-    ck_assert_int_eq(access(tmp_path("common.sh"), F_OK), -1);
+    ck_assert_int_eq(access(tmp_path("job-defaults.sh"), F_OK), -1);
     /* a job called "meta" written into the program's own directory */
     char meta[PATH_MAX + 32], before[4096];
     snprintf(meta, sizeof meta, "%s/watch/meta.yaml", progdir);
@@ -272,7 +274,7 @@ START_TEST(compile_keeps_includes)
     ck_assert_int_eq(mkdir(tmp_path("sl"), 0755), 0);
     char *z = tmp_path("z.yaml");
     write_file(z, "testcase: z\ncheck:\n");
-    ck_assert_int_eq(symlink(z, tmp_path("sl/z.yaml")), 0);
+    ck_assert_int_eq(symlink(z, tmp_path("sl/z-defaults.yaml")), 0);
     char *argv3[] = {"compile", z, "--programs", progdir, "-o", tmp_path("sl"), NULL};
     ck_assert_int_eq(job_compile_main(6, argv3), 255);
     /* -o naming the job file itself, or a directory inside it */
@@ -411,7 +413,8 @@ START_TEST(misspelt_programs)
 END_TEST
 
 /* The expansion rewrite keeps one-item lists in the name, and lists inside a
- * program's list items still expand. */
+ * program's list items still expand (jobs in file order, name parts sorted
+ * by key: a, b, check, o, p). */
 START_TEST(expansion_order_kept)
 {
     struct job_list l;
@@ -420,11 +423,11 @@ START_TEST(expansion_order_kept)
                        NULL, 0, &l) == 0,
                   "%s", errbuf);
     ck_assert_uint_eq(l.n, 6);
-    ck_assert_str_eq(job_name(l.v[0]), "t-one-x-1-3");
-    ck_assert_str_eq(job_name(l.v[1]), "t-one-x-1-4");
-    ck_assert_str_eq(job_name(l.v[2]), "t-one-x-2-3");
-    ck_assert_str_eq(job_name(l.v[4]), "t-one-z-3");
-    ck_assert_str_eq(job_name(l.v[5]), "t-one-z-4");
+    ck_assert_str_eq(job_name(l.v[0]), "job-one-3-x-1");
+    ck_assert_str_eq(job_name(l.v[1]), "job-one-4-x-1");
+    ck_assert_str_eq(job_name(l.v[2]), "job-one-3-x-2");
+    ck_assert_str_eq(job_name(l.v[4]), "job-one-3-z");
+    ck_assert_str_eq(job_name(l.v[5]), "job-one-4-z");
     job_list_free(&l);
 }
 END_TEST

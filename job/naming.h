@@ -1,0 +1,34 @@
+/* lkp's job names (lib/job.rb path_params, sbin/split-job): the job file's
+ * base name, then the values of the declared program options in the job,
+ * sorted by key.  docs/jobs.md "Names" states every rule. */
+#ifndef JOB_NAMING_H
+#define JOB_NAMING_H
+#include <stddef.h>
+
+struct jctx;
+struct jnode;
+struct jprogram_info;
+
+/* The options a program declares in the header of its run script: lines
+ * "# - NAME" (the value names the job) or "# = NAME" (NAME=value does) before
+ * the first empty line, as lkp's bin/program-options reads them.  Fills
+ * P->opts and P->optkind ('-' or '=').  0, or -1 when out of memory (an
+ * unreadable script declares nothing). */
+int jnaming_read_options(struct jprogram_info *p);
+void jnaming_free_options(struct jprogram_info *p);
+
+/* lkp's path_params of the expanded job D (a map): "defaults" when nothing
+ * names it.  malloc'd, NULL on error (message in c). */
+char *jnaming_params(struct jctx *c, const struct jnode *d);
+
+/* The job file's base name less ".yaml" (lkp's split-job prefix), with the
+ * same character rule and a leading '.' or '-' made '_' ("job" if empty).
+ * malloc'd, NULL when out of memory. */
+char *jnaming_base(const char *path);
+
+/* One YAML plain scalar as lkp (Ruby's YAML 1.1) reads it for a name:
+ * 0 false (no, off, ...: left out), 1 true (yes, on, ...: "true"),
+ * -1 any other string. */
+int jnaming_bool(const char *s);
+
+#endif
