@@ -411,7 +411,7 @@ static int case_expr(struct ev *e, int on, struct jlkp_val *v, size_t at)
     static const char *const stops[] = {"end", "when", "else", NULL};
     struct jlkp_val x = {0};
     if (expr(e, on, &x))
-        return -1;
+        return jlkp_val_free(&x), -1;   /* a failed nested case may have set it */
     jx_separators(e);
     int done = !on, any = 0;
     while (jx_accept(e, "when")) {

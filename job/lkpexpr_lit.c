@@ -210,12 +210,28 @@ int jx_regex_lit(struct ev *e, int on, struct jlkp_val *v)
 {
     size_t start = e->pos++;
     size_t from = e->pos;
+    /* The C library builds a repeated group by copying it, so nested and
+     * stacked repetitions grow its memory exponentially: a repetition may
+     * not follow another, and a pattern has at most 8 of them (lkp's jobs
+     * use one at most). */
+    int reps = 0;
     while (e->pos < e->len && e->s[e->pos] != '/') {
         char ch = e->s[e->pos];
         if (!(jx_is_ident((unsigned char)ch, 0) || strchr("|^$.*+?()[]- ,:=%@", ch)))
             return jx_fail_at(e, e->pos, "'%c' in a regular expression is outside the subset "
                            "minivmm evaluates (letters, digits and | ^ $ . * + ? ( ) [ ] -)",
                            ch);
+        if (ch && strchr("*+?", ch)) {
+            if (e->pos > from && strchr("*+?", e->s[e->pos - 1]))
+                return jx_fail_at(e, e->pos, "'%c' right after another repetition in a regular "
+                               "expression is outside the subset minivmm evaluates", ch);
+            if (++reps > 8)
+                return jx_fail_at(e, e->pos, "more than 8 repetitions (* + ?) in one regular "
+                               "expression are outside the subset minivmm evaluates");
+        }
+        if (e->pos - from >= 256)
+            return jx_fail_at(e, from, "a regular expression longer than 256 characters is "
+                           "outside the subset minivmm evaluates");
         e->pos++;
     }
     if (e->pos >= e->len)

@@ -202,6 +202,11 @@ START_TEST(outside_the_subset)
     bad("unless yes then 1 end", 0, 0, "'unless' is outside");
     bad("fs =~ /\\d+/", 0, 7, "in a regular expression");
     bad("fs =~ /x/m", 0, 9, "flag 'm'");
+    /* Stacked or many repetitions: the C library's regcomp grows
+     * exponentially on them (a fuzzer input took 2 GiB). */
+    bad("fs =~ /ex++t4/", 0, 10, "right after another repetition");
+    bad("fs =~ /a*?/", 0, 9, "right after another repetition");
+    bad("fs =~ /a+b+c+d+e+f+g+h+i+/", 0, 24, "more than 8 repetitions");
     bad("1\n2", 1, 0, "after the expression");
     bad("if yes then 1; 2 end", 0, 15, "several statements");
     bad("`ls`", 0, 0, "'`' is outside");
