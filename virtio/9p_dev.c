@@ -49,7 +49,8 @@ static void config_read(void *dev, uint32_t off, void *data, uint32_t len)
 /* Served on the vCPU (the default) or the I/O thread (MINIVMM_VIRTIO_SERVE
  * vcpu or io, virtio/mmio.h): no worker pool; the thread that drains the
  * queue serves each request itself, one at a time, in order (one drainer at
- * a time in the transport), so Tflush needs no ordering of its own.  Counted in busy, so a reset still waits for it. */
+ * a time in the transport), so Tflush needs no ordering of its own.
+ * Counted in busy, so a reset still waits for it. */
 static void handle_inline(struct virtio_9p *p, struct virtio_mmio *m, struct virtq_chain *c)
 {
     pthread_mutex_lock(&p->lock);

@@ -532,7 +532,9 @@ static void drain_here(struct virtio_mmio *m, uint16_t q)
     batching = NULL;
     if (irq_owed) {
         pthread_mutex_lock(&m->lock);
-        signal_irq(m, VIRTIO_MMIO_INT_VRING);
+        /* A reset during the drain (another vCPU) dropped what was owed. */
+        if (m->status & VIRTIO_STATUS_DRIVER_OK)
+            signal_irq(m, VIRTIO_MMIO_INT_VRING);
         pthread_mutex_unlock(&m->lock);
     }
 }

@@ -29,6 +29,7 @@ static size_t config_len;
 static uint16_t avail_idx;
 static int fail_chain_allocs;     /* the next N virtq_chain_new calls fail */
 static bool hold;                 /* fake device keeps chains instead of echoing */
+static bool reset_in_handle;      /* the driver resets the device mid-request */
 static struct virtq_chain *held[QMAX];
 static int nheld;
 
@@ -76,6 +77,11 @@ static void fake_handle(void *dev, struct virtio_mmio *mm, uint16_t q, struct vi
         done += k;
     }
     virtio_mmio_complete(mm, c, (uint32_t)done);
+    if (reset_in_handle) {
+        /* Another vCPU writes Status = 0 while this request is served. */
+        uint8_t zero[4] = { 0 };
+        virtio_mmio_io(mm, VIRTIO_MMIO_STATUS, zero, 4, true);
+    }
 }
 
 static struct virtio_dev_ops ops = {
@@ -102,6 +108,7 @@ static void setup(void)
     ops.config_len = (uint32_t)config_len;
     avail_idx = 0;
     hold = false;
+    reset_in_handle = false;
     nheld = 0;
     fail_chain_allocs = 0;
     m = virtio_mmio_create(&mem, 0xd0000000, 5, &ops, NULL);
@@ -714,6 +721,21 @@ START_TEST(notify_here_serves_on_the_writer)
 }
 END_TEST
 
+/* A reset while the vCPU drains: the interrupt owed for the drain is
+ * dropped with the rest of the device's state (a reset device raises none). */
+START_TEST(notify_here_reset_mid_drain_raises_nothing)
+{
+    bring_up(F_VERSION_1);
+    virtio_mmio_set_notify_here(m, true);
+    post_echo(0, BUF + 0x200);
+    reset_in_handle = true;
+    w32(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+    ck_assert_uint_eq(r32(VIRTIO_MMIO_STATUS), 0);
+    ck_assert_uint_eq(irqs(), 0);
+    ck_assert_uint_eq(r32(VIRTIO_MMIO_INTERRUPT_STATUS), 0);
+}
+END_TEST
+
 /* No memory for a chain: the device fails visibly (NEEDS_RESET, a config
  * interrupt, the reason) instead of waiting for a kick that, with
  * EVENT_IDX, the driver never sends for what it already posted. */
@@ -773,6 +795,7 @@ static Suite *suite(void)
     tcase_add_test(r, late_completion_after_reset_is_dropped);
     tcase_add_test(r, io_thread_round_trip);
     tcase_add_test(r, notify_here_serves_on_the_writer);
+    tcase_add_test(r, notify_here_reset_mid_drain_raises_nothing);
     tcase_add_test(r, chain_alloc_failure_needs_reset);
     tcase_add_test(r, cmdline);
     suite_add_tcase(s, r);
