@@ -23,6 +23,8 @@
 
 const char *const initrd_default_modules[] = { "virtio_mmio", "9pnet_virtio", "9p" };
 const size_t initrd_n_default_modules = 3;
+const char *const initrd_optional_modules[] = { "virtio_blk" };
+const size_t initrd_n_optional_modules = 1;
 
 #define errf initrd_errf     /* one line into err, returns -1 (hostwalk.h) */
 
@@ -677,4 +679,19 @@ int initrd_modules_add(struct cpio_builder *b, const struct initrd_modules *m,
     }
     free(list);
     return rc;
+}
+
+int initrd_modules_resolve_run(const char *moddir, const char *kver,
+                               struct initrd_modules *out, char *err, size_t errlen)
+{
+    const char *names[8];
+    size_t n = initrd_n_default_modules;
+    memcpy(names, initrd_default_modules, n * sizeof(names[0]));
+    for (size_t i = 0; i < initrd_n_optional_modules; i++)
+        names[n++] = initrd_optional_modules[i];
+    /* One try with all; when an optional one is what fails, without it. */
+    if (initrd_modules_resolve(moddir, kver, names, n, out, err, errlen) == 0)
+        return 0;
+    return initrd_modules_resolve(moddir, kver, initrd_default_modules,
+                                  initrd_n_default_modules, out, err, errlen);
 }

@@ -253,8 +253,7 @@ static int modules_archive(const char *moddir, const char *kver, const char *cac
 {
     struct initrd_modules mods = { 0 };
     char err[512];
-    if (initrd_modules_resolve(moddir, kver, initrd_default_modules, initrd_n_default_modules,
-                               &mods, err, sizeof(err)) < 0) {
+    if (initrd_modules_resolve_run(moddir, kver, &mods, err, sizeof(err)) < 0) {
         ERR("modules: %s\n", err);
         return -1;
     }
