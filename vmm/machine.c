@@ -275,16 +275,17 @@ static int open_disks(struct machine *m, const struct boot_opts *o)
 {
     char err[600];
     for (int i = 0; i < o->ndisks; i++) {
-        if (blk_disk_open(&m->images[i], &o->disks[i], err, sizeof(err))) {
-            ERR("%s\n", err);
-            return -1;
-        }
-        for (int j = 0; j < i; j++)
-            if (m->images[j].dev == m->images[i].dev && m->images[j].ino == m->images[i].ino) {
+        struct stat st;            /* before the lock, which would refuse it */
+        for (int j = 0; j < i && stat(o->disks[i].path, &st) == 0; j++)
+            if (m->images[j].dev == st.st_dev && m->images[j].ino == st.st_ino) {
                 ERR("--disk %s: the same image as --disk %s\n", o->disks[i].path,
                     o->disks[j].path);
                 return -1;
             }
+        if (blk_disk_open(&m->images[i], &o->disks[i], err, sizeof(err))) {
+            ERR("%s\n", err);
+            return -1;
+        }
         m->inputs[m->ninputs++] = (struct console_input){ m->images[i].dev, m->images[i].ino,
                                                           o->disks[i].path };
     }
