@@ -681,16 +681,23 @@ int initrd_modules_add(struct cpio_builder *b, const struct initrd_modules *m,
     return rc;
 }
 
-int initrd_modules_resolve_run(const char *moddir, const char *kver,
-                               struct initrd_modules *out, char *err, size_t errlen)
+int initrd_modules_resolve_run(const char *moddir, const char *kver, const char *const *extra,
+                               size_t nextra, struct initrd_modules *out, char *err,
+                               size_t errlen)
 {
-    const char *names[8];
+    const char *names[16];
     size_t n = initrd_n_default_modules;
     memcpy(names, initrd_default_modules, n * sizeof(names[0]));
     for (size_t i = 0; i < initrd_n_optional_modules; i++)
         names[n++] = initrd_optional_modules[i];
-    /* One try with all; when an optional one is what fails, without it. */
+    size_t without_extra = n;
+    for (size_t i = 0; i < nextra && n < sizeof(names) / sizeof(names[0]); i++)
+        names[n++] = extra[i];
+    /* All; when an optional one is what fails, with fewer. */
     if (initrd_modules_resolve(moddir, kver, names, n, out, err, errlen) == 0)
+        return 0;
+    if (n > without_extra &&
+        initrd_modules_resolve(moddir, kver, names, without_extra, out, err, errlen) == 0)
         return 0;
     return initrd_modules_resolve(moddir, kver, initrd_default_modules,
                                   initrd_n_default_modules, out, err, errlen);

@@ -144,4 +144,52 @@ if [ "$(id -u)" -ne 0 ]; then
     badarg "read-only file, rw disk" "add ,ro for a read-only disk" --disk "$T/d1"
 fi
 
+# minivmm run: a job's `disk: 2HDD` (examples/disk-fs.yaml) gets two sparse
+# images, attached first with lkp's hdd_partitions on the command line (the
+# tiny guest prints it and ends with 0), removed after the job unless
+# --keep-disks; run --disk adds the user's image after them.
+top=$(cd "$(dirname "$0")/../.." && pwd)
+# runjob LABEL ARGS...: minivmm run of examples/disk-fs.yaml on the tiny guest.
+runjob() {
+    l=$1
+    shift
+    rm -rf "$T/rr"
+    "$VMM" run "$top/examples/disk-fs.yaml" --kernel "$GUEST" --result-root "$T/rr" \
+        --timeout 30 --verbose --no-progress "$@" >"$T/$l.out" 2>"$T/$l.err"
+    rc=$?
+}
+runjob plain
+expect_rc "run: a job with disk: 2HDD" 0
+has "run: two disks and the partitions on the command line" "$T/plain.out" \
+    'virtio_mmio.device=4K@0xd0002000:7 hdd_partitions="/dev/vda /dev/vdb"]'
+left=$(find "$T/rr" -name '*.img' -o -name '.disks-*' | head -n 3)
+[ -z "$left" ] && ok "run: the images are gone after the job" || bad "run: left" "$left"
+runjob keep --keep-disks --disk "$T/img,serial=mine"
+expect_rc "run --keep-disks --disk" 0
+has "run --disk: after the job's disks" "$T/keep.out" 'virtio_mmio.device=4K@0xd0003000:9 '
+d=$(find "$T/rr" -type d -name disks)
+if [ -f "$d/hdd0.img" ] && [ -f "$d/hdd1.img" ] && [ "$(stat -c %s "$d/hdd0.img")" = 67108864 ] &&
+    [ "$(stat -c %b "$d/hdd0.img")" -lt 1024 ]; then
+    ok "run --keep-disks: 64 MiB sparse images kept in the result directory"
+else
+    bad "run --keep-disks" "$(ls -ls "$d" 2>&1)"
+fi
+[ -z "$(find "$T/rr" -name '.disks-*')" ] && ok "run --keep-disks: no work directory left" ||
+    bad "run --keep-disks" "work directory left"
+runjob size --disk-size 1M
+expect_rc "run --disk-size 1M" 0
+runjob badsize --disk-size 100K
+expect_rc "run --disk-size 100K: 255" 255
+has "run --disk-size 100K: message" "$T/badsize.err" "--disk-size '100K': give a size of at least 1M"
+runjob baddisk --disk "$T/nope"
+expect_rc "run --disk missing: 255" 255
+has "run --disk missing: message" "$T/baddisk.err" "--disk $T/nope: No such file or directory"
+[ -z "$(find "$T/rr" -name '*.img' -o -name '.disks-*')" ] &&
+    ok "run --disk missing: the job's images removed" || bad "run --disk missing" "images left"
+set --
+for i in 1 2 3 4 5 6 7; do set -- "$@" --disk "$T/d$i"; done
+runjob toomany "$@"
+expect_rc "run: 2 job disks and 7 --disk: 255" 255
+has "run: too many disks: message" "$T/toomany.err" "at most 8 in all"
+
 finish blk
