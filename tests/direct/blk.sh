@@ -57,6 +57,22 @@ for mode in vcpu pool io; do
     fi
 done
 
+# cache=none (O_DIRECT, where the file system has it) and cache=unsafe:
+# the same bytes in the image.
+for c in none unsafe; do
+    cp "$T/orig" "$T/img"
+    "$VMM" boot --kernel "$GUEST" --timeout 60 --disk "$T/img,cache=$c" \
+        --append action=blk:rw >"$T/out" 2>"$T/err"
+    rc=$?
+    if [ "$c" = none ] && grep -q "cannot open with O_DIRECT" "$T/err"; then
+        expect_rc "cache=none without O_DIRECT here: refused" 255
+        continue
+    fi
+    expect_rc "cache=$c: blk:rw" 0
+    cmp -s "$T/want" "$T/img" && ok "cache=$c: image as expected" ||
+        bad "cache=$c: image" "$(cmp "$T/want" "$T/img" 2>&1 | head -1)"
+done
+
 # Read-only: refused writes, and the image is untouched.
 cp "$T/orig" "$T/img"
 "$VMM" boot --kernel "$GUEST" --timeout 60 --disk "$T/img,ro" --append action=blk:ro \
