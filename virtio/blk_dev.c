@@ -244,21 +244,26 @@ static void serve(struct virtio_blk *b, struct virtq_chain *c)
     virtio_mmio_complete(b->m, c, len);
 }
 
+/* Serves c with the lock held on entry and on return (dropped meanwhile),
+ * counted in busy so that a reset waits for it. */
+static void serve_counted(struct virtio_blk *b, struct virtq_chain *c)
+{
+    b->busy++;
+    pthread_mutex_unlock(&b->lock);
+    serve(b, c);
+    pthread_mutex_lock(&b->lock);
+    if (--b->busy == 0)
+        pthread_cond_broadcast(&b->idle);
+}
+
 static void handle_chain(void *dev, struct virtio_mmio *m, uint16_t q, struct virtq_chain *c)
 {
     struct virtio_blk *b = dev;
     (void)m;
     (void)q;
     pthread_mutex_lock(&b->lock);
-    if (b->nworkers == 0) {
-        /* On the vCPU or the I/O thread: served here, counted in busy so
-         * that a reset waits for it. */
-        b->busy++;
-        pthread_mutex_unlock(&b->lock);
-        serve(b, c);
-        pthread_mutex_lock(&b->lock);
-        if (--b->busy == 0)
-            pthread_cond_broadcast(&b->idle);
+    if (b->nworkers == 0) {            /* on the vCPU or the I/O thread */
+        serve_counted(b, c);
         pthread_mutex_unlock(&b->lock);
         return;
     }
@@ -309,13 +314,8 @@ static void *worker(void *arg)
         struct virtq_chain *c = b->wq[b->wq_head];
         b->wq_head = (b->wq_head + 1) % WQ_CAP;
         b->wq_count--;
-        b->busy++;
         pthread_cond_signal(&b->not_full);
-        pthread_mutex_unlock(&b->lock);
-        serve(b, c);
-        pthread_mutex_lock(&b->lock);
-        if (--b->busy == 0)
-            pthread_cond_broadcast(&b->idle);
+        serve_counted(b, c);
     }
     pthread_mutex_unlock(&b->lock);
     return NULL;
