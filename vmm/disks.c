@@ -145,10 +145,11 @@ int job_disks_attach(const struct job *j, const struct run_disk_opts *o, const c
     }
     for (int i = 0; i < n; i++) {
         bool hdd = i < jd->nhdd;
-        snprintf(jd->name[i], sizeof(jd->name[i]), "%s%d", hdd ? "hdd" : "ssd",
-                 hdd ? i : i - jd->nhdd);
-        snprintf(jd->path[i], sizeof(jd->path[i]), "%.*s/%s.img",
-                 (int)(sizeof(jd->path[i]) - 20), jd->tmpdir, jd->name[i]);
+        char name[16], path[PATH_MAX];
+        snprintf(name, sizeof(name), "%s%d", hdd ? "hdd" : "ssd", hdd ? i : i - jd->nhdd);
+        snprintf(path, sizeof(path), "%.*s/%.15s.img", (int)(sizeof(path) - 32), jd->tmpdir, name);
+        memcpy(jd->name[i], name, sizeof(name));
+        memcpy(jd->path[i], path, sizeof(path));
         int fd = open(jd->path[i], O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
         if (fd < 0 || ftruncate(fd, (off_t)size) < 0) {
             snprintf(err, errlen, "%s: cannot create the %llu-byte disk image %s: %s",
