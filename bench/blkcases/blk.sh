@@ -3,7 +3,7 @@
 # (RIG_CASES_DIR=build/bench-blk/cases RIG_WITH_QEMU=1 tests/rig/run).
 # The same guest (guests/blk/init), stock kernel and image file with each
 # VMM in turn, BLKB_N rounds: minivmm --disk (served on the vCPU),
-# minivmm with MINIVMM_VIRTIO_SERVE=pool, QEMU microvm with
+# minivmm with MINIVMM_VIRTIO_SERVE=pool (minivmm-io: =io, when asked for), QEMU microvm with
 # virtio-blk-device (both cache=writeback, the image in L1's RAM).  Relayed:
 #   BLKBENCH vmm=V i=I step=S secs=X n=COUNT bytes=B
 #   BLKBENCH-RUN vmm=V i=I status=S ok=0|1
@@ -22,6 +22,7 @@ blk_run() {    # VMM I
     minivmm*)
         want=0
         [ "$1" = minivmm-pool ] && export MINIVMM_VIRTIO_SERVE=pool
+        [ "$1" = minivmm-io ] && export MINIVMM_VIRTIO_SERVE=io
         "$MINIVMM" boot --kernel "$KERNEL" --initrd "$OUT/blk.cgz" --memory 512M \
             --disk "$OUT/img" --append quiet --quiet --console "$f.con" \
             --timeout "$BLKB_TIMEOUT" < /dev/null > "$f.out" 2> "$f.err"

@@ -199,13 +199,38 @@ static void do_ro(void)
     check("ro flush", rw(T_FLUSH, 0, 0, 0) == 0);
 }
 
+/* blk:bench:COUNT:KIB  COUNT reads of KIB KiB (at most 16), one at a time,
+ * sequentially over the disk; for timing by the host (docs/blk.md). */
+static void do_bench(const char *a, uint64_t cap)
+{
+    unsigned count = num(&a);
+    if (*a == ':')
+        a++;
+    unsigned kib = num(&a);
+    if (kib == 0 || kib > 16)
+        kib = 4;
+    uint64_t sectors = kib * 2ULL, s = 0;
+    for (unsigned i = 0; i < count; i++) {
+        if (s + sectors > cap)
+            s = 0;
+        if (rw(T_IN, s, data, kib * 1024) != 0) {
+            check("bench read", 0);
+            return;
+        }
+        s += sectors;
+    }
+    checks++;
+}
+
 int blk_action(const char *a)
 {
     uint64_t cap;
     int ro;
     if (setup(&cap, &ro))
         return 90;
-    if (starts(a, "ro")) {
+    if (starts(a, "bench:")) {
+        do_bench(a + 6, cap);
+    } else if (starts(a, "ro")) {
         check("device is read-only", ro);
         do_ro();
     } else {
