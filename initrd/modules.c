@@ -23,8 +23,6 @@
 
 const char *const initrd_default_modules[] = { "virtio_mmio", "9pnet_virtio", "9p" };
 const size_t initrd_n_default_modules = 3;
-const char *const initrd_optional_modules[] = { "virtio_blk" };
-const size_t initrd_n_optional_modules = 1;
 
 #define errf initrd_errf     /* one line into err, returns -1 (hostwalk.h) */
 
@@ -679,26 +677,4 @@ int initrd_modules_add(struct cpio_builder *b, const struct initrd_modules *m,
     }
     free(list);
     return rc;
-}
-
-int initrd_modules_resolve_run(const char *moddir, const char *kver, const char *const *extra,
-                               size_t nextra, struct initrd_modules *out, char *err,
-                               size_t errlen)
-{
-    const char *names[16];
-    size_t n = initrd_n_default_modules;
-    memcpy(names, initrd_default_modules, n * sizeof(names[0]));
-    for (size_t i = 0; i < initrd_n_optional_modules; i++)
-        names[n++] = initrd_optional_modules[i];
-    size_t without_extra = n;
-    for (size_t i = 0; i < nextra && n < sizeof(names) / sizeof(names[0]); i++)
-        names[n++] = extra[i];
-    /* All; when an optional one is what fails, with fewer. */
-    if (initrd_modules_resolve(moddir, kver, names, n, out, err, errlen) == 0)
-        return 0;
-    if (n > without_extra &&
-        initrd_modules_resolve(moddir, kver, names, without_extra, out, err, errlen) == 0)
-        return 0;
-    return initrd_modules_resolve(moddir, kver, initrd_default_modules,
-                                  initrd_n_default_modules, out, err, errlen);
 }
