@@ -213,24 +213,28 @@ void job_disks_release(struct job_disks *jd, bool keep, const char *result_dir)
     remove_all(jd);
 }
 
-size_t job_disks_fs_modules(struct job *const *jobs, size_t njobs, const char **names,
-                            size_t max)
+size_t job_disks_modules(struct job *const *jobs, size_t njobs, const char **names, size_t max)
 {
     size_t n = 0;
     for (size_t i = 0; i < njobs; i++) {
         const char *fs = job_program_option(jobs[i], "fs", "fs");
         if (!fs)
             fs = job_param(jobs[i], "fs");
-        if (!fs)
-            continue;
-        const char *m = !strcmp(fs, "ext2") || !strcmp(fs, "ext3") || !strcmp(fs, "ext4") ?
+        const char *m = !fs ? NULL :
+                        !strcmp(fs, "ext2") || !strcmp(fs, "ext3") || !strcmp(fs, "ext4") ?
                         "ext4" : !strcmp(fs, "xfs") ? "xfs" : !strcmp(fs, "btrfs") ? "btrfs" :
                         NULL;
-        bool seen = false;
-        for (size_t k = 0; m && k < n; k++)
-            seen = seen || !strcmp(names[k], m);
-        if (m && !seen && n < max)
-            names[n++] = m;
+        const char *brd = job_program_option(jobs[i], "disk", "nr_brd");
+        const char *plain = job_param(jobs[i], "disk");
+        bool want_brd = (brd && strcmp(brd, "0")) || (plain && strstr(plain, "BRD"));
+        const char *want[2] = { m, want_brd ? "brd" : NULL };
+        for (int w = 0; w < 2; w++) {
+            bool seen = !want[w];
+            for (size_t k = 0; !seen && k < n; k++)
+                seen = !strcmp(names[k], want[w]);
+            if (!seen && n < max)
+                names[n++] = want[w];
+        }
     }
     return n;
 }

@@ -51,8 +51,9 @@ int job_disks_attach(const struct job *j, const struct run_disk_opts *o, const c
 /* After the VM: removes the images, or with keep moves them into
  * result_dir/disks/.  Prints a line if that fails. */
 void job_disks_release(struct job_disks *jd, bool keep, const char *result_dir);
-/* The kernel modules the jobs' `fs:` values need ("ext4" for ext2 and
- * ext4, "xfs", "btrfs"), each once; returns how many were put in names. */
-size_t job_disks_fs_modules(struct job *const *jobs, size_t njobs, const char **names,
-                            size_t max);
+/* The kernel modules the jobs need: for `fs:` "ext4" (ext2, ext3, ext4),
+ * "xfs" or "btrfs"; for `disk: NBRD` "brd"; each once.  Returns how many
+ * were put in names. */
+size_t job_disks_modules(struct job *const *jobs, size_t njobs, const char **names,
+                         size_t max);
 #endif

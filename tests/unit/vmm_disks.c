@@ -143,10 +143,12 @@ START_TEST(fs_modules)
     js[1] = load("testcase: t\ndisk: 1HDD\nfs: ext4\npass:\n", true);
     struct job_list b = jobs;
     memset(&jobs, 0, sizeof(jobs));
-    js[2] = load("testcase: t\ndisk: 1HDD\nfs: xfs\npass:\n", true);
-    ck_assert_uint_eq(job_disks_fs_modules(js, 3, names, 4), 2);
+    js[2] = load("testcase: t\ndisk: 1BRD_4G\nfs: xfs\npass:\n", true);
+    ck_assert_uint_eq(job_disks_modules(js, 3, names, 4), 3);
     ck_assert_str_eq(names[0], "ext4");
     ck_assert_str_eq(names[1], "xfs");
+    ck_assert_str_eq(names[2], "brd");
+    ck_assert_uint_eq(job_disks_modules(js, 2, names, 4), 1);
     job_list_free(&a);
     job_list_free(&b);
 }
