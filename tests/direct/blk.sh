@@ -148,6 +148,12 @@ for i in 1 2 3 4 5 6 7 8 9; do
 done
 badarg "nine disks" "too many disks (at most 8)" "$@"
 mkdir "$T/s"
+"$VMM" boot --kernel "$GUEST" --timeout 30 --append action=status:0 --share "$T/s" \
+    --disk "$T/d1" --disk "$T/d2" --disk "$T/d3" --disk "$T/d4" --disk "$T/d5" \
+    --disk "$T/d6" --disk "$T/d7" --disk "$T/d8" >"$T/out" 2>"$T/err"
+rc=$?
+expect_rc "a share and eight disks boot" 0
+has "... the ninth device on the last line" "$T/out" "virtio_mmio.device=4K@0xd0008000:15"
 badarg "nine devices" "too many devices" --share "$T/s" --share "$T/s,tag=b" \
     --disk "$T/d1" --disk "$T/d2" --disk "$T/d3" --disk "$T/d4" --disk "$T/d5" \
     --disk "$T/d6" --disk "$T/d7" --disk "$T/d8"
