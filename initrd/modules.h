@@ -11,6 +11,11 @@
 extern const char *const initrd_default_modules[];
 extern const size_t initrd_n_default_modules;
 
+/* Wanted when the tree has them (a kernel without a block layer has no
+ * virtio_blk): virtio_blk, for --disk (docs/blk.md). */
+extern const char *const initrd_optional_modules[];
+extern const size_t initrd_n_optional_modules;
+
 enum initrd_kmod_comp { KMOD_PLAIN, KMOD_GZIP, KMOD_XZ, KMOD_ZSTD };
 
 struct initrd_module {
@@ -38,6 +43,12 @@ struct initrd_modules {
 int initrd_modules_resolve(const char *moddir, const char *kver, const char *const *names,
                            size_t n_names, struct initrd_modules *out, char *err, size_t errlen);
 void initrd_modules_free(struct initrd_modules *m);
+/* The default modules plus, when this tree has them (built in or as files),
+ * the optional ones and then extra[0..nextra) (e.g. ext4 for a job's fs:).
+ * Returns as initrd_modules_resolve. */
+int initrd_modules_resolve_run(const char *moddir, const char *kver, const char *const *extra,
+                               size_t nextra, struct initrd_modules *out, char *err,
+                               size_t errlen);
 
 /* Adds the resolved modules (their data as read, decompressed) at their archive paths and the
  * load-order file lib/modules/KVER/minivmm.load: one absolute .ko path per

@@ -639,6 +639,17 @@ const char *job_param(const struct job *j, const char *key)
             return j->params[i].val;
     return NULL;
 }
+const char *job_program_option(const struct job *j, const char *prog, const char *key)
+{
+    for (size_t i = 0; i < j->nprogs; i++) {
+        if (strcmp(j->progs[i].name, prog) || j->progs[i].has_value != 2)
+            continue;
+        for (size_t k = 0; k < j->progs[i].nopts; k++)
+            if (!strcmp(j->progs[i].opts[k].key, key))
+                return j->progs[i].opts[k].val;
+    }
+    return NULL;
+}
 size_t job_nprograms(const struct job *j) { return j->nprogs; }
 const char *job_program_name(const struct job *j, size_t i)
 {

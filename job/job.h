@@ -83,6 +83,9 @@ const char *job_param_key(const struct job *j, size_t i);
 const char *job_param_value(const struct job *j, size_t i);
 /* Value of top-level parameter KEY, or NULL (absent or empty). */
 const char *job_param(const struct job *j, const char *key);
+/* Option KEY of program PROG (`disk: 2HDD` with a disk program: "disk",
+ * "nr_hdd" -> "2"), or NULL (no such program or option, or empty). */
+const char *job_program_option(const struct job *j, const char *prog, const char *key);
 
 /* Programs the job runs, in run order (setups, monitors and daemons, tests).
  * The runner copies each program's directory into the guest as

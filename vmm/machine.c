@@ -35,6 +35,7 @@
 #include "vmm/vm.h"
 #include "virtio/mmio.h"
 #include "virtio/9p_dev.h"
+#include "virtio/blk_dev.h"
 
 #define ERR(...) fprintf(stderr, "minivmm: " __VA_ARGS__)
 
@@ -44,7 +45,11 @@ struct machine {
     struct uart *uart;
     struct virtio_9p *shares[MAX_SHARES];
     int nshares;
-    struct acpi_mmio_dev virtio[MAX_SHARES];
+    struct blk_disk images[MAX_DISKS];     /* opened and locked before the VM exists */
+    struct virtio_blk *disks[MAX_DISKS];
+    int ndisks;
+    struct acpi_mmio_dev virtio[MAX_VIRTIO_DEVS];
+    int nvirtio;
     struct kernel_image kernel;
     bool watch_stuck;          /* software hypervisor: end a guest that never does I/O */
     bool stuck;
@@ -52,7 +57,7 @@ struct machine {
     struct timespec started;
     int initrd_fd[MAX_INITRDS];
     uint64_t initrd_size[MAX_INITRDS];
-    struct console_input inputs[1 + MAX_INITRDS];  /* the --console file must be none of them */
+    struct console_input inputs[1 + MAX_INITRDS + MAX_DISKS];  /* the --console file must be none of them */
     int ninputs;
     int devnull;               /* /dev/null, for stdio once the result is out */
 };
@@ -254,7 +259,7 @@ static void tick(void *arg)
 static int build_cmdline(char *buf, size_t len, const struct boot_opts *o, const struct machine *m)
 {
     size_t n = (size_t)snprintf(buf, len, "%s", DEFAULT_CMDLINE);
-    for (int i = 0; o->discovery != DISCOVER_ACPI && i < m->nshares && n < len; i++) {
+    for (int i = 0; o->discovery != DISCOVER_ACPI && i < m->nvirtio && n < len; i++) {
         buf[n++] = ' ';
         n += (size_t)virtio_mmio_cmdline(buf + n, len - n, m->virtio[i].base,
                                          m->virtio[i].size, m->virtio[i].irq);
@@ -262,6 +267,40 @@ static int build_cmdline(char *buf, size_t len, const struct boot_opts *o, const
     if (o->append && n < len)
         n += (size_t)snprintf(buf + n, len - n, " %s", o->append);
     return n < len ? (int)n : -1;
+}
+
+/* Opens and locks every --disk image before anything else happens: a
+ * missing, locked or unfit image ends the run before the VM exists. */
+static int open_disks(struct machine *m, const struct boot_opts *o)
+{
+    char err[600];
+    for (int i = 0; i < o->ndisks; i++) {
+        struct stat st;            /* before the lock, which would refuse it */
+        for (int j = 0; j < i && stat(o->disks[i].path, &st) == 0; j++)
+            if (m->images[j].dev == st.st_dev && m->images[j].ino == st.st_ino) {
+                ERR("--disk %s: the same image as --disk %s\n", o->disks[i].path,
+                    o->disks[j].path);
+                return -1;
+            }
+        if (blk_disk_open(&m->images[i], &o->disks[i], err, sizeof(err))) {
+            ERR("%s\n", err);
+            return -1;
+        }
+        m->inputs[m->ninputs++] = (struct console_input){ m->images[i].dev, m->images[i].ino,
+                                                          o->disks[i].path };
+    }
+    return 0;
+}
+
+/* Stops the disks (requests in flight finish: their bytes are in the
+ * image) and closes the images, which drops their locks. */
+static void free_disks(struct machine *m)
+{
+    for (int i = 0; i < m->ndisks; i++)
+        virtio_blk_free(m->disks[i]);
+    m->ndisks = 0;
+    for (int i = 0; i < MAX_DISKS; i++)
+        blk_disk_close(&m->images[i]);
 }
 
 /* Sends the result as soon as all the user will read is complete, before
@@ -284,6 +323,7 @@ static void send_early(struct machine *m, int *result_fd, int status,
     for (int i = 0; i < m->nshares; i++)
         virtio_9p_free(m->shares[i]);
     m->nshares = 0;
+    free_disks(m);
     console_close(m->con);
     m->con = NULL;
     fflush(stdout);
@@ -317,6 +357,8 @@ static int vm_process(const struct boot_opts *o, struct machine_result *res, int
     timing_step("fork");
     m->vm.kvm_fd = m->vm.vm_fd = -1;
     m->devnull = -1;
+    for (int i = 0; i < MAX_DISKS; i++)
+        m->images[i].fd = m->images[i].dfd = -1;
     /* Capabilities are per thread: drop them before any thread exists. */
     if (!o->no_sandbox && sandbox_drop_caps(err, sizeof(err)) < 0) {
         ERR("sandbox: %s (--no-sandbox runs without it)\n", err);
@@ -338,7 +380,7 @@ static int vm_process(const struct boot_opts *o, struct machine_result *res, int
     }
     m->inputs[m->ninputs++] = (struct console_input){ kf->st.st_dev, kf->st.st_ino, o->kernel };
     timing_step("read-kernel");
-    if (open_initrds(m, o))
+    if (open_initrds(m, o) || open_disks(m, o))
         goto out;
     timing_step("open-initrds");
     struct kernel_image *k = &m->kernel;
@@ -395,6 +437,20 @@ static int vm_process(const struct boot_opts *o, struct machine_result *res, int
         m->virtio[i] = (struct acpi_mmio_dev){ base, VIRTIO_MMIO_SIZE, irqs[i] };
         m->nshares++;
     }
+    m->nvirtio = m->nshares;
+    for (int i = 0; i < o->ndisks; i++) {       /* after the shares: vda, vdb, ... */
+        int v = m->nvirtio;
+        uint64_t base = VIRTIO_MMIO_BASE + (uint64_t)v * VIRTIO_MMIO_SIZE;
+        m->disks[i] = virtio_blk_new(vm, &vm->mem, base, irqs[v], &m->images[i], err,
+                                     sizeof(err));
+        if (!m->disks[i]) {
+            ERR("%s\n", err);
+            goto out;
+        }
+        m->ndisks++;
+        m->virtio[v] = (struct acpi_mmio_dev){ base, VIRTIO_MMIO_SIZE, irqs[v] };
+        m->nvirtio++;
+    }
 
     timing_step("devices");
     uint64_t initrd_addr, initrd_size;
@@ -421,7 +477,7 @@ static int vm_process(const struct boot_opts *o, struct machine_result *res, int
         goto out;
     }
     bool acpi = o->discovery != DISCOVER_CMDLINE;
-    struct acpi_config acfg = { .ncpus = o->cpus, .virtio = m->virtio, .nvirtio = m->nshares };
+    struct acpi_config acfg = { .ncpus = o->cpus, .virtio = m->virtio, .nvirtio = m->nvirtio };
     if (acpi && acpi_build(gmem_ptr(&vm->mem, LAYOUT_ACPI, LAYOUT_ACPI_MAX), LAYOUT_ACPI,
                            LAYOUT_ACPI_MAX, &acfg) < 0) {
         ERR("cannot build ACPI tables\n");
@@ -520,6 +576,7 @@ static int vm_process(const struct boot_opts *o, struct machine_result *res, int
 out:
     for (int i = 0; i < m->nshares; i++)
         virtio_9p_free(m->shares[i]);
+    free_disks(m);
     vm_destroy(&m->vm);
     console_close(m->con);
     uart_free(m->uart);

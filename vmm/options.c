@@ -176,6 +176,23 @@ int parse_share(const char *s, int index, struct share_opt *sh, char *err, size_
     return 0;
 }
 
+int opt_disk(const char *s, struct boot_opts *o, char *err, size_t errlen)
+{
+    if (o->ndisks == MAX_DISKS) {
+        snprintf(err, errlen, "--disk %s: too many disks (at most %d)", s, MAX_DISKS);
+        return -1;
+    }
+    if (o->nshares + o->ndisks + 1 > MAX_VIRTIO_DEVS) {
+        snprintf(err, errlen, "--disk %s: too many devices (--share and --disk together: "
+                 "at most %d)", s, MAX_VIRTIO_DEVS);
+        return -1;
+    }
+    if (blk_parse_opt(s, o->ndisks, &o->disks[o->ndisks], err, errlen))
+        return -1;
+    o->ndisks++;
+    return 0;
+}
+
 void boot_usage(FILE *f)
 {
     fprintf(f,
@@ -183,6 +200,7 @@ void boot_usage(FILE *f)
 "                    [--memory SIZE] [--cpus N] [--timeout SECONDS] [--console FILE]\n"
 "                    [--console-limit SIZE]\n"
 "                    [--share DIR[,tag=TAG][,ro][,max=SIZE]]... [--virtio-discovery acpi|cmdline|both]\n"
+"                    [--disk FILE[,ro][,serial=S][,cache=unsafe|writeback|none]]...\n"
 "                    [--timing[=text|json]] [--quiet] [--no-sandbox] [--boot-path direct|bzimage]\n"
 "                    [--pit] [--repeat N]\n"
 "Boots a Linux bzImage in a KVM virtual machine and exits with the guest's\n"
@@ -198,6 +216,10 @@ void boot_usage(FILE *f)
 "  --console-limit SIZE  keep at most SIZE of console output (default 64M; 0: no limit)\n"
 "  --share DIR,...    export DIR to the guest over virtio-9p (mount tag TAG; the guest\n"
 "                     may add at most SIZE bytes to it, default: no bound)\n"
+"  --disk FILE,...    attach the raw image FILE as a virtio-blk disk (/dev/vda, vdb, ...\n"
+"                     in order; at most %d, and %d devices with --share); ro: read-only;\n"
+"                     cache=writeback (default; a guest flush is an fdatasync),\n"
+"                     unsafe (flushes ignored) or none (O_DIRECT); locked while in use\n"
 "  --virtio-discovery how the guest finds virtio devices (default both)\n"
 "  --timing[=json]    report boot phase times on stderr\n"
 "  --quiet            do not copy the guest console to stdout\n"
@@ -209,12 +231,12 @@ void boot_usage(FILE *f)
 "                     boot as JSON); exit with the worst status; --console needs %%d\n"
 "  --pit              give the guest a PIT (i8254 timer); Linux 5.2+ does not need it\n"
 "  --help, --version\n",
-            MAX_CPUS, DEFAULT_TIMEOUT, MAX_REPEAT);
+            MAX_CPUS, DEFAULT_TIMEOUT, MAX_DISKS, MAX_VIRTIO_DEVS, MAX_REPEAT);
 }
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_MEMORY, OPT_CPUS, OPT_TIMEOUT,
        OPT_CONSOLE, OPT_TIMING, OPT_QUIET, OPT_SHARE, OPT_DISCOVERY, OPT_HELP, OPT_VERSION,
-       OPT_NO_SANDBOX, OPT_CONSOLE_LIMIT, OPT_BOOT_PATH, OPT_REPEAT, OPT_PIT };
+       OPT_NO_SANDBOX, OPT_CONSOLE_LIMIT, OPT_BOOT_PATH, OPT_REPEAT, OPT_PIT, OPT_DISK };
 
 static const struct option longopts[] = {
     { "kernel", required_argument, NULL, OPT_KERNEL },
@@ -228,6 +250,7 @@ static const struct option longopts[] = {
     { "timing", optional_argument, NULL, OPT_TIMING },
     { "quiet", no_argument, NULL, OPT_QUIET },
     { "share", required_argument, NULL, OPT_SHARE },
+    { "disk", required_argument, NULL, OPT_DISK },
     { "virtio-discovery", required_argument, NULL, OPT_DISCOVERY },
     { "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
     { "boot-path", required_argument, NULL, OPT_BOOT_PATH },
@@ -298,7 +321,14 @@ int boot_parse_args(int argc, char **argv, struct boot_opts *o, char *err, size_
             o->repeat = (long)v;
             break;
         }
+        case OPT_DISK:
+            if (opt_disk(optarg, o, err, errlen))
+                return -1;
+            break;
         case OPT_SHARE:
+            if (o->nshares + o->ndisks == MAX_VIRTIO_DEVS)
+                BAD("--share %s: too many devices (--share and --disk together: at most %d)",
+                    optarg, MAX_VIRTIO_DEVS);
             if (o->nshares == MAX_SHARES)
                 BAD("too many --share (at most %d)", MAX_SHARES);
             if (parse_share(optarg, o->nshares, &o->shares[o->nshares], err, errlen))

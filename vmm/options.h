@@ -5,9 +5,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "virtio/blk.h"
 
 #define MAX_INITRDS 16
 #define MAX_SHARES  8
+#define MAX_DISKS   VIRTIO_BLK_MAX_DISKS
+/* --share and --disk together: one interrupt line each (vmm/ports.h). */
+#define MAX_VIRTIO_DEVS 9
 #define MAX_CPUS    64
 #define DEFAULT_MEMORY (512ULL << 20)
 #define MIN_MEMORY (32ULL << 20)
@@ -48,6 +52,8 @@ struct boot_opts {
     bool no_sandbox;            /* --no-sandbox: no seccomp filter, no capability drop */
     struct share_opt shares[MAX_SHARES];
     int nshares;
+    struct blk_opt disks[MAX_DISKS];   /* --disk (virtio-blk, docs/blk.md) */
+    int ndisks;
     enum discovery discovery;
     enum boot_path boot_path;
     long repeat;                /* --repeat N (vmm/repeat.h); 0: not given */
@@ -73,6 +79,8 @@ int opt_jobs(const char *s, int *out, char *err, size_t errlen);
 /* "HOSTDIR[,tag=TAG][,ro][,max=SIZE]"; the tag defaults to "share<index>".
  * Returns 0 or -1 with a reason in err. */
 int parse_share(const char *s, int index, struct share_opt *sh, char *err, size_t errlen);
+/* Adds one --disk to o (count and device limits checked).  0 or -1 + err. */
+int opt_disk(const char *s, struct boot_opts *o, char *err, size_t errlen);
 
 /* Parses argv (argv[0] is "boot").  Returns 0 to go on, 1 when --help or
  * --version was handled (exit 0), -1 with a one-line reason in err. */

@@ -23,6 +23,7 @@
 #include "vmm/kvmhost.h"
 #include "vmm/machine.h"
 #include "vmm/run.h"
+#include "vmm/disks.h"
 #include "vmm/runjobs.h"
 #include "vmm/sandbox.h"
 #include "vmm/status.h"
@@ -46,6 +47,7 @@ struct run_opts {
     bool keep_going, verbose, no_sandbox, pit;
     int progress;               /* -1: when stderr is a terminal */
     enum boot_path boot_path;
+    struct run_disk_opts disk;  /* --disk, --disk-size, --keep-disks (vmm/disks.h) */
 };
 
 static void usage(FILE *f)
@@ -56,6 +58,7 @@ static void usage(FILE *f)
 "                   [--cpus N] [--memory SIZE] [--timeout S] [--console-limit SIZE]\n"
 "                   [--keep-going] [--verbose] [--no-sandbox] [--boot-path direct|bzimage]\n"
 "                   [--pit] [-j|--jobs N] [--job NAME] [--progress|--no-progress]\n"
+"                   [--disk FILE[,ro][,serial=S][,cache=C]]... [--disk-size SIZE] [--keep-disks]\n"
 "Compiles JOB.yaml, and for each job it expands to packs an initrd, boots the\n"
 "kernel, runs the job and leaves its results in\n"
 "RESULT_ROOT/TESTCASE/PARAMS/KERNEL_VERSION/N/ (default RESULT_ROOT: ./results).\n"
@@ -74,6 +77,8 @@ static void usage(FILE *f)
 "by one; each job's messages and summary line appear together when it ends.\n"
 "--job NAME: run only the expanded job NAME (a name `minivmm compile` gives), with\n"
 "the result path it has in a whole run (docs/scaling.md).\n"
+"--disk: as boot's, after a job's own `disk: NHDD|NSSD` images (--disk-size, default\n"
+"the job's disk_size or 16G; removed unless --keep-disks: RESULT/disks/) docs/blk.md\n"
 "--help, --version: this text, the version.\n");
 }
 
@@ -249,12 +254,13 @@ out:
 }
 
 static int modules_archive(const char *moddir, const char *kver, const char *cache,
-                           char *out, size_t len)
+                           const struct job_list *jobs, char *out, size_t len)
 {
     struct initrd_modules mods = { 0 };
     char err[512];
-    if (initrd_modules_resolve(moddir, kver, initrd_default_modules, initrd_n_default_modules,
-                               &mods, err, sizeof(err)) < 0) {
+    const char *fs[4];
+    size_t nfs = job_disks_modules(jobs->v, jobs->n, fs, 4);
+    if (initrd_modules_resolve_run(moddir, kver, fs, nfs, &mods, err, sizeof(err)) < 0) {
         ERR("modules: %s\n", err);
         return -1;
     }
@@ -409,6 +415,9 @@ static int run_one(void *ctx, size_t i, const char *dir)
     snprintf(b.shares[0].tag, sizeof(b.shares[0].tag), RESULT_TAG);
     b.shares[0].max = RESULT_MAX;
     b.nshares = 1;
+    struct job_disks jd;
+    if (job_disks_attach(j, &o->disk, o->result_root, &b, &jd, path, sizeof(path)))
+        return ERR("%s\n", path), EXIT_HOST_ERROR;
 
     struct machine_result res = { 0 };
     double t0 = now_s();
@@ -416,6 +425,7 @@ static int run_one(void *ctx, size_t i, const char *dir)
     timing_progress(o->progress ? job_name(j) : NULL);
     int st = machine_run(&b, &res);
     timing_progress(NULL);
+    job_disks_release(&jd, o->disk.keep, dir);
     double took = now_s() - t0;
 
     char num[16];
@@ -456,7 +466,7 @@ static int run_one(void *ctx, size_t i, const char *dir)
 
 enum { O_KERNEL = 256, O_RESULT, O_MODULES, O_ROOTFS, O_PROGRAMS, O_CPUS, O_MEMORY,
        O_TIMEOUT, O_KEEP, O_VERBOSE, O_HELP, O_NO_SANDBOX, O_INCDIR, O_VERSION,
-       O_CONSOLE_LIMIT, O_BOOT_PATH, O_PIT, O_JOB, O_PROGRESS, O_NO_PROGRESS };
+       O_CONSOLE_LIMIT, O_BOOT_PATH, O_PIT, O_JOB, O_PROGRESS, O_NO_PROGRESS, O_DISK };
 static const struct option longopts[] = {
     { "kernel", required_argument, NULL, O_KERNEL },
     { "result-root", required_argument, NULL, O_RESULT },
@@ -476,6 +486,9 @@ static const struct option longopts[] = {
     { "progress", no_argument, NULL, O_PROGRESS },
     { "no-progress", no_argument, NULL, O_NO_PROGRESS },
     { "jobs", required_argument, NULL, 'j' },
+    { "disk", required_argument, NULL, O_DISK },
+    { "disk-size", required_argument, NULL, O_DISK },
+    { "keep-disks", no_argument, NULL, O_DISK },
     { "job", required_argument, NULL, O_JOB },
     { "help", no_argument, NULL, O_HELP },
     { "version", no_argument, NULL, O_VERSION },
@@ -495,8 +508,13 @@ static int parse(int argc, char **argv, struct run_opts *o)
     opterr = 0;
     int c;
     char err[256];
-    while ((c = getopt_long(argc, argv, ":j:", longopts, NULL)) != -1) {
+    int li;
+    while ((c = getopt_long(argc, argv, ":j:", longopts, &li)) != -1) {
         switch (c) {
+        case O_DISK:
+            if (run_disk_opt(&o->disk, longopts[li].name, optarg, err, sizeof(err)))
+                goto bad;
+            break;
         case O_KERNEL: o->kernel = optarg; break;
         case O_RESULT: o->result_root = optarg; break;
         case O_MODULES: o->modules = optarg; break;
@@ -683,7 +701,7 @@ int run_main(int argc, char **argv)
         goto out;
     }
     if (moddir) {
-        if (modules_archive(moddir, kver, cache, mods, sizeof(mods)) < 0)
+        if (modules_archive(moddir, kver, cache, &sel, mods, sizeof(mods)) < 0)
             goto out;
         parts[nparts++] = mods;
     } else {

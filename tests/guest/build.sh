@@ -9,10 +9,10 @@ CFLAGS="-O2 -ffreestanding -fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only \
 for f in entry ap setup16; do
     ${CC:-cc} $CFLAGS -c -o "$out/$f.o" "$src/$f.S"
 done
-for f in guest hostile vq p9race p9flip p9load mp; do
+for f in guest hostile vq p9race p9flip p9load mp blk; do
     ${CC:-cc} $CFLAGS -c -o "$out/$f.o" "$src/$f.c"
 done
-ld -nostdlib -static --no-warn-rwx-segments -T "$src/guest.ld" -o "$out/tinyguest.elf" "$out/entry.o" "$out/ap.o" "$out/guest.o" "$out/hostile.o" "$out/vq.o" "$out/p9race.o" "$out/p9flip.o" "$out/p9load.o" "$out/mp.o"
+ld -nostdlib -static --no-warn-rwx-segments -T "$src/guest.ld" -o "$out/tinyguest.elf" "$out/entry.o" "$out/ap.o" "$out/guest.o" "$out/hostile.o" "$out/vq.o" "$out/p9race.o" "$out/p9flip.o" "$out/p9load.o" "$out/mp.o" "$out/blk.o"
 objcopy -O binary -j .text -j .rodata -j .data "$out/tinyguest.elf" "$out/tinyguest.bin"
 init_size=$(nm "$out/tinyguest.elf" | awk '$3 == "_end" { print "0x" $1 }')
 init_size=$(( (init_size - 0x100000 + 0xfff) & ~0xfff ))

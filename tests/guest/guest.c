@@ -214,6 +214,8 @@ void guest_main(uint8_t *zp)
     } else if (a && starts(a, "panic")) {
         puts_("Kernel panic - not syncing: tinyguest was asked to panic\n");
         outb(0x64, 0xfe);
+    } else if (a && starts(a, "blk:")) {
+        outb(0x604, (uint8_t)blk_action(a + 4));
     } else if (a && hostile(a, zp)) {
     } else if (a && starts(a, "hang")) {
         puts_("tinyguest: hanging\n");

@@ -44,4 +44,6 @@ uint64_t ram_end_high(const uint8_t *zp);
 /* hostile.c: runs the hostile action `a` names and ends the VM through the
  * exit port; returns 0 when `a` names none of them. */
 int hostile(const char *a, const uint8_t *zp);
+/* blk.c: action=blk:rw|ro; a points after "blk:"; returns the status. */
+int blk_action(const char *a);
 #endif

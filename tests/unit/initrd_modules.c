@@ -85,6 +85,19 @@ START_TEST(test_debian_tree)
                                             initrd_n_default_modules, &m, err, sizeof err), 0);
     ck_assert_uint_eq(m.n, 8);
     initrd_modules_free(&m);
+    /* What run collects: virtio_blk too, and a job's fs module when the tree
+     * has it; an unknown one is left out, not an error. */
+    const char *fs[] = { "ext4" }, *nofs[] = { "nosuchfs" };
+    ck_assert_int_eq(initrd_modules_resolve_run(dir, kver, fs, 1, &m, err, sizeof err), 0);
+    index_of(&m, "virtio_blk");
+    index_of(&m, "ext4");
+    index_of(&m, "jbd2");
+    ck_assert_int_lt(index_of(&m, "virtio_ring"), index_of(&m, "virtio_blk"));
+    initrd_modules_free(&m);
+    ck_assert_int_eq(initrd_modules_resolve_run(dir, kver, nofs, 1, &m, err, sizeof err), 0);
+    ck_assert_uint_eq(m.n, 9);
+    index_of(&m, "virtio_blk");
+    initrd_modules_free(&m);
     /* Wrong kernel version: caught by vermagic. */
     ck_assert_int_eq(initrd_modules_resolve(dir, "5.10.0-99-amd64", want, 1, &m, err, sizeof err),
                      -1);
