@@ -227,8 +227,11 @@ size_t job_disks_modules(struct job *const *jobs, size_t njobs, const char **nam
         const char *brd = job_program_option(jobs[i], "disk", "nr_brd");
         const char *plain = job_param(jobs[i], "disk");
         bool want_brd = (brd && strcmp(brd, "0")) || (plain && strstr(plain, "BRD"));
-        const char *want[2] = { m, want_brd ? "brd" : NULL };
-        for (int w = 0; w < 2; w++) {
+        /* ext4, xfs and btrfs ask the crypto API for crc32c when they
+         * mount ("Cannot load crc32c driver" otherwise): no module
+         * dependency names it, so it is collected beside them. */
+        const char *want[3] = { m, m ? "crc32c_generic" : NULL, want_brd ? "brd" : NULL };
+        for (int w = 0; w < 3; w++) {
             bool seen = !want[w];
             for (size_t k = 0; !seen && k < n; k++)
                 seen = !strcmp(names[k], want[w]);

@@ -258,8 +258,8 @@ static int modules_archive(const char *moddir, const char *kver, const char *cac
 {
     struct initrd_modules mods = { 0 };
     char err[512];
-    const char *fs[4];
-    size_t nfs = job_disks_modules(jobs->v, jobs->n, fs, 4);
+    const char *fs[8];
+    size_t nfs = job_disks_modules(jobs->v, jobs->n, fs, 8);
     if (initrd_modules_resolve_run(moddir, kver, fs, nfs, &mods, err, sizeof(err)) < 0) {
         ERR("modules: %s\n", err);
         return -1;

@@ -9,7 +9,8 @@ d=$(result_dirs disk-fs | head -n 1)
 [ -n "$d" ] || bad "no result directory"
 grep -q "partitions: /dev/vda /dev/vdb" "$d/disk" 2>/dev/null || bad "disk: partitions not found"
 for v in vda vdb; do
-    grep -q "fs: /dev/$v (ext2) mounted on /fs/$v" "$d/fs" 2>/dev/null || bad "fs: $v not mounted"
+    grep -q "fs: /dev/$v (ext2) mounted on /fs/$v" "$d/fs" 2>/dev/null ||
+        bad "fs: $v not mounted ($(ls "$d" | tr '\n' ' '): $(tail -n 3 "$d/fs" 2>&1 | tr '\n' ' '); dmesg: $(grep -iE 'ext[234]|jbd|mbcache|crc|module|vd[ab]' "$d/dmesg" 2>&1 | tail -n 8 | tr '\n' ' '))"
     grep -q "fstree: /fs/$v: 9 files" "$d/fstree" 2>/dev/null || bad "fstree: /fs/$v"
 done
 grep -q "fstree: 2 file systems" "$d/fstree" 2>/dev/null || bad "fstree did not see 2 file systems"
