@@ -31,7 +31,7 @@ CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -I. $(SANFLAGS) \
            -DMINIVMM_VERSION='"$(VERSION)"' \
            $(shell pkg-config --cflags $(PKGS))
 LDFLAGS += $(SANFLAGS)
-LDLIBS  := $(shell pkg-config --libs $(PKGS)) -lbz2 -lpthread
+LDLIBS  := $(shell pkg-config --libs $(PKGS)) -lbz2 -lpthread -lm
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 
 # One static library per folder; data flows job -> initrd -> boot -> vmm <- virtio.

@@ -24,6 +24,7 @@
 #include "vmm/machine.h"
 #include "vmm/run.h"
 #include "vmm/runjobs.h"
+#include "vmm/runstats.h"
 #include "vmm/sandbox.h"
 #include "vmm/status.h"
 #include "vmm/timing.h"
@@ -46,6 +47,7 @@ struct run_opts {
     bool keep_going, verbose, no_sandbox, pit;
     int progress;               /* -1: when stderr is a terminal */
     enum boot_path boot_path;
+    struct run_expects expects; /* --expect (vmm/runstats.h) */
 };
 
 static void usage(FILE *f)
@@ -56,6 +58,7 @@ static void usage(FILE *f)
 "                   [--cpus N] [--memory SIZE] [--timeout S] [--console-limit SIZE]\n"
 "                   [--keep-going] [--verbose] [--no-sandbox] [--boot-path direct|bzimage]\n"
 "                   [--pit] [-j|--jobs N] [--job NAME] [--progress|--no-progress]\n"
+"                   [--expect 'METRIC OP VALUE']...\n"
 "Compiles JOB.yaml, and for each job it expands to packs an initrd, boots the\n"
 "kernel, runs the job and leaves its results in\n"
 "RESULT_ROOT/TESTCASE/PARAMS/KERNEL_VERSION/N/ (default RESULT_ROOT: ./results).\n"
@@ -74,6 +77,8 @@ static void usage(FILE *f)
 "by one; each job's messages and summary line appear together when it ends.\n"
 "--job NAME: run only the expanded job NAME (a name `minivmm compile` gives), with\n"
 "the result path it has in a whole run (docs/scaling.md).\n"
+"--expect 'METRIC OP VALUE' (OP: < <= > >= == !=): a job that passed fails (1)\n"
+"unless its stats.json satisfies it; a missing metric gives 125 (docs/stats.md).\n"
 "--help, --version: this text, the version.\n");
 }
 
@@ -416,6 +421,7 @@ static int run_one(void *ctx, size_t i, const char *dir)
     timing_progress(o->progress ? job_name(j) : NULL);
     int st = machine_run(&b, &res);
     timing_progress(NULL);
+    st = run_stats(dir, j, &o->expects, st);
     double took = now_s() - t0;
 
     char num[16];
@@ -456,7 +462,7 @@ static int run_one(void *ctx, size_t i, const char *dir)
 
 enum { O_KERNEL = 256, O_RESULT, O_MODULES, O_ROOTFS, O_PROGRAMS, O_CPUS, O_MEMORY,
        O_TIMEOUT, O_KEEP, O_VERBOSE, O_HELP, O_NO_SANDBOX, O_INCDIR, O_VERSION,
-       O_CONSOLE_LIMIT, O_BOOT_PATH, O_PIT, O_JOB, O_PROGRESS, O_NO_PROGRESS };
+       O_CONSOLE_LIMIT, O_BOOT_PATH, O_PIT, O_JOB, O_PROGRESS, O_NO_PROGRESS, O_EXPECT };
 static const struct option longopts[] = {
     { "kernel", required_argument, NULL, O_KERNEL },
     { "result-root", required_argument, NULL, O_RESULT },
@@ -477,6 +483,7 @@ static const struct option longopts[] = {
     { "no-progress", no_argument, NULL, O_NO_PROGRESS },
     { "jobs", required_argument, NULL, 'j' },
     { "job", required_argument, NULL, O_JOB },
+    { "expect", required_argument, NULL, O_EXPECT },
     { "help", no_argument, NULL, O_HELP },
     { "version", no_argument, NULL, O_VERSION },
     { 0 },
@@ -542,6 +549,10 @@ static int parse(int argc, char **argv, struct run_opts *o)
                 goto bad;
             break;
         case O_JOB: o->only = optarg; break;
+        case O_EXPECT:
+            if (run_expect_add(&o->expects, optarg) < 0)
+                return -1;
+            break;
         case O_KEEP: o->keep_going = true; break;
         case O_VERBOSE: o->verbose = true; break;
         case O_NO_SANDBOX: o->no_sandbox = true; break;
