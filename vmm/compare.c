@@ -94,8 +94,12 @@ static int add(struct group *g, const char *dir)
 {
     char path[4096];
     struct stat st;
-    if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-        ERR("%s: %s\n", dir, errno && !S_ISDIR(st.st_mode) ? strerror(errno) : "not a directory");
+    if (stat(dir, &st) < 0) {
+        ERR("%s: %s\n", dir, strerror(errno));
+        return -1;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        ERR("%s: not a directory\n", dir);
         return -1;
     }
     snprintf(path, sizeof(path), "%s/stats.json", dir);
