@@ -267,6 +267,30 @@ static void fio_latency(yaml_document_t *d, yaml_node_t *m, const char *unit, st
     }
 }
 
+/* JSON nested at most MAX deep (fio's is 5): libyaml's loader takes time
+ * that grows fast with the depth, and the text is the guest's. */
+static bool shallow(const char *p, const char *end, int max)
+{
+    int depth = 0;
+    bool str = false;
+    for (; p < end; p++) {
+        if (str) {
+            if (*p == '\\' && p + 1 < end)
+                p++;
+            else if (*p == '"')
+                str = false;
+        } else if (*p == '"') {
+            str = true;
+        } else if (*p == '{' || *p == '[') {
+            if (++depth > max)
+                return false;
+        } else if (*p == '}' || *p == ']') {
+            depth--;
+        }
+    }
+    return true;
+}
+
 static bool fio_json(const char *text, size_t len, struct sbuf *o)
 {
     const char *a = memchr(text, '{', len), *b = NULL;
@@ -275,7 +299,7 @@ static bool fio_json(const char *text, size_t len, struct sbuf *o)
             b = q;
             break;
         }
-    if (!a || !b || b <= a || (size_t)(b - a) > (16u << 20))
+    if (!a || !b || b <= a || (size_t)(b - a) > (16u << 20) || !shallow(a, b, 32))
         return false;
     yaml_parser_t p;
     yaml_document_t d;

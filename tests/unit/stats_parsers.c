@@ -97,6 +97,17 @@ START_TEST(fio)
     ck_assert_double_eq(get(&s, "fio.latency_>=2000ms%"), 0);
     ck_assert_double_eq(get(&s, "fio.workload"), 994 + 1054);
     stats_free(&s);
+    /* JSON nested deeper than fio's (32 levels) is not handed to libyaml */
+    size_t deep = 100000;
+    char *d = malloc(2 * deep + 16), *lines;
+    strcpy(d, "{\"jobs\": ");
+    memset(d + 9, '[', deep);
+    memset(d + 9 + deep, ']', deep);
+    strcpy(d + 9 + 2 * deep, "}");
+    ck_assert_int_eq(stats_builtin("fio", d, strlen(d), &lines), 1);
+    ck_assert_str_eq(lines, "");
+    free(lines);
+    free(d);
     parse("fio", DATA "fio-read.txt", &s);     /* fio's default text output */
     ck_assert_double_eq(get(&s, "fio.read_bw_MBps"), 1333);
     ck_assert_double_eq(get(&s, "fio.read_iops"), 21300);
