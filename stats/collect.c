@@ -60,7 +60,7 @@ static double now(void)
 /* Runs PARSER with stdin the program's output (file NAME in DFD) and
  * RESULT_ROOT=DIR: 0 and *out (what it printed), or -1 and a reason. */
 static int run_parser(const char *parser, int dfd, const char *name, const char *dir,
-                      char **out, const char **why)
+                      int (*stop)(void), char **out, const char **why)
 {
     int in = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), p[2];
     struct stat st;
@@ -101,12 +101,16 @@ static int run_parser(const char *parser, int dfd, const char *name, const char 
     *why = NULL;
     for (;;) {
         double left = deadline - now();
+        if (stop && stop()) {
+            *why = "interrupted: it was killed";
+            break;
+        }
         if (left <= 0) {
             *why = "it ran longer than 60 s and was killed";
             break;
         }
         struct pollfd pf = { p[0], POLLIN, 0 };
-        int r = poll(&pf, 1, (int)(left * 1000) + 1);
+        int r = poll(&pf, 1, left > 1 ? 1000 : (int)(left * 1000) + 1);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
@@ -158,7 +162,7 @@ static int write_new(int dfd, const char *name, const struct stats *s)
 
 /* One program: its metrics into PS (nothing on a rejected output). */
 static void one(const char *who, int dfd, const char *dir, const struct stats_prog *pg,
-                struct stats *ps)
+                int (*stop)(void), struct stats *ps)
 {
     char parser[4096], err[256], *lines = NULL;
     struct stat st;
@@ -169,7 +173,7 @@ static void one(const char *who, int dfd, const char *dir, const struct stats_pr
         if (access(parser, X_OK) < 0)
             why = "it is not executable";
         else
-            run_parser(parser, dfd, pg->name, dir, &lines, &why);
+            run_parser(parser, dfd, pg->name, dir, stop, &lines, &why);
         if (why) {
             fprintf(stderr, "%s: %s: %s\n", who, parser, why);
             return;
@@ -201,7 +205,7 @@ static void one(const char *who, int dfd, const char *dir, const struct stats_pr
 }
 
 int stats_collect(const char *who, const char *dir, const struct stats_prog *progs, size_t n,
-                  struct stats *out)
+                  int (*stop)(void), struct stats *out)
 {
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0) {
@@ -217,9 +221,9 @@ int stats_collect(const char *who, const char *dir, const struct stats_prog *pro
         bool dup = false;
         for (size_t k = 0; k < i; k++)
             dup |= !strcmp(progs[k].name, progs[i].name);
-        if (dup)
+        if (dup || (stop && stop()))
             continue;
-        one(who, dfd, dir, &progs[i], &per[i]);
+        one(who, dfd, dir, &progs[i], stop, &per[i]);
         if (progs[i].test) {            /* NAME.exit_status, as minivmm_stats prints it */
             char sname[300], *text, key[STATS_KEY_MAX + 1];
             size_t len;

@@ -18,8 +18,10 @@ struct stats_prog {
 /* Parses the outputs of PROGS in result directory DIR into OUT (PROGRAM.METRIC),
  * writes DIR/PROGRAM.json (programs with metrics) and DIR/stats.json.  Each
  * problem (a parser's output rejected, a file the guest left in the way) is
- * one line on stderr starting with WHO; it never stops the others.  -1 only
- * when stats.json could not be written (OUT is still filled). */
+ * one line on stderr starting with WHO; it never stops the others.  STOP
+ * (or NULL) is asked while a user's parser runs and between programs: when
+ * it returns non-zero the parser is killed and nothing more is parsed.  -1
+ * only when stats.json could not be written (OUT is still filled). */
 int stats_collect(const char *who, const char *dir, const struct stats_prog *progs, size_t n,
-                  struct stats *out);
+                  int (*stop)(void), struct stats *out);
 #endif

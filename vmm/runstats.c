@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include "stats/collect.h"
 #include "vmm/runstats.h"
+#include "vmm/sandbox.h"
 #include "vmm/status.h"
 
 int run_expect_add(struct run_expects *x, const char *text)
@@ -33,7 +34,7 @@ int run_stats(const char *dir, const struct job *j, const struct run_expects *x,
         for (size_t i = 0; i < n; i++)
             p[i] = (struct stats_prog){ job_program_name(j, i), job_program_dir(j, i),
                                         job_program_type(j, i) == JOB_PROG_TEST };
-        stats_collect(who, dir, p, n, &s);
+        stats_collect(who, dir, p, n, sig_caught, &s);
     } else {
         fprintf(stderr, "%s: out of memory\n", who);
     }
@@ -49,6 +50,8 @@ int run_stats(const char *dir, const struct job *j, const struct run_expects *x,
                                                  : " (cannot test)");
     }
     stats_free(&s);
+    if (sig_caught())
+        return 128 + sig_caught();      /* as a job interrupted while it ran */
     if (st == 0 && x->n)
         st = stats_expect_status(v, (size_t)x->n);
     return st;

@@ -66,7 +66,7 @@ static struct stats s;
 static struct stats_prog progs[8];
 static size_t nprogs;
 static int rc;
-static void collect(void) { rc = stats_collect("t", res, progs, nprogs, &s); }
+static void collect(void) { rc = stats_collect("t", res, progs, nprogs, NULL, &s); }
 
 static void add(const char *name, bool test)
 {
@@ -172,6 +172,30 @@ START_TEST(guest_files)
 }
 END_TEST
 
+static int calls;
+static int stop_second(void) { return ++calls > 1; }
+static void collect_stop(void) { rc = stats_collect("t", res, progs, nprogs, stop_second, &s); }
+
+START_TEST(stopped)
+{
+    /* a signal to minivmm (stop() says so) ends a parser that would run
+     * for its whole 60 s, and nothing more is parsed */
+    nprogs = 0;
+    s = (struct stats){ 0 };
+    prog("slow", "#!/bin/sh\nsleep 1000\n");
+    add("slow", false);
+    prog("uptime", NULL);
+    add("uptime", false);
+    put(res, "uptime", "1.5 2.5\n", 0644);
+    calls = 0;
+    char *err = test_capture_stderr(collect_stop);
+    ck_assert_ptr_nonnull(strstr(err, "/slow/parse: interrupted: it was killed\n"));
+    ck_assert_ptr_null(stats_get(&s, "uptime.uptime"));
+    free(err);
+    stats_free(&s);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("stats_collect");
@@ -180,6 +204,7 @@ static Suite *suite(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, outputs);
     tcase_add_test(tc, guest_files);
+    tcase_add_test(tc, stopped);
     suite_add_tcase(s, tc);
     return s;
 }
