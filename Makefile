@@ -31,11 +31,11 @@ CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -I. $(SANFLAGS) \
            -DMINIVMM_VERSION='"$(VERSION)"' \
            $(shell pkg-config --cflags $(PKGS))
 LDFLAGS += $(SANFLAGS)
-LDLIBS  := $(shell pkg-config --libs $(PKGS)) -lbz2 -lpthread
+LDLIBS  := $(shell pkg-config --libs $(PKGS)) -lbz2 -lpthread -lm
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 
 # One static library per folder; data flows job -> initrd -> boot -> vmm <- virtio.
-DIRS := job initrd boot virtio vmm
+DIRS := job initrd boot virtio vmm stats
 MAIN := vmm/main.c
 srcs = $(filter-out $(MAIN),$(wildcard $(1)/*.c $(1)/*.S))
 objs = $(patsubst %,$(B)/%.o,$(basename $(call srcs,$(1))))
@@ -44,8 +44,10 @@ $(foreach d,$(DIRS),$(eval $(B)/lib$(d).a: $(call objs,$(d))))
 libs_job    := $(B)/libjob.a
 libs_initrd := $(B)/libinitrd.a
 libs_boot   := $(B)/libboot.a
+libs_stats  := $(B)/libstats.a
 libs_virtio := $(B)/libvirtio.a $(B)/libvmm.a
-libs_vmm    := $(B)/libvmm.a $(B)/libvirtio.a $(B)/libboot.a $(B)/libinitrd.a $(B)/libjob.a
+libs_vmm    := $(B)/libvmm.a $(B)/libvirtio.a $(B)/libboot.a $(B)/libinitrd.a $(B)/libjob.a \
+               $(B)/libstats.a
 ALL_LIBS    := $(libs_vmm)
 
 BIN := $(if $(filter 1,$(SAN)),minivmm-san,minivmm)

@@ -5,6 +5,7 @@
 #include <string.h>
 #include "initrd/cpio.h"
 #include "job/job.h"
+#include "vmm/compare.h"
 #include "vmm/machine.h"
 #include "vmm/run.h"
 #include "vmm/status.h"
@@ -18,6 +19,7 @@ static void usage(FILE *f)
 "  boot --kernel BZIMAGE ...   boot a kernel with initrds and a command line\n"
 "  compile JOB.yaml ...        compile a job file into shell scripts\n"
 "  pack -o OUT PATH...         pack files into a cpio initrd\n"
+"  compare A... -- B...        compare the stats of two groups of result directories\n"
 "  help | --help, version | --version\n"
 "`minivmm COMMAND --help` and `man minivmm` say more.\n");
 }
@@ -41,6 +43,8 @@ int main(int argc, char **argv)
         return job_compile_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "pack"))
         return initrd_pack_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "compare"))
+        return compare_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
         usage(stdout);
         return 0;

@@ -25,6 +25,7 @@
 #include "vmm/run.h"
 #include "vmm/disks.h"
 #include "vmm/runjobs.h"
+#include "vmm/runstats.h"
 #include "vmm/sandbox.h"
 #include "vmm/status.h"
 #include "vmm/timing.h"
@@ -48,6 +49,7 @@ struct run_opts {
     int progress;               /* -1: when stderr is a terminal */
     enum boot_path boot_path;
     struct run_disk_opts disk;  /* --disk, --disk-size, --keep-disks (vmm/disks.h) */
+    struct run_expects expects; /* --expect (vmm/runstats.h) */
 };
 
 static void usage(FILE *f)
@@ -59,6 +61,7 @@ static void usage(FILE *f)
 "                   [--keep-going] [--verbose] [--no-sandbox] [--boot-path direct|bzimage]\n"
 "                   [--pit] [-j|--jobs N] [--job NAME] [--progress|--no-progress]\n"
 "                   [--disk FILE[,ro][,serial=S][,cache=C]]... [--disk-size SIZE] [--keep-disks]\n"
+"                   [--expect 'METRIC OP VALUE']...\n"
 "Compiles JOB.yaml, and for each job it expands to packs an initrd, boots the\n"
 "kernel, runs the job and leaves its results in\n"
 "RESULT_ROOT/TESTCASE/PARAMS/KERNEL_VERSION/N/ (default RESULT_ROOT: ./results).\n"
@@ -79,6 +82,8 @@ static void usage(FILE *f)
 "the result path it has in a whole run (docs/scaling.md).\n"
 "--disk: as boot's, after a job's own `disk: NHDD|NSSD` images (--disk-size, default\n"
 "the job's disk_size or 16G; removed unless --keep-disks: RESULT/disks/) docs/blk.md\n"
+"--expect 'METRIC OP VALUE' (OP: < <= > >= == !=): a job that passed fails (1)\n"
+"unless its stats.json satisfies it; a missing metric gives 125 (docs/stats.md).\n"
 "--help, --version: this text, the version.\n");
 }
 
@@ -426,6 +431,7 @@ static int run_one(void *ctx, size_t i, const char *dir)
     int st = machine_run(&b, &res);
     timing_progress(NULL);
     job_disks_release(&jd, o->disk.keep, dir);
+    st = run_stats(dir, j, &o->expects, st);
     double took = now_s() - t0;
 
     char num[16];
@@ -466,7 +472,8 @@ static int run_one(void *ctx, size_t i, const char *dir)
 
 enum { O_KERNEL = 256, O_RESULT, O_MODULES, O_ROOTFS, O_PROGRAMS, O_CPUS, O_MEMORY,
        O_TIMEOUT, O_KEEP, O_VERBOSE, O_HELP, O_NO_SANDBOX, O_INCDIR, O_VERSION,
-       O_CONSOLE_LIMIT, O_BOOT_PATH, O_PIT, O_JOB, O_PROGRESS, O_NO_PROGRESS, O_DISK };
+       O_CONSOLE_LIMIT, O_BOOT_PATH, O_PIT, O_JOB, O_PROGRESS, O_NO_PROGRESS, O_DISK,
+       O_EXPECT };
 static const struct option longopts[] = {
     { "kernel", required_argument, NULL, O_KERNEL },
     { "result-root", required_argument, NULL, O_RESULT },
@@ -490,6 +497,7 @@ static const struct option longopts[] = {
     { "disk-size", required_argument, NULL, O_DISK },
     { "keep-disks", no_argument, NULL, O_DISK },
     { "job", required_argument, NULL, O_JOB },
+    { "expect", required_argument, NULL, O_EXPECT },
     { "help", no_argument, NULL, O_HELP },
     { "version", no_argument, NULL, O_VERSION },
     { 0 },
@@ -560,6 +568,10 @@ static int parse(int argc, char **argv, struct run_opts *o)
                 goto bad;
             break;
         case O_JOB: o->only = optarg; break;
+        case O_EXPECT:
+            if (run_expect_add(&o->expects, optarg) < 0)
+                return -1;
+            break;
         case O_KEEP: o->keep_going = true; break;
         case O_VERBOSE: o->verbose = true; break;
         case O_NO_SANDBOX: o->no_sandbox = true; break;
