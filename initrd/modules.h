@@ -10,6 +10,9 @@
 /* What the guest needs for virtio-mmio + 9p: virtio_mmio, 9pnet_virtio, 9p. */
 extern const char *const initrd_default_modules[];
 extern const size_t initrd_n_default_modules;
+/* For `run --rootfs host`: the default ones and overlay (docs/rootfs.md). */
+extern const char *const initrd_host_root_modules[];
+extern const size_t initrd_n_host_root_modules;
 
 enum initrd_kmod_comp { KMOD_PLAIN, KMOD_GZIP, KMOD_XZ, KMOD_ZSTD };
 
@@ -44,6 +47,11 @@ void initrd_modules_free(struct initrd_modules *m);
  * line, in insmod order. */
 int initrd_modules_add(struct cpio_builder *b, const struct initrd_modules *m,
                        char *err, size_t errlen);
+/* The same below top ("" or a relative directory ending in '/', e.g. "usr/"
+ * so that a rootfs whose /lib is a symlink to usr/lib keeps it): the modules
+ * at TOPlib/modules/..., the load-order file lists "/TOPlib/modules/...". */
+int initrd_modules_add_at(struct cpio_builder *b, const struct initrd_modules *m,
+                          const char *top, char *err, size_t errlen);
 
 /* Reads a module file (decompressing .ko.gz) into a malloc'd buffer. */
 int initrd_module_read(const char *path, unsigned char **data, size_t *len,

@@ -6,6 +6,7 @@
 #include "initrd/cpio.h"
 #include "job/job.h"
 #include "vmm/machine.h"
+#include "vmm/rootfs.h"
 #include "vmm/run.h"
 #include "vmm/status.h"
 #include "vmm/timing.h"
@@ -18,6 +19,7 @@ static void usage(FILE *f)
 "  boot --kernel BZIMAGE ...   boot a kernel with initrds and a command line\n"
 "  compile JOB.yaml ...        compile a job file into shell scripts\n"
 "  pack -o OUT PATH...         pack files into a cpio initrd\n"
+"  rootfs --packages P,... -o FILE.cgz  build a Debian userland for run --rootfs\n"
 "  help | --help, version | --version\n"
 "`minivmm COMMAND --help` and `man minivmm` say more.\n");
 }
@@ -41,6 +43,8 @@ int main(int argc, char **argv)
         return job_compile_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "pack"))
         return initrd_pack_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "rootfs"))
+        return rootfs_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
         usage(stdout);
         return 0;

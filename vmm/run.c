@@ -22,6 +22,7 @@
 #include "vmm/kernel.h"
 #include "vmm/kvmhost.h"
 #include "vmm/machine.h"
+#include "vmm/rootfs.h"
 #include "vmm/run.h"
 #include "vmm/runjobs.h"
 #include "vmm/sandbox.h"
@@ -52,7 +53,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
 "usage: minivmm run JOB.yaml [--kernel BZIMAGE|VMLINUX] [--result-root DIR] [--modules DIR]\n"
-"                   [--rootfs FILE.cgz|DIR] [--programs DIR]... [--include-dir DIR]...\n"
+"                   [--rootfs FILE.cgz|DIR|host] [--programs DIR]... [--include-dir DIR]...\n"
 "                   [--cpus N] [--memory SIZE] [--timeout S] [--console-limit SIZE]\n"
 "                   [--keep-going] [--verbose] [--no-sandbox] [--boot-path direct|bzimage]\n"
 "                   [--pit] [-j|--jobs N] [--job NAME] [--progress|--no-progress]\n"
@@ -62,6 +63,9 @@ static void usage(FILE *f)
 "`<<: FILE` includes may name files below JOB.yaml's directory and below each\n"
 "--include-dir DIR (also searched for relative names).\n"
 "Exit status: 0 if every job passed, else the first failed job's (man minivmm).\n"
+"--rootfs: the guest's userland instead of busybox: a .cgz (`minivmm rootfs`\n"
+"builds one), a directory, or host: this host's / read-only over 9p under a\n"
+"tmpfs overlay (docs/rootfs.md).\n"
 "--console-limit: console.log keeps at most SIZE (default 64M; 0: no limit).\n"
 "--no-sandbox: run each VM without its seccomp filter and capability drop.\n"
 "--boot-path: direct (default) unpacks a bzImage on the host, bzimage runs its\n"
@@ -219,7 +223,7 @@ static int base_archive(const struct run_opts *o, const char *cache, char *out, 
     int rc = -1;
     if (!b)
         return -1;
-    if (o->rootfs) {
+    if (o->rootfs && !rootfs_is_host(o->rootfs)) {
         if (cpio_add_host(b, o->rootfs, "/") < 0) {
             ERR("--rootfs %s: %s\n", o->rootfs, cpio_error(b));
             goto out;
@@ -248,13 +252,16 @@ out:
     return rc;
 }
 
-static int modules_archive(const char *moddir, const char *kver, const char *cache,
-                           char *out, size_t len)
+static int modules_archive(const char *rootfs, const char *moddir, const char *kver,
+                           const char *cache, char *out, size_t len)
 {
     struct initrd_modules mods = { 0 };
     char err[512];
-    if (initrd_modules_resolve(moddir, kver, initrd_default_modules, initrd_n_default_modules,
-                               &mods, err, sizeof(err)) < 0) {
+    const char *const *names;
+    const char *top;
+    size_t nnames;
+    rootfs_modules(rootfs, &names, &nnames, &top);      /* docs/rootfs.md */
+    if (initrd_modules_resolve(moddir, kver, names, nnames, &mods, err, sizeof(err)) < 0) {
         ERR("modules: %s\n", err);
         return -1;
     }
@@ -262,7 +269,7 @@ static int modules_archive(const char *moddir, const char *kver, const char *cac
     int rc = -1;
     if (!b)
         goto out;
-    if (initrd_modules_add(b, &mods, err, sizeof(err)) < 0) {
+    if (initrd_modules_add_at(b, &mods, top, err, sizeof(err)) < 0) {
         ERR("modules: %s\n", err);
         goto out;
     }
@@ -409,6 +416,12 @@ static int run_one(void *ctx, size_t i, const char *dir)
     snprintf(b.shares[0].tag, sizeof(b.shares[0].tag), RESULT_TAG);
     b.shares[0].max = RESULT_MAX;
     b.nshares = 1;
+    if (rootfs_is_host(o->rootfs)) {    /* the host's / read-only (docs/rootfs.md) */
+        snprintf(b.shares[1].dir, sizeof(b.shares[1].dir), "/");
+        snprintf(b.shares[1].tag, sizeof(b.shares[1].tag), ROOTFS_HOST_TAG);
+        b.shares[1].readonly = true;
+        b.nshares = 2;
+    }
 
     struct machine_result res = { 0 };
     double t0 = now_s();
@@ -660,15 +673,20 @@ int run_main(int argc, char **argv)
         goto out;
     }
 
-    char mbuf[PATH_MAX], base[PATH_MAX], mods[PATH_MAX];
-    const char *parts[2];
+    char mbuf[PATH_MAX], base[PATH_MAX], mods[PATH_MAX], tools[PATH_MAX];
+    const char *parts[3];
     int nparts = 0;
-    if (o.rootfs && readable_file(o.rootfs)) {
+    if (o.rootfs && !rootfs_is_host(o.rootfs) && readable_file(o.rootfs)) {
         parts[nparts++] = o.rootfs;             /* an lkp-style rootfs .cgz, used as it is */
     } else {
         if (base_archive(&o, cache, base, sizeof(base)) < 0)
             goto out;
         parts[nparts++] = base;
+    }
+    if (o.rootfs) {             /* init's busybox on top of the userland (docs/rootfs.md) */
+        if (rootfs_tools_archive(o.rootfs, cache, tools, sizeof(tools)) < 0)
+            goto out;
+        parts[nparts++] = tools;
     }
     const char *moddir = o.modules ? o.modules : default_modules(kernel, kver, mbuf, sizeof(mbuf));
     if (o.modules) {
@@ -683,7 +701,7 @@ int run_main(int argc, char **argv)
         goto out;
     }
     if (moddir) {
-        if (modules_archive(moddir, kver, cache, mods, sizeof(mods)) < 0)
+        if (modules_archive(o.rootfs, moddir, kver, cache, mods, sizeof(mods)) < 0)
             goto out;
         parts[nparts++] = mods;
     } else {
