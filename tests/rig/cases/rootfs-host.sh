@@ -2,9 +2,9 @@
 # host's userland.  In the rig the host is L1, whose userland is busybox in
 # an initramfs: that / is what is exported, so the case puts a script there
 # first (a unique name, in no initrd).  The job then tries to change L1's
-# files: through the overlay (lands in the guest's tmpfs) and through a
-# second, read-write 9p mount of the host's root (refused by the read-only
-# export).  Afterwards L1's files are as they were (docs/rootfs.md).
+# files: through the overlay (lands in the guest's tmpfs) and through the
+# 9p mount under it, remounted read-write in the guest (refused by the
+# read-only export in the 9p server).  Afterwards L1's files are as they were (docs/rootfs.md).
 . /rig/run-lib.sh
 u=/opt/rig-host-only/prog-$$
 mkdir -p /opt/rig-host-only
@@ -20,15 +20,15 @@ cat > "$OUT/progs/hostonly/run" <<'PROG'
 echo changed > /etc/rig-host-file && echo "overlay write: $(cat /etc/rig-host-file)"
 echo new > /rig-guest-new && echo "overlay create: $(cat /rig-guest-new)"
 rm -f "$1" && [ ! -e "$1" ] && echo "overlay remove: gone"
-mkdir -p /tmp/rw
-if mount -t 9p -o trans=virtio,version=9p2000.L minivmm-root /tmp/rw; then
-    echo "second mount: $(cat /tmp/rw/etc/rig-host-file)"
-    if echo x > /tmp/rw/etc/rig-host-file; then echo "direct write: REACHED THE HOST"
-    else echo "direct write: refused"; fi
-    if mkdir /tmp/rw/rig-guest-dir; then echo "direct mkdir: REACHED THE HOST"
-    else echo "direct mkdir: refused"; fi
-    umount /tmp/rw
-fi
+# The export itself, made read-write in the guest (through init's mount
+# namespace root): only the 9p server stands between the guest and the host.
+l=/proc/1/root/host/lower
+if mount -o remount,rw "$l"; then echo "remount rw: done"; else echo "remount rw: failed"; fi
+echo "export: $(cat "$l/etc/rig-host-file")"
+if echo x > "$l/etc/rig-host-file"; then echo "direct write: REACHED THE HOST"
+else echo "direct write: refused"; fi
+if mkdir "$l/rig-guest-dir"; then echo "direct mkdir: REACHED THE HOST"
+else echo "direct mkdir: refused"; fi
 exit 0
 PROG
 chmod 0755 "$OUT/progs/hostonly/run"
@@ -42,7 +42,7 @@ if [ -z "$d" ]; then
 else
     f=$d/hostonly
     for want in "host-only program ran: $u" "overlay write: changed" "overlay create: new" \
-                "overlay remove: gone" "second mount: original" "direct write: refused" \
+                "overlay remove: gone" "remount rw: done" "export: original" "direct write: refused" \
                 "direct mkdir: refused"; do
         grep -qF "$want" "$f" 2>/dev/null ||
             bad "'$want' missing from the program's output: $(head -c 400 "$f" 2>/dev/null; tail -n 3 "$d/output" 2>/dev/null)"
