@@ -48,9 +48,13 @@ bool rootfs_is_host(const char *rootfs);
  * overlay for host. */
 void rootfs_modules(const char *rootfs, const char *const **names, size_t *n, const char **top);
 /* The small archive that goes on top of a --rootfs userland: busybox at
- * /minivmm/bin/busybox (init's tools where the userland lacks them),
+ * /minivmm/bin/busybox (init's tools where the userland lacks them; left
+ * out when the host has none, except for host, which needs it),
  * /dev/console, and for host the marker /minivmm/rootfs-host. */
 int rootfs_tools_add(struct cpio_builder *b, const char *rootfs, char *err, size_t errlen);
+/* For host: adds the host's / as a read-only share with tag ROOTFS_HOST_TAG. */
+struct boot_opts;
+void rootfs_host_share(const char *rootfs, struct boot_opts *b);
 /* The same as a cached archive in cache (path into out); 0, or -1 with a
  * "minivmm run: --rootfs ..." line on stderr. */
 int rootfs_tools_archive(const char *rootfs, const char *cache, char *out, size_t len);

@@ -6,6 +6,7 @@
 #include "initrd/cpio.h"
 #include "initrd/hostwalk.h"
 #include "initrd/modules.h"
+#include "vmm/options.h"
 #include "vmm/rootfs.h"
 
 bool rootfs_is_host(const char *rootfs)
@@ -39,10 +40,12 @@ static const char *host_busybox(void)
 int rootfs_tools_add(struct cpio_builder *b, const char *rootfs, char *err, size_t errlen)
 {
     const char *bb = host_busybox();
-    if (!bb)
-        return initrd_errf(err, errlen, "busybox not found in /bin or /usr/bin: --rootfs needs "
-                           "it for the guest's init (Debian: busybox-static)");
-    if (cpio_add_host_file(b, "minivmm/bin/busybox", bb, 0755) < 0 ||
+    /* A userland without the host's busybox must bring init's tools itself
+     * (an lkp rootfs does); host's chroot needs it. */
+    if (!bb && rootfs_is_host(rootfs))
+        return initrd_errf(err, errlen, "busybox not found in /bin or /usr/bin: --rootfs host "
+                           "needs it for the guest's init (Debian: busybox-static)");
+    if ((bb && cpio_add_host_file(b, "minivmm/bin/busybox", bb, 0755) < 0) ||
         cpio_add_chardev(b, "dev/console", 0600, 5, 1) < 0 ||
         (rootfs_is_host(rootfs) &&
          cpio_add_file_mem(b, "minivmm/rootfs-host", 0644, "host\n", 5) < 0))
@@ -67,4 +70,15 @@ int rootfs_tools_archive(const char *rootfs, const char *cache, char *out, size_
         fprintf(stderr, "minivmm run: --rootfs %s: %s\n", rootfs, err);
     cpio_builder_free(b);
     return rc < 0 || !b ? -1 : 0;
+}
+
+void rootfs_host_share(const char *rootfs, struct boot_opts *b)
+{
+    if (!rootfs_is_host(rootfs) || b->nshares >= MAX_SHARES)
+        return;
+    struct share_opt *sh = &b->shares[b->nshares++];
+    snprintf(sh->dir, sizeof(sh->dir), "/");
+    snprintf(sh->tag, sizeof(sh->tag), ROOTFS_HOST_TAG);
+    sh->readonly = true;        /* the 9p server refuses every change (docs/9p.md) */
+    sh->max = 0;
 }

@@ -416,12 +416,7 @@ static int run_one(void *ctx, size_t i, const char *dir)
     snprintf(b.shares[0].tag, sizeof(b.shares[0].tag), RESULT_TAG);
     b.shares[0].max = RESULT_MAX;
     b.nshares = 1;
-    if (rootfs_is_host(o->rootfs)) {    /* the host's / read-only (docs/rootfs.md) */
-        snprintf(b.shares[1].dir, sizeof(b.shares[1].dir), "/");
-        snprintf(b.shares[1].tag, sizeof(b.shares[1].tag), ROOTFS_HOST_TAG);
-        b.shares[1].readonly = true;
-        b.nshares = 2;
-    }
+    rootfs_host_share(o->rootfs, &b);   /* --rootfs host: / read-only (docs/rootfs.md) */
 
     struct machine_result res = { 0 };
     double t0 = now_s();

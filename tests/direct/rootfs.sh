@@ -210,6 +210,8 @@ if [ -c /dev/kvm ]; then
         >"$T/out/o" 2>"$T/err"; rc=$?
     expect_rc "run --rootfs host boots" 0
     tools >"$T/tools1"
+    con=$(find "$T/r1" -name console.log | head -n 1)
+    has "--rootfs host: a second 9p device (the host's /)" "$con" "virtio_mmio.device=4K@0xd0001000"
     has "--rootfs host: busybox for the chroot" "$T/tools1" "minivmm/bin/busybox"
     has "--rootfs host: the marker init looks for" "$T/tools1" "minivmm/rootfs-host"
     rm -f "$T"/cache/minivmm/*.cpio.gz
@@ -217,6 +219,9 @@ if [ -c /dev/kvm ]; then
         >"$T/out/o" 2>"$T/err"; rc=$?
     expect_rc "run --rootfs FILE.cgz boots" 0
     tools >"$T/tools2"
+    con=$(find "$T/r2" -name console.log | head -n 1)
+    if grep -q "0xd0001000" "$con"; then bad "--rootfs FILE: only the result share" "$(head -n 3 "$con")"
+    else ok "--rootfs FILE: only the result share"; fi
     has "--rootfs FILE: busybox on top" "$T/tools2" "minivmm/bin/busybox"
     if grep -q rootfs-host "$T/tools2"; then bad "--rootfs FILE: no host marker" "$(cat "$T/tools2")"
     else ok "--rootfs FILE: no host marker"; fi
