@@ -23,6 +23,9 @@
 
 const char *const initrd_default_modules[] = { "virtio_mmio", "9pnet_virtio", "9p" };
 const size_t initrd_n_default_modules = 3;
+/* --rootfs host: the host's / over 9p under a tmpfs overlay (docs/rootfs.md). */
+const char *const initrd_host_root_modules[] = { "virtio_mmio", "9pnet_virtio", "9p", "overlay" };
+const size_t initrd_n_host_root_modules = 4;
 
 #define errf initrd_errf     /* one line into err, returns -1 (hostwalk.h) */
 
@@ -644,6 +647,12 @@ void initrd_modules_free(struct initrd_modules *m)
 int initrd_modules_add(struct cpio_builder *b, const struct initrd_modules *m,
                        char *err, size_t errlen)
 {
+    return initrd_modules_add_at(b, m, "", err, errlen);
+}
+
+int initrd_modules_add_at(struct cpio_builder *b, const struct initrd_modules *m,
+                          const char *top, char *err, size_t errlen)
+{
     size_t cap = 64, n = 0;
     char *list = malloc(cap);
     if (!list)
@@ -654,9 +663,12 @@ int initrd_modules_add(struct cpio_builder *b, const struct initrd_modules *m,
         const struct initrd_module *im = &m->v[i];
         /* The bytes read (and checked) by initrd_modules_resolve: the file
          * is not opened again. */
-        if (cpio_add_file_mem(b, im->archive_path, 0644, im->data, im->len) < 0)
+        char at[4096];
+        if (snprintf(at, sizeof at, "%s%s", top, im->archive_path) >= (int)sizeof at)
+            rc = errf(err, errlen, "module path too long: %s", im->archive_path);
+        else if (cpio_add_file_mem(b, at, 0644, im->data, im->len) < 0)
             rc = errf(err, errlen, "%s", cpio_error(b));
-        size_t need = n + strlen(im->archive_path) + 3;
+        size_t need = n + strlen(at) + 3;
         if (!rc && need > cap) {
             while (cap < need)
                 cap *= 2;
@@ -667,11 +679,11 @@ int initrd_modules_add(struct cpio_builder *b, const struct initrd_modules *m,
                 list = nl;
         }
         if (!rc)
-            n += (size_t)sprintf(list + n, "/%s\n", im->archive_path);
+            n += (size_t)sprintf(list + n, "/%s\n", at);
     }
     if (!rc) {
         char path[256];
-        snprintf(path, sizeof path, "lib/modules/%s/minivmm.load", m->kver);
+        snprintf(path, sizeof path, "%slib/modules/%s/minivmm.load", top, m->kver);
         if (cpio_add_file_mem(b, path, 0644, list, n) < 0)
             rc = errf(err, errlen, "%s", cpio_error(b));
     }

@@ -10,6 +10,9 @@
 /* What the guest needs for virtio-mmio + 9p: virtio_mmio, 9pnet_virtio, 9p. */
 extern const char *const initrd_default_modules[];
 extern const size_t initrd_n_default_modules;
+/* For `run --rootfs host`: the default ones and overlay (docs/rootfs.md). */
+extern const char *const initrd_host_root_modules[];
+extern const size_t initrd_n_host_root_modules;
 
 /* Wanted when the tree has them (a kernel without a block layer has no
  * virtio_blk): virtio_blk, for --disk (docs/blk.md). */
@@ -43,18 +46,24 @@ struct initrd_modules {
 int initrd_modules_resolve(const char *moddir, const char *kver, const char *const *names,
                            size_t n_names, struct initrd_modules *out, char *err, size_t errlen);
 void initrd_modules_free(struct initrd_modules *m);
-/* The default modules plus, when this tree has them (built in or as files),
- * the optional ones and then extra[0..nextra) (e.g. ext4 for a job's fs:).
- * Returns as initrd_modules_resolve. */
-int initrd_modules_resolve_run(const char *moddir, const char *kver, const char *const *extra,
-                               size_t nextra, struct initrd_modules *out, char *err,
-                               size_t errlen);
+/* base[0..nbase) (the default list, or --rootfs host's) plus, when this tree
+ * has them (built in or as files), the optional ones and then
+ * extra[0..nextra) (e.g. ext4 for a job's fs:).  Returns as
+ * initrd_modules_resolve. */
+int initrd_modules_resolve_run(const char *moddir, const char *kver, const char *const *base,
+                               size_t nbase, const char *const *extra, size_t nextra,
+                               struct initrd_modules *out, char *err, size_t errlen);
 
 /* Adds the resolved modules (their data as read, decompressed) at their archive paths and the
  * load-order file lib/modules/KVER/minivmm.load: one absolute .ko path per
  * line, in insmod order. */
 int initrd_modules_add(struct cpio_builder *b, const struct initrd_modules *m,
                        char *err, size_t errlen);
+/* The same below top ("" or a relative directory ending in '/', e.g. "usr/"
+ * so that a rootfs whose /lib is a symlink to usr/lib keeps it): the modules
+ * at TOPlib/modules/..., the load-order file lists "/TOPlib/modules/...". */
+int initrd_modules_add_at(struct cpio_builder *b, const struct initrd_modules *m,
+                          const char *top, char *err, size_t errlen);
 
 /* Reads a module file (decompressing .ko.gz) into a malloc'd buffer. */
 int initrd_module_read(const char *path, unsigned char **data, size_t *len,

@@ -7,7 +7,8 @@
 #                          that tests/try can run the job there.
 #   tests/deps.sh          (`make deps`) all of that plus what only the tests
 #                          need: libcheck, clang (fuzzing), acpica-tools,
-#                          the compression tools, git, QEMU, and the small
+#                          the compression tools, git, QEMU, debootstrap
+#                          (the rig's rootfs-hackbench userland), and the small
 #                          custom test kernel (tests/kernel/build-custom.sh,
 #                          several minutes the first time).
 # Idempotent: packages already installed and a kernel already unpacked are
@@ -22,7 +23,8 @@ dest=$top/build/debian
 MAIN_PKGS="build-essential pkg-config libyaml-dev zlib1g-dev libseccomp-dev
 liblzma-dev libzstd-dev liblz4-dev libbz2-dev liblzo2-dev libxxhash-dev busybox-static"
 RIG_PKGS="qemu-system-x86 cpio gzip"
-TEST_PKGS="check libfdt-dev acpica-tools clang xz-utils bzip2 lzop lz4 zstd git procps"
+TEST_PKGS="check libfdt-dev acpica-tools clang xz-utils bzip2 lzop lz4 zstd git procps
+debootstrap"
 main=0
 case "${1:-}" in
     --main) main=1 ;;

@@ -7,6 +7,7 @@
 #include "job/job.h"
 #include "vmm/compare.h"
 #include "vmm/machine.h"
+#include "vmm/rootfs.h"
 #include "vmm/run.h"
 #include "vmm/status.h"
 #include "vmm/timing.h"
@@ -19,6 +20,7 @@ static void usage(FILE *f)
 "  boot --kernel BZIMAGE ...   boot a kernel with initrds and a command line\n"
 "  compile JOB.yaml ...        compile a job file into shell scripts\n"
 "  pack -o OUT PATH...         pack files into a cpio initrd\n"
+"  rootfs --packages P,... -o FILE.cgz  build a Debian userland for run --rootfs\n"
 "  compare A... -- B...        compare the stats of two groups of result directories\n"
 "  help | --help, version | --version\n"
 "`minivmm COMMAND --help` and `man minivmm` say more.\n");
@@ -43,6 +45,8 @@ int main(int argc, char **argv)
         return job_compile_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "pack"))
         return initrd_pack_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "rootfs"))
+        return rootfs_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "compare"))
         return compare_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {

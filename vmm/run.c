@@ -22,6 +22,7 @@
 #include "vmm/kernel.h"
 #include "vmm/kvmhost.h"
 #include "vmm/machine.h"
+#include "vmm/rootfs.h"
 #include "vmm/run.h"
 #include "vmm/disks.h"
 #include "vmm/runjobs.h"
@@ -56,7 +57,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
 "usage: minivmm run JOB.yaml [--kernel BZIMAGE|VMLINUX] [--result-root DIR] [--modules DIR]\n"
-"                   [--rootfs FILE.cgz|DIR] [--programs DIR]... [--include-dir DIR]...\n"
+"                   [--rootfs FILE.cgz|DIR|host] [--programs DIR]... [--include-dir DIR]...\n"
 "                   [--cpus N] [--memory SIZE] [--timeout S] [--console-limit SIZE]\n"
 "                   [--keep-going] [--verbose] [--no-sandbox] [--boot-path direct|bzimage]\n"
 "                   [--pit] [-j|--jobs N] [--job NAME] [--progress|--no-progress]\n"
@@ -68,6 +69,9 @@ static void usage(FILE *f)
 "`<<: FILE` includes may name files below JOB.yaml's directory and below each\n"
 "--include-dir DIR (also searched for relative names).\n"
 "Exit status: 0 if every job passed, else the first failed job's (man minivmm).\n"
+"--rootfs: the guest's userland instead of busybox: a .cgz (`minivmm rootfs`\n"
+"builds one), a directory, or host: this host's / read-only over 9p under a\n"
+"tmpfs overlay (docs/rootfs.md).\n"
 "--console-limit: console.log keeps at most SIZE (default 64M; 0: no limit).\n"
 "--no-sandbox: run each VM without its seccomp filter and capability drop.\n"
 "--boot-path: direct (default) unpacks a bzImage on the host, bzimage runs its\n"
@@ -229,7 +233,7 @@ static int base_archive(const struct run_opts *o, const char *cache, char *out, 
     int rc = -1;
     if (!b)
         return -1;
-    if (o->rootfs) {
+    if (o->rootfs && !rootfs_is_host(o->rootfs)) {
         if (cpio_add_host(b, o->rootfs, "/") < 0) {
             ERR("--rootfs %s: %s\n", o->rootfs, cpio_error(b));
             goto out;
@@ -258,14 +262,20 @@ out:
     return rc;
 }
 
-static int modules_archive(const char *moddir, const char *kver, const char *cache,
-                           const struct job_list *jobs, char *out, size_t len)
+static int modules_archive(const char *rootfs, const char *moddir, const char *kver,
+                           const char *cache, const struct job_list *jobs, char *out,
+                           size_t len)
 {
     struct initrd_modules mods = { 0 };
     char err[512];
+    const char *const *names;
+    const char *top;
+    size_t nnames;
+    rootfs_modules(rootfs, &names, &nnames, &top);      /* docs/rootfs.md */
     const char *fs[8];
     size_t nfs = job_disks_modules(jobs->v, jobs->n, fs, 8);
-    if (initrd_modules_resolve_run(moddir, kver, fs, nfs, &mods, err, sizeof(err)) < 0) {
+    if (initrd_modules_resolve_run(moddir, kver, names, nnames, fs, nfs, &mods, err,
+                                   sizeof(err)) < 0) {
         ERR("modules: %s\n", err);
         return -1;
     }
@@ -273,7 +283,7 @@ static int modules_archive(const char *moddir, const char *kver, const char *cac
     int rc = -1;
     if (!b)
         goto out;
-    if (initrd_modules_add(b, &mods, err, sizeof(err)) < 0) {
+    if (initrd_modules_add_at(b, &mods, top, err, sizeof(err)) < 0) {
         ERR("modules: %s\n", err);
         goto out;
     }
@@ -423,6 +433,7 @@ static int run_one(void *ctx, size_t i, const char *dir)
     struct job_disks jd;
     if (job_disks_attach(j, &o->disk, o->result_root, &b, &jd, path, sizeof(path)))
         return ERR("%s\n", path), EXIT_HOST_ERROR;
+    rootfs_host_share(o->rootfs, &b);   /* --rootfs host: / read-only (docs/rootfs.md) */
 
     struct machine_result res = { 0 };
     double t0 = now_s();
@@ -690,15 +701,20 @@ int run_main(int argc, char **argv)
         goto out;
     }
 
-    char mbuf[PATH_MAX], base[PATH_MAX], mods[PATH_MAX];
-    const char *parts[2];
+    char mbuf[PATH_MAX], base[PATH_MAX], mods[PATH_MAX], tools[PATH_MAX];
+    const char *parts[3];
     int nparts = 0;
-    if (o.rootfs && readable_file(o.rootfs)) {
+    if (o.rootfs && !rootfs_is_host(o.rootfs) && readable_file(o.rootfs)) {
         parts[nparts++] = o.rootfs;             /* an lkp-style rootfs .cgz, used as it is */
     } else {
         if (base_archive(&o, cache, base, sizeof(base)) < 0)
             goto out;
         parts[nparts++] = base;
+    }
+    if (o.rootfs) {             /* init's busybox on top of the userland (docs/rootfs.md) */
+        if (rootfs_tools_archive(o.rootfs, cache, tools, sizeof(tools)) < 0)
+            goto out;
+        parts[nparts++] = tools;
     }
     const char *moddir = o.modules ? o.modules : default_modules(kernel, kver, mbuf, sizeof(mbuf));
     if (o.modules) {
@@ -713,7 +729,7 @@ int run_main(int argc, char **argv)
         goto out;
     }
     if (moddir) {
-        if (modules_archive(moddir, kver, cache, &sel, mods, sizeof(mods)) < 0)
+        if (modules_archive(o.rootfs, moddir, kver, cache, &sel, mods, sizeof(mods)) < 0)
             goto out;
         parts[nparts++] = mods;
     } else {

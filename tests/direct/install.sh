@@ -64,7 +64,7 @@ for a in --help help --version version; do
     [ -s "$T/out" ] && ok "minivmm $a prints" || bad "minivmm $a prints" "nothing on stdout"
 done
 cmds=$("$bin" --help | sed -n 's/^  \([a-z][a-z]*\) .*/\1/p' | grep -v -x help)
-[ "$(echo $cmds)" = "run boot compile pack compare" ] && ok "--help lists run boot compile pack compare" || bad "commands" "$cmds"
+[ "$(echo $cmds)" = "run boot compile pack rootfs compare" ] && ok "--help lists run boot compile pack rootfs compare" || bad "commands" "$cmds"
 for c in $cmds; do
     vmm $c --help
     expect_rc "minivmm $c --help" 0

@@ -88,15 +88,22 @@ START_TEST(test_debian_tree)
     /* What run collects: virtio_blk too, and a job's fs module when the tree
      * has it; an unknown one is left out, not an error. */
     const char *fs[] = { "ext4" }, *nofs[] = { "nosuchfs" };
-    ck_assert_int_eq(initrd_modules_resolve_run(dir, kver, fs, 1, &m, err, sizeof err), 0);
+    ck_assert_int_eq(initrd_modules_resolve_run(dir, kver, initrd_default_modules, initrd_n_default_modules, fs, 1, &m, err, sizeof err), 0);
     index_of(&m, "virtio_blk");
     index_of(&m, "ext4");
     index_of(&m, "jbd2");
     ck_assert_int_lt(index_of(&m, "virtio_ring"), index_of(&m, "virtio_blk"));
     initrd_modules_free(&m);
-    ck_assert_int_eq(initrd_modules_resolve_run(dir, kver, nofs, 1, &m, err, sizeof err), 0);
+    ck_assert_int_eq(initrd_modules_resolve_run(dir, kver, initrd_default_modules, initrd_n_default_modules, nofs, 1, &m, err, sizeof err), 0);
     ck_assert_uint_eq(m.n, 9);
     index_of(&m, "virtio_blk");
+    initrd_modules_free(&m);
+    /* --rootfs host's list: the same and overlay (Debian: a module, no dependencies). */
+    ck_assert_msg(initrd_modules_resolve(dir, kver, initrd_host_root_modules,
+                                         initrd_n_host_root_modules, &m, err, sizeof err) == 0,
+                  "%s", err);
+    ck_assert_uint_eq(m.n, 9);
+    index_of(&m, "overlay");
     initrd_modules_free(&m);
     /* Wrong kernel version: caught by vermagic. */
     ck_assert_int_eq(initrd_modules_resolve(dir, "5.10.0-99-amd64", want, 1, &m, err, sizeof err),
@@ -263,6 +270,36 @@ START_TEST(test_synthetic_order_and_pack)
 }
 END_TEST
 
+/* Below "usr/" (run --rootfs, docs/rootfs.md): modules and the load-order
+ * file under usr/lib/modules, the list naming those paths, and no "lib"
+ * entry at all, so that a userland's /lib -> usr/lib symlink survives. */
+START_TEST(test_pack_below_usr)
+{
+    struct initrd_modules m;
+    char err[512];
+    const char *names[] = { "beta_mod" };
+    ck_assert_msg(initrd_modules_resolve(tree, KVER, names, 1, &m, err, sizeof err) == 0, "%s",
+                  err);
+    struct cpio_builder *b = cpio_builder_new();
+    ck_assert_msg(initrd_modules_add_at(b, &m, "usr/", err, sizeof err) == 0, "%s", err);
+    char out[4200], cmd[16000];
+    snprintf(out, sizeof out, "%s.usr.cpio", tree);
+    struct cpio_opts o = { .reproducible = true };
+    ck_assert_msg(cpio_write_file(b, out, &o) == 0, "%s", cpio_error(b));
+    cpio_builder_free(b);
+    snprintf(cmd, sizeof cmd,
+             "set -e; cd %s && mkdir y && cd y && cpio -idm --no-absolute-filenames --quiet < %s"
+             " && printf '/usr/lib/modules/" KVER "/kernel/gamma.ko\n/usr/lib/modules/" KVER
+             "/kernel/b/beta_mod.ko\n' > want"
+             " && cmp want usr/lib/modules/" KVER "/minivmm.load"
+             " && cmp ../kernel/b/beta_mod.ko usr/lib/modules/" KVER "/kernel/b/beta_mod.ko"
+             " && test ! -e lib && ! cpio -t --quiet < %s | grep -q '^lib'", tree, out, out);
+    sh(cmd);
+    unlink(out);
+    initrd_modules_free(&m);
+}
+END_TEST
+
 START_TEST(test_synthetic_errors)
 {
     expect_err("absent", "module absent not found", tree);
@@ -354,6 +391,7 @@ static Suite *suite(void)
     t = tcase_create("synthetic");
     tcase_add_checked_fixture(t, setup, teardown);
     tcase_add_test(t, test_synthetic_order_and_pack);
+    tcase_add_test(t, test_pack_below_usr);
     tcase_add_test(t, test_synthetic_errors);
     tcase_add_test(t, test_hostile_elf);
     suite_add_tcase(s, t);
