@@ -10,12 +10,14 @@ u=/opt/rig-host-only/prog-$$
 mkdir -p /opt/rig-host-only
 printf '#!/bin/sh\necho "host-only program ran: $0"\n' > "$u"
 chmod 0755 "$u"
-echo original > /etc/rig-host-file
+mkdir -p /etc                       # L1's initramfs has none
+echo original > /etc/rig-host-file || bad "cannot write L1's /etc/rig-host-file"
 rm -rf /rig-guest-new /rig-guest-dir
 mkdir -p "$OUT/progs/hostonly" "$OUT/jobs"
 cat > "$OUT/progs/hostonly/run" <<'PROG'
 #!/bin/sh
 # $1: the host-only program.  Runs it, then tries to change the host.
+exec 2>&1
 "$1" || echo "host-only program failed: $?"
 echo changed > /etc/rig-host-file && echo "overlay write: $(cat /etc/rig-host-file)"
 echo new > /rig-guest-new && echo "overlay create: $(cat /rig-guest-new)"
@@ -23,7 +25,9 @@ rm -f "$1" && [ ! -e "$1" ] && echo "overlay remove: gone"
 # The export itself, made read-write in the guest (through init's mount
 # namespace root): only the 9p server stands between the guest and the host.
 l=/proc/1/root/host/lower
-if mount -o remount,rw "$l"; then echo "remount rw: done"; else echo "remount rw: failed"; fi
+# (mount looks the mount point up in /proc/mounts, which a chrooted process
+# sees without init's mounts: the remount runs in init's root.)
+if chroot /proc/1/root /bin/busybox mount -o remount,rw /host/lower; then echo "remount rw: done"; else echo "remount rw: failed"; fi
 echo "export: $(cat "$l/etc/rig-host-file")"
 if echo x > "$l/etc/rig-host-file"; then echo "direct write: REACHED THE HOST"
 else echo "direct write: refused"; fi
@@ -45,7 +49,7 @@ else
                 "overlay remove: gone" "remount rw: done" "export: original" "direct write: refused" \
                 "direct mkdir: refused"; do
         grep -qF "$want" "$f" 2>/dev/null ||
-            bad "'$want' missing from the program's output: $(head -c 400 "$f" 2>/dev/null; tail -n 3 "$d/output" 2>/dev/null)"
+            bad "$(echo "'$want' missing from the program's output: $(head -c 1500 "$f" 2>/dev/null; ls "$d"; tail -n 3 "$d/output" "$d/hostonly.status" 2>/dev/null; tail -n 12 "$d/dmesg" 2>/dev/null)" | tr "\n" " ")"
     done
 fi
 [ "$(cat /etc/rig-host-file)" = original ] || bad "L1's /etc/rig-host-file changed: $(cat /etc/rig-host-file)"
