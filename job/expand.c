@@ -268,6 +268,7 @@ static void job_free(struct job *j)
         free(p->name);
         free(p->dir);
         free(p->raw);
+        free(p->script);
         for (size_t k = 0; k < p->argc; k++)
             free(p->argv[k]);
         free(p->argv);
@@ -365,7 +366,8 @@ static int build_job(struct jctx *c, const struct jnode *d, struct jlist_build *
         }
         struct jprog *p = &j->progs[j->nprogs++];
         j->entries[j->nentries++] = (struct jentry){1, j->nprogs - 1};
-        if (!(p->name = strdup(pi->name)) || !(p->dir = strdup(pi->dir)))
+        if (!(p->name = strdup(pi->name)) || !(p->dir = strdup(pi->dir)) ||
+            (pi->script && !(p->script = strdup(pi->script))))
             goto oom;
         p->type = pi->type;
         int mapped = v->kind == JN_STR ? jvalue_options(c, v, pi->name, v->str, &p->opts, &p->nopts)
@@ -386,17 +388,25 @@ static int build_job(struct jctx *c, const struct jnode *d, struct jlist_build *
                 goto fail;
         }
     }
-    /* run order: setups, then monitors and daemons, then tests; file order within */
+    /* run order: setups, then monitors and daemons, then tests; file order
+     * within.  With --lkp-src, lkp's job2sh order: setups, monitors, then
+     * tests and daemons together in file order. */
     size_t nr = 0;
+    int lkp = c->o->lkp_src != NULL;
     for (int pass = 0; pass < 3; pass++)
         for (size_t i = 0; i < j->nprogs; i++) {
             enum job_prog_type t = j->progs[i].type;
+            int bg = lkp ? t == JOB_PROG_MONITOR : (t == JOB_PROG_MONITOR || t == JOB_PROG_DAEMON);
             int want = pass == 0 ? t == JOB_PROG_SETUP
-                     : pass == 1 ? (t == JOB_PROG_MONITOR || t == JOB_PROG_DAEMON)
-                                 : t == JOB_PROG_TEST;
+                     : pass == 1 ? bg
+                                 : !bg && t != JOB_PROG_SETUP;
+            if (want && lkp && jlkpsrc_skipped(&j->progs[i]))
+                continue;
             if (want)
                 j->run_order[nr++] = i;
         }
+    j->nrun = nr;
+    j->lkp = lkp;
 
     if (testcase_node) {
         if (testcase_node->kind != JN_STR || !*testcase_node->str) {
@@ -639,16 +649,20 @@ const char *job_param(const struct job *j, const char *key)
             return j->params[i].val;
     return NULL;
 }
-size_t job_nprograms(const struct job *j) { return j->nprogs; }
+size_t job_nprograms(const struct job *j) { return j->nrun; }
 const char *job_program_name(const struct job *j, size_t i)
 {
-    return i < j->nprogs ? j->progs[j->run_order[i]].name : NULL;
+    return i < j->nrun ? j->progs[j->run_order[i]].name : NULL;
 }
 const char *job_program_dir(const struct job *j, size_t i)
 {
-    return i < j->nprogs ? j->progs[j->run_order[i]].dir : NULL;
+    return i < j->nrun ? j->progs[j->run_order[i]].dir : NULL;
 }
 enum job_prog_type job_program_type(const struct job *j, size_t i)
 {
-    return i < j->nprogs ? j->progs[j->run_order[i]].type : JOB_PROG_TEST;
+    return i < j->nrun ? j->progs[j->run_order[i]].type : JOB_PROG_TEST;
+}
+const char *job_program_script(const struct job *j, size_t i)
+{
+    return i < j->nrun ? j->progs[j->run_order[i]].script : NULL;
 }
