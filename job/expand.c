@@ -370,6 +370,7 @@ static int build_job(struct jctx *c, const struct jnode *d, struct jlist_build *
             (pi->script && !(p->script = strdup(pi->script))))
             goto oom;
         p->type = pi->type;
+        p->setup_pass = pi->setup_pass;
         int mapped = v->kind == JN_STR ? jvalue_options(c, v, pi->name, v->str, &p->opts, &p->nopts)
                                        : 0;
         if (mapped < 0)
@@ -396,10 +397,9 @@ static int build_job(struct jctx *c, const struct jnode *d, struct jlist_build *
     for (int pass = 0; pass < 3; pass++)
         for (size_t i = 0; i < j->nprogs; i++) {
             enum job_prog_type t = j->progs[i].type;
+            int setup = lkp ? j->progs[i].setup_pass : t == JOB_PROG_SETUP;
             int bg = lkp ? t == JOB_PROG_MONITOR : (t == JOB_PROG_MONITOR || t == JOB_PROG_DAEMON);
-            int want = pass == 0 ? t == JOB_PROG_SETUP
-                     : pass == 1 ? bg
-                                 : !bg && t != JOB_PROG_SETUP;
+            int want = pass == 0 ? setup : pass == 1 ? bg && !setup : !bg && !setup;
             if (want && lkp && jlkpsrc_skipped(&j->progs[i]))
                 continue;
             if (want)

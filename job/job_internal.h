@@ -29,6 +29,7 @@ struct jprogram_info {
     char *dir;
     enum job_prog_type type;
     char *script;  /* lkp tree: the script lkp runs (job/lkpsrc.c); else NULL */
+    int setup_pass; /* lkp tree: runs in job2sh's setup pass (has a `setup`) */
     char **opts;   /* options declared in run's header (job/naming.h) */
     char *optkind; /* '-' or '=' for each */
     size_t nopts;
@@ -149,6 +150,7 @@ struct jprog {
     char *name;
     char *dir;
     char *script; /* lkp tree: setup, run, daemon, ...; NULL: minivmm's NAME/run */
+    int setup_pass; /* lkp tree: runs with the setups, whatever its script */
     enum job_prog_type type;
     int has_value; /* 0: empty, 1: string (raw), 2: options */
     char *raw;

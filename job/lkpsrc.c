@@ -38,7 +38,8 @@ static const char *const monitor_files[] = {
 };
 
 /* The script lkp runs for NAME and its type: 0 when NAME is no program. */
-static const char *classify(const char *lkp, const char *name, enum job_prog_type *type)
+static const char *classify(const char *lkp, const char *name, enum job_prog_type *type,
+                            int *setup_pass)
 {
     int setup = has_script(lkp, name, "setup");
     const char *work = has_script(lkp, name, "daemon") ? "daemon"
@@ -46,8 +47,12 @@ static const char *classify(const char *lkp, const char *name, enum job_prog_typ
                      : setup                          ? "setup" : NULL;
     if (work) {
         /* job2sh: a program of the setup set runs in the setup pass, whatever
-         * its workload path; else a daemon or a test in the command pass. */
-        *type = setup ? JOB_PROG_SETUP : !strcmp(work, "daemon") ? JOB_PROG_DAEMON : JOB_PROG_TEST;
+         * its workload path; its path decides run_setup, run_test or
+         * start_daemon (a program with `setup` and `run` runs `run` with
+         * run_test in the setup pass). */
+        *type = !strcmp(work, "setup") ? JOB_PROG_SETUP
+              : !strcmp(work, "daemon") ? JOB_PROG_DAEMON : JOB_PROG_TEST;
+        *setup_pass = setup;
         return work;
     }
     for (size_t i = 0; i < sizeof monitor_files / sizeof *monitor_files; i++)
@@ -61,13 +66,14 @@ static const char *classify(const char *lkp, const char *name, enum job_prog_typ
 int jlkpsrc_is_program(const char *lkp, const char *name)
 {
     enum job_prog_type t;
-    return classify(lkp, name, &t) != NULL;
+    int sp;
+    return classify(lkp, name, &t, &sp) != NULL;
 }
 
 int jlkpsrc_program(struct jctx *c, const struct jnode *key, struct jprogram_info *p)
 {
     const char *lkp = c->o->lkp_src;
-    const char *script = classify(lkp, key->str, &p->type);
+    const char *script = classify(lkp, key->str, &p->type, &p->setup_pass);
     if (!script)
         return 0;
     if (!(p->script = strdup(script)) ||
