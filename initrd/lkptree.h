@@ -6,6 +6,10 @@ struct cpio_builder;
 
 #include <stddef.h>
 
+/* Where lkp's qemu flow and `minivmm run --lkp-src` put the tree (lkp's
+ * LKP_SRC, /lkp/${user:-lkp}/src); job/job.h's JOB_LKP_SRC_GUEST is the same. */
+#define INITRD_LKP_SRC_DEST "lkp/lkp/src"
+
 /* Adds every top-level entry of DIR whose name does not start with '.'
  * (.git, editor files) below DEST, in byte order, through cpio_add_host
  * (symlinks stored, never followed).  0, or -1 with a one-line message in

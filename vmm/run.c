@@ -261,7 +261,7 @@ static int lkp_archive(const char *dir, const char *cache, char *out, size_t len
     int rc = -1;
     if (!b)
         return -1;
-    if (initrd_add_lkp_tree(b, dir, JOB_LKP_SRC_GUEST, err, sizeof(err)) < 0)
+    if (initrd_add_lkp_tree(b, dir, INITRD_LKP_SRC_DEST, err, sizeof(err)) < 0)
         ERR("--lkp-src: %s\n", err);
     else if (cache_archive(b, "lkp", cache, out, len) == 0)
         rc = 0;

@@ -73,4 +73,20 @@ for a in "$T/missing:No such file or directory" "$T/empty:no programs/ directory
     [ ! -e "$T/r" ] && ok "run --lkp-src $(basename "$dir"): nothing written" ||
         bad "run --lkp-src $(basename "$dir"): nothing written" "$(ls "$T/r")"
 done
+# pack --lkp-src: the tree as run packs it, at lkp/lkp/src, without dot entries.
+mkdir -p "$T/tree/programs/x" "$T/tree/.git"
+echo secret >"$T/tree/.git/config"; echo lib >"$T/tree/lib.sh"
+ln -s ../lib.sh "$T/tree/programs/x/run"
+"$VMM" pack --lkp-src "$T/tree" --compress none -o "$T/p.cpio" >"$T/out" 2>"$T/err"; rc=$?
+expect_rc "pack --lkp-src" 0
+(cd "$T" && cpio -it <p.cpio 2>/dev/null) >"$T/list"
+has "pack --lkp-src: the tree's files" "$T/list" "lkp/lkp/src/lib.sh"
+has "pack --lkp-src: links kept" "$T/list" "lkp/lkp/src/programs/x/run"
+grep -q '\.git' "$T/list" && bad "pack --lkp-src: no dot entries" "$(grep git "$T/list")" ||
+    ok "pack --lkp-src: no dot entries"
+"$VMM" pack --lkp-src "$T/missing" -o "$T/p2.cpio" >"$T/out" 2>"$T/err"; rc=$?
+expect_rc "pack --lkp-src missing: refused" 255
+has "pack --lkp-src missing: why" "$T/err" "--lkp-src $T/missing: No such file or directory"
+[ ! -e "$T/p2.cpio" ] && ok "pack --lkp-src missing: nothing written" ||
+    bad "pack --lkp-src missing: nothing written" "$(ls -la "$T/p2.cpio")"
 finish lkp-src
