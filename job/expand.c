@@ -483,16 +483,38 @@ fail:
 static int load(const char *path, const char *text, size_t len, const struct job_opts *o,
                 struct job_list *out, char *err, size_t errlen);
 
+/* With --lkp-src, lkp's include search path is added (job/lkpsrc.c). */
+static int load_opts(const char *path, const char *text, size_t len, const struct job_opts *o,
+                     struct job_list *out, char *err, size_t errlen)
+{
+    if (!o->lkp_src)
+        return load(path, text, len, o, out, err, errlen);
+    struct job_opts lo = *o;
+    char **dirs;
+    size_t n;
+    if (jlkpsrc_include_dirs(o, path, &dirs, &n)) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return -1;
+    }
+    lo.include_dirs = (const char *const *)dirs;
+    lo.ninclude_dirs = n;
+    int r = load(path, text, len, &lo, out, err, errlen);
+    for (size_t i = 0; i < n; i++)
+        free(dirs[i]);
+    free(dirs);
+    return r;
+}
+
 int job_load(const char *path, const struct job_opts *o, struct job_list *out, char *err,
              size_t errlen)
 {
-    return load(path, NULL, 0, o, out, err, errlen);
+    return load_opts(path, NULL, 0, o, out, err, errlen);
 }
 
 int job_load_text(const char *name, const char *text, size_t len, const struct job_opts *o,
                   struct job_list *out, char *err, size_t errlen)
 {
-    return load(name, text, len, o, out, err, errlen);
+    return load_opts(name, text, len, o, out, err, errlen);
 }
 
 static int load(const char *path, const char *text, size_t len, const struct job_opts *o,

@@ -89,6 +89,13 @@ int jvalid_ident(const char *s);
 int jlkpsrc_program(struct jctx *c, const struct jnode *key, struct jprogram_info *p);
 /* LKP/programs/NAME has a script lkp runs (for the misspelt-program hint). */
 int jlkpsrc_is_program(const char *lkp, const char *name);
+/* The include path with --lkp-src for the job file PATH: O's include dirs,
+ * LKP_SRC, the nearest directory named `jobs` above PATH and every directory
+ * below it, then LKP_SRC/jobs and every directory below it (lkp's
+ * search_file_in_paths: the job's directory, LKP_SRC, then a search for the
+ * name below that jobs/ and LKP_SRC).  *DIRS malloc'd (each entry too).
+ * 0 or -1 (out of memory). */
+int jlkpsrc_include_dirs(const struct job_opts *o, const char *path, char ***dirs, size_t *n);
 struct jprog;
 /* lkp's job2sh runs no `fs2` or `cpufreq_governor` setup without options
  * or arguments (an empty one cancels it): 1 for such a program. */

@@ -13,6 +13,7 @@
  * pass (tests and daemons in file order), and a monitor in between; the
  * script it runs is the workload path (else the monitor path), whose
  * header also declares the options (bin/program-options). */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,5 +110,99 @@ int job_lkp_src_check(const char *dir, char *why, size_t len)
         snprintf(why, len, "no programs/ directory in it (not an lkp-tests checkout?)");
         return -1;
     }
+    return 0;
+}
+
+/* ---- include path ---- */
+
+struct incl {
+    char **v;
+    size_t n, cap;
+};
+
+static int incl_add(struct incl *l, char *dir)
+{
+    if (!dir)
+        return -1;
+    if (l->n == l->cap) {
+        char **nv = realloc(l->v, (l->cap = l->cap ? 2 * l->cap : 32) * sizeof *nv);
+        if (!nv) {
+            free(dir);
+            return -1;
+        }
+        l->v = nv;
+    }
+    l->v[l->n++] = dir;
+    return 0;
+}
+
+static int cmp_name(const struct dirent **a, const struct dirent **b)
+{
+    return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/* DIR, then its subdirectories depth first in byte order (not following
+ * links, at most 8 levels, at most 1024 directories). */
+static int incl_tree(struct incl *l, const char *dir, int depth)
+{
+    if (incl_add(l, strdup(dir)))
+        return -1;
+    if (depth >= 8)
+        return 0;
+    struct dirent **e = NULL;
+    int n = scandir(dir, &e, NULL, cmp_name), rc = 0;
+    for (int i = 0; i < n; i++) {
+        char *sub = NULL;
+        struct stat st;
+        if (!rc && e[i]->d_name[0] != '.' && l->n < 1024 &&
+            asprintf(&sub, "%s/%s", dir, e[i]->d_name) >= 0 && !lstat(sub, &st) &&
+            S_ISDIR(st.st_mode))
+            rc = incl_tree(l, sub, depth + 1);
+        free(sub);
+        free(e[i]);
+    }
+    free(e);
+    return rc;
+}
+
+/* The nearest ancestor directory of PATH named `jobs` (malloc'd), or NULL. */
+static char *jobs_root(const char *path)
+{
+    char *p = strdup(path), *s;
+    while (p && (s = strrchr(p, '/'))) {
+        *s = 0;
+        const char *b = strrchr(p, '/');
+        if (!strcmp(b ? b + 1 : p, "jobs"))
+            return p;
+    }
+    free(p);
+    return NULL;
+}
+
+int jlkpsrc_include_dirs(const struct job_opts *o, const char *path, char ***dirs, size_t *n)
+{
+    struct incl l = {0};
+    char *jobs = NULL, *root = jobs_root(path);
+    int rc = 0;
+    for (size_t i = 0; i < o->ninclude_dirs && !rc; i++)
+        rc = incl_add(&l, strdup(o->include_dirs[i]));
+    if (!rc)
+        rc = incl_add(&l, strdup(o->lkp_src));
+    if (!rc && root)
+        rc = incl_tree(&l, root, 0);
+    free(root);
+    if (!rc && asprintf(&jobs, "%s/jobs", o->lkp_src) < 0)
+        rc = -1;
+    if (!rc)
+        rc = incl_tree(&l, jobs, 0);
+    free(jobs);
+    if (rc) {
+        for (size_t i = 0; i < l.n; i++)
+            free(l.v[i]);
+        free(l.v);
+        return -1;
+    }
+    *dirs = l.v;
+    *n = l.n;
     return 0;
 }

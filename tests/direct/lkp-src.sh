@@ -13,7 +13,7 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 S=$TOP/tests/lkp/src-mini
 D=$TOP/tests/data/lkp-src
 
-for n in kinds mini; do
+for n in kinds mini inc; do
     rm -rf "$T/o"
     "$VMM" compile --lkp-src "$S" "$S/jobs/$n.yaml" --nr-cpu 2 -o "$T/o" >"$T/out" 2>"$T/err"; rc=$?
     expect_rc "$n: compiles" 0
@@ -21,6 +21,11 @@ for n in kinds mini; do
     if cmp -s "$T/got" "$D/$n.expected"; then ok "$n: output as expected"
     else bad "$n: output" "$(diff "$D/$n.expected" "$T/got" | head -20)"; fi
 done
+
+# Without --lkp-src, inc.yaml's include is not found (lkp's search path is not used).
+"$VMM" compile --programs "$S/programs" "$S/jobs/inc.yaml" -o "$T/o3" >"$T/out" 2>"$T/err"; rc=$?
+expect_rc "inc without --lkp-src: refused" 255
+has "inc without --lkp-src: include not found" "$T/err" "include file 'greet.yaml' not found"
 
 # The option form --lkp-src=DIR, and the tree's programs replace minivmm's:
 # without --lkp-src none of the keys is a program.
