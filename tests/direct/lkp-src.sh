@@ -84,7 +84,7 @@ echo secret >"$T/tree/.git/config"; echo lib >"$T/tree/lib.sh"
 ln -s ../lib.sh "$T/tree/programs/x/run"
 "$VMM" pack --lkp-src "$T/tree" --compress none -o "$T/p.cpio" >"$T/out" 2>"$T/err"; rc=$?
 expect_rc "pack --lkp-src" 0
-(cd "$T" && cpio -it <p.cpio 2>/dev/null) >"$T/list"
+tr -c '[:print:]' '\n' <"$T/p.cpio" >"$T/list"   # newc: names in plain text (no cpio tool)
 has "pack --lkp-src: the tree's files" "$T/list" "lkp/lkp/src/lib.sh"
 has "pack --lkp-src: links kept" "$T/list" "lkp/lkp/src/programs/x/run"
 grep -q '\.git' "$T/list" && bad "pack --lkp-src: no dot entries" "$(grep git "$T/list")" ||
