@@ -1,14 +1,16 @@
 /* `minivmm pack`: build an initrd archive from host paths. */
 #include "initrd/cpio.h"
+#include "initrd/lkptree.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define PACK_USAGE "usage: minivmm pack [--compress gzip|none] [--reproducible] -o OUT PATH..."
+#define PACK_USAGE "usage: minivmm pack [--compress gzip|none] [--reproducible] [--lkp-src DIR] -o OUT PATH..."
 
 #define PACK_HELP \
 "Packs each PATH (a directory's contents, or a file) into a cpio archive OUT.\n" \
@@ -16,6 +18,9 @@
 "                        (written beside it, then renamed over it)\n" \
 "  --compress gzip|none  default gzip\n" \
 "  --reproducible        mtime 0 and owner 0 for every entry\n" \
+"  --lkp-src DIR         also an lkp-tests tree as /lkp/lkp/src, as `minivmm run\n" \
+"                        --lkp-src` packs it (entries starting with '.' left out);\n" \
+"                        PATH may then be left out\n" \
 "  --help, --version\n"
 
 static int pack_fail(const char *msg, const char *arg)
@@ -38,7 +43,7 @@ static void on_signal(int sig)
 int initrd_pack_main(int argc, char **argv)
 {
     struct cpio_opts o = { .compress = CPIO_COMPRESS_GZIP };
-    const char *out = NULL;
+    const char *out = NULL, *lkp = NULL;
     int i = 1;
     for (; i < argc; i++) {
         const char *a = argv[i];
@@ -61,13 +66,17 @@ int initrd_pack_main(int argc, char **argv)
             o.reproducible = true;
             continue;
         }
-        if (!strcmp(a, "-o") || !strcmp(a, "--output") || !strcmp(a, "--compress")) {
+        if (!strcmp(a, "-o") || !strcmp(a, "--output") || !strcmp(a, "--compress") ||
+            !strcmp(a, "--lkp-src")) {
             if (i + 1 >= argc)
                 return pack_fail("option needs a value", a);
             val = argv[++i];
         } else if (!strncmp(a, "--output=", 9)) {
             val = a + 9;
             a = "--output";
+        } else if (!strncmp(a, "--lkp-src=", 10)) {
+            val = a + 10;
+            a = "--lkp-src";
         } else if (!strncmp(a, "--compress=", 11)) {
             val = a + 11;
             a = "--compress";
@@ -77,7 +86,17 @@ int initrd_pack_main(int argc, char **argv)
         } else {
             return pack_fail("unknown option (" PACK_USAGE ")", a);
         }
-        if (!strcmp(a, "--compress")) {
+        if (!strcmp(a, "--lkp-src")) {
+            struct stat ls;
+            char why[PATH_MAX + 64];
+            int e = stat(val, &ls) < 0 ? errno : 0;
+            if (e || !S_ISDIR(ls.st_mode)) {
+                snprintf(why, sizeof(why), "--lkp-src %s: %s", val,
+                         e ? strerror(e) : "not a directory");
+                return pack_fail(why, NULL);
+            }
+            lkp = val;
+        } else if (!strcmp(a, "--compress")) {
             if (!strcmp(val, "gzip"))
                 o.compress = CPIO_COMPRESS_GZIP;
             else if (!strcmp(val, "none"))
@@ -92,7 +111,7 @@ int initrd_pack_main(int argc, char **argv)
     }
     if (!out)
         return pack_fail("missing -o OUT (" PACK_USAGE ")", NULL);
-    if (i >= argc)
+    if (i >= argc && !lkp)
         return pack_fail("no input PATH (" PACK_USAGE ")", NULL);
     /* OUT is replaced by rename: only ever a regular file (or a new name),
      * never a device node, FIFO, directory or symbolic link. */
@@ -122,9 +141,12 @@ int initrd_pack_main(int argc, char **argv)
     if (!b)
         return pack_fail("out of memory", NULL);
     int rc = 0;
+    char err[512];
     for (; i < argc && !rc; i++)
         if (cpio_add_host(b, argv[i], "") < 0)
             rc = pack_fail(cpio_error(b), NULL);
+    if (!rc && lkp && initrd_add_lkp_tree(b, lkp, INITRD_LKP_SRC_DEST, err, sizeof(err)) < 0)
+        rc = pack_fail(err, NULL);
     if (!rc && cpio_write_file(b, out, &o) < 0)
         rc = pack_fail(cpio_error(b), NULL);
     cpio_builder_free(b);

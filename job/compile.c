@@ -13,7 +13,7 @@
 
 static const char usage[] =
     "usage: minivmm compile JOB.yaml [--programs DIR]... [--include-dir DIR]... [--nr-cpu N]\n"
-    "                       [--memory SIZE] [-o DIR]\n"
+    "                       [--memory SIZE] [--lkp-src DIR] [-o DIR]\n"
     "  Expands JOB.yaml and writes DIR/NAME.yaml and DIR/NAME.sh for each job\n"
     "  (DIR defaults to the current directory and is made if missing), printing\n"
     "  their paths.  Nothing is written over a file the job reads (JOB.yaml,\n"
@@ -26,6 +26,9 @@ static const char usage[] =
     "  --nr-cpu N         guest CPUs, for `nr_threads: N%` (default 1)\n"
     "  --memory SIZE      guest memory, for `setsize: N%` and the like (default\n"
     "                     512M, minivmm run's default)\n"
+    "  --lkp-src DIR      an lkp-tests checkout: its programs/NAME/{setup,run,\n"
+    "                     daemon,*monitor} are the programs (after --programs,\n"
+    "                     instead of minivmm's), typed and named as lkp does\n"
     "  --help, --version\n";
 
 static int fail(const char *fmt, const char *a, const char *b)
@@ -236,7 +239,7 @@ int job_compile_main(int argc, char **argv)
     const char **progs = calloc((size_t)argc + 1, sizeof *progs);
     const char **incs = calloc((size_t)argc + 1, sizeof *incs);
     size_t nprogs = 0, nincs = 0;
-    const char *outdir = ".", *jobfile = NULL;
+    const char *outdir = ".", *jobfile = NULL, *lkp_src = NULL;
     int nr_cpu = 1, rc = 255;
     unsigned long long memory = 512ULL << 20; /* minivmm run's default */
     sig_setup(&held);
@@ -260,7 +263,7 @@ int job_compile_main(int argc, char **argv)
             goto out;
         }
         if (!strcmp(a, "--programs") || !strcmp(a, "-o") || !strcmp(a, "-I") ||
-            !strcmp(a, "--nr-cpu") || !strcmp(a, "--memory")) {
+            !strcmp(a, "--nr-cpu") || !strcmp(a, "--memory") || !strcmp(a, "--lkp-src")) {
             if (i + 1 >= argc) {
                 rc = fail("%s needs a value%s", a, "");
                 goto out;
@@ -272,6 +275,9 @@ int job_compile_main(int argc, char **argv)
         } else if (!strncmp(a, "--include-dir=", 14)) {
             val = a + 14;
             a = "-I";
+        } else if (!strncmp(a, "--lkp-src=", 10)) {
+            val = a + 10;
+            a = "--lkp-src";
         } else if (!strncmp(a, "--memory=", 9)) {
             val = a + 9;
             a = "--memory";
@@ -303,6 +309,13 @@ int job_compile_main(int argc, char **argv)
                 progs[nprogs++] = val;
         } else if (!strcmp(a, "-o")) {
             outdir = val;
+        } else if (!strcmp(a, "--lkp-src")) {
+            char why[512];
+            if (job_lkp_src_check(val, why, sizeof why)) {
+                rc = fail("--lkp-src %s: %s", val, why);
+                goto out;
+            }
+            lkp_src = val;
         } else if (!strcmp(a, "--memory")) {
             uint64_t bytes = 0;
             int is_size = 0;
@@ -328,7 +341,7 @@ int job_compile_main(int argc, char **argv)
         goto out;
     }
     char err[1024];
-    if (!(progs[nprogs++] = job_default_program_dir(err, sizeof err))) {
+    if (!lkp_src && !(progs[nprogs++] = job_default_program_dir(err, sizeof err))) {
         rc = fail("%s%s", err, "");
         goto out;
     }
@@ -340,6 +353,7 @@ int job_compile_main(int argc, char **argv)
         .nr_cpu = nr_cpu,
         .memory = memory,
         .require_program = true,
+        .lkp_src = lkp_src,
     };
     struct job_list l;
     if (job_load(jobfile, &o, &l, err, sizeof err)) {

@@ -268,6 +268,7 @@ static void job_free(struct job *j)
         free(p->name);
         free(p->dir);
         free(p->raw);
+        free(p->script);
         for (size_t k = 0; k < p->argc; k++)
             free(p->argv[k]);
         free(p->argv);
@@ -365,9 +366,11 @@ static int build_job(struct jctx *c, const struct jnode *d, struct jlist_build *
         }
         struct jprog *p = &j->progs[j->nprogs++];
         j->entries[j->nentries++] = (struct jentry){1, j->nprogs - 1};
-        if (!(p->name = strdup(pi->name)) || !(p->dir = strdup(pi->dir)))
+        if (!(p->name = strdup(pi->name)) || !(p->dir = strdup(pi->dir)) ||
+            (pi->script && !(p->script = strdup(pi->script))))
             goto oom;
         p->type = pi->type;
+        p->setup_pass = pi->setup_pass;
         int mapped = v->kind == JN_STR ? jvalue_options(c, v, pi->name, v->str, &p->opts, &p->nopts)
                                        : 0;
         if (mapped < 0)
@@ -386,17 +389,24 @@ static int build_job(struct jctx *c, const struct jnode *d, struct jlist_build *
                 goto fail;
         }
     }
-    /* run order: setups, then monitors and daemons, then tests; file order within */
+    /* run order: setups, then monitors and daemons, then tests; file order
+     * within.  With --lkp-src, lkp's job2sh order: setups, monitors, then
+     * tests and daemons together in file order. */
     size_t nr = 0;
+    int lkp = c->o->lkp_src != NULL;
     for (int pass = 0; pass < 3; pass++)
         for (size_t i = 0; i < j->nprogs; i++) {
             enum job_prog_type t = j->progs[i].type;
-            int want = pass == 0 ? t == JOB_PROG_SETUP
-                     : pass == 1 ? (t == JOB_PROG_MONITOR || t == JOB_PROG_DAEMON)
-                                 : t == JOB_PROG_TEST;
+            int setup = lkp ? j->progs[i].setup_pass : t == JOB_PROG_SETUP;
+            int bg = lkp ? t == JOB_PROG_MONITOR : (t == JOB_PROG_MONITOR || t == JOB_PROG_DAEMON);
+            int want = pass == 0 ? setup : pass == 1 ? bg && !setup : !bg && !setup;
+            if (want && lkp && jlkpsrc_skipped(&j->progs[i]))
+                continue;
             if (want)
                 j->run_order[nr++] = i;
         }
+    j->nrun = nr;
+    j->lkp = lkp;
 
     if (testcase_node) {
         if (testcase_node->kind != JN_STR || !*testcase_node->str) {
@@ -473,16 +483,38 @@ fail:
 static int load(const char *path, const char *text, size_t len, const struct job_opts *o,
                 struct job_list *out, char *err, size_t errlen);
 
+/* With --lkp-src, lkp's include search path is added (job/lkpsrc.c). */
+static int load_opts(const char *path, const char *text, size_t len, const struct job_opts *o,
+                     struct job_list *out, char *err, size_t errlen)
+{
+    if (!o->lkp_src)
+        return load(path, text, len, o, out, err, errlen);
+    struct job_opts lo = *o;
+    char **dirs;
+    size_t n;
+    if (jlkpsrc_include_dirs(o, path, &dirs, &n)) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return -1;
+    }
+    lo.include_dirs = (const char *const *)dirs;
+    lo.ninclude_dirs = n;
+    int r = load(path, text, len, &lo, out, err, errlen);
+    for (size_t i = 0; i < n; i++)
+        free(dirs[i]);
+    free(dirs);
+    return r;
+}
+
 int job_load(const char *path, const struct job_opts *o, struct job_list *out, char *err,
              size_t errlen)
 {
-    return load(path, NULL, 0, o, out, err, errlen);
+    return load_opts(path, NULL, 0, o, out, err, errlen);
 }
 
 int job_load_text(const char *name, const char *text, size_t len, const struct job_opts *o,
                   struct job_list *out, char *err, size_t errlen)
 {
-    return load(name, text, len, o, out, err, errlen);
+    return load_opts(name, text, len, o, out, err, errlen);
 }
 
 static int load(const char *path, const char *text, size_t len, const struct job_opts *o,
@@ -650,16 +682,20 @@ const char *job_program_option(const struct job *j, const char *prog, const char
     }
     return NULL;
 }
-size_t job_nprograms(const struct job *j) { return j->nprogs; }
+size_t job_nprograms(const struct job *j) { return j->nrun; }
 const char *job_program_name(const struct job *j, size_t i)
 {
-    return i < j->nprogs ? j->progs[j->run_order[i]].name : NULL;
+    return i < j->nrun ? j->progs[j->run_order[i]].name : NULL;
 }
 const char *job_program_dir(const struct job *j, size_t i)
 {
-    return i < j->nprogs ? j->progs[j->run_order[i]].dir : NULL;
+    return i < j->nrun ? j->progs[j->run_order[i]].dir : NULL;
 }
 enum job_prog_type job_program_type(const struct job *j, size_t i)
 {
-    return i < j->nprogs ? j->progs[j->run_order[i]].type : JOB_PROG_TEST;
+    return i < j->nrun ? j->progs[j->run_order[i]].type : JOB_PROG_TEST;
+}
+const char *job_program_script(const struct job *j, size_t i)
+{
+    return i < j->nrun ? j->progs[j->run_order[i]].script : NULL;
 }

@@ -45,6 +45,10 @@ struct job_opts {
     /* A job that runs no program is an error unless `params:` declares its
      * keys (most likely a misspelt program); run and compile ask for this. */
     bool require_program;
+    /* An lkp-tests checkout (--lkp-src DIR): programs are also looked up as
+     * lkp looks them up, DIR/programs/NAME/{setup,run,daemon,*monitor}, after
+     * program_dirs; NULL: minivmm's programs only.  docs/jobs.md "--lkp-src". */
+    const char *lkp_src;
 };
 
 /* Program types, from programs/NAME/meta.yaml `type:` (default test). */
@@ -94,6 +98,15 @@ size_t job_nprograms(const struct job *j);
 const char *job_program_name(const struct job *j, size_t i);
 const char *job_program_dir(const struct job *j, size_t i); /* host path */
 enum job_prog_type job_program_type(const struct job *j, size_t i);
+/* For a program from the lkp tree (job_opts.lkp_src): the script lkp runs,
+ * "setup", "run", "daemon" or a monitor's file name, in job_program_dir();
+ * the guest runs it from the packed tree.  NULL for minivmm's programs. */
+const char *job_program_script(const struct job *j, size_t i);
+/* DIR is usable as --lkp-src: a directory holding programs/.  0, or -1 and
+ * a reason (strerror-like) in WHY. */
+int job_lkp_src_check(const char *dir, char *why, size_t len);
+/* The guest path where `minivmm run` puts the lkp tree (lkp's LKP_SRC). */
+#define JOB_LKP_SRC_GUEST "lkp/lkp/src"
 
 char *job_to_shell(const struct job *j); /* malloc'd script text, NULL on ENOMEM */
 char *job_to_yaml(const struct job *j);  /* malloc'd YAML text, NULL on ENOMEM */

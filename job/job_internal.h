@@ -28,6 +28,8 @@ struct jprogram_info {
     char *name;
     char *dir;
     enum job_prog_type type;
+    char *script;  /* lkp tree: the script lkp runs (job/lkpsrc.c); else NULL */
+    int setup_pass; /* lkp tree: runs in job2sh's setup pass (has a `setup`) */
     char **opts;   /* options declared in run's header (job/naming.h) */
     char *optkind; /* '-' or '=' for each */
     size_t nopts;
@@ -80,6 +82,24 @@ void jprog_cache_free(struct jctx *c);
 void jctx_free(struct jctx *c);
 
 int jvalid_ident(const char *s);
+
+/* job/lkpsrc.c: programs of an lkp-tests tree (--lkp-src), as lkp's
+ * lib/job.rb available_programs finds them.  Fills P (name set by the
+ * caller) when LKP/programs/NAME is an lkp program: 1, 0 not one, -1 error. */
+int jlkpsrc_program(struct jctx *c, const struct jnode *key, struct jprogram_info *p);
+/* LKP/programs/NAME has a script lkp runs (for the misspelt-program hint). */
+int jlkpsrc_is_program(const char *lkp, const char *name);
+/* The include path with --lkp-src for the job file PATH: O's include dirs,
+ * LKP_SRC, the nearest directory named `jobs` above PATH and every directory
+ * below it, then LKP_SRC/jobs and every directory below it (lkp's
+ * search_file_in_paths: the job's directory, LKP_SRC, then a search for the
+ * name below that jobs/ and LKP_SRC).  *DIRS malloc'd (each entry too).
+ * 0 or -1 (out of memory). */
+int jlkpsrc_include_dirs(const struct job_opts *o, const char *path, char ***dirs, size_t *n);
+struct jprog;
+/* lkp's job2sh runs no `fs2` or `cpufreq_governor` setup without options
+ * or arguments (an empty one cancels it): 1 for such a program. */
+int jlkpsrc_skipped(const struct jprog *p);
 
 /* job/check.c.  `params: [NAME, ...]` declares parameters (see docs/jobs.md). */
 #define PARAMS_KEY "params"
@@ -136,6 +156,8 @@ struct jopt {
 struct jprog {
     char *name;
     char *dir;
+    char *script; /* lkp tree: setup, run, daemon, ...; NULL: minivmm's NAME/run */
+    int setup_pass; /* lkp tree: runs with the setups, whatever its script */
     enum job_prog_type type;
     int has_value; /* 0: empty, 1: string (raw), 2: options */
     char *raw;
@@ -161,6 +183,8 @@ struct job {
     struct jprog *progs; /* file order */
     size_t nprogs;
     size_t *run_order; /* indexes into progs, in run order */
+    size_t nrun;       /* programs run: nprogs less those lkp skips (--lkp-src) */
+    int lkp;           /* loaded with --lkp-src: the script sets LKP_SRC */
     struct jentry *entries; /* top-level file order */
     size_t nentries;
     char **declared; /* `params:` names, written back by job_to_yaml */

@@ -36,7 +36,8 @@ static int valid_opt_name(const char *s, size_t n)
 int jnaming_read_options(struct jprogram_info *p)
 {
     char path[4096];
-    if (snprintf(path, sizeof path, "%s/run", p->dir) >= (int)sizeof path)
+    if (snprintf(path, sizeof path, "%s/%s", p->dir, p->script ? p->script : "run") >=
+        (int)sizeof path)
         return 0;
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)

@@ -3,6 +3,7 @@
  * directory is listed once and each key looked up once per job_load, so a
  * big job file costs one hash lookup per key, not a stat per directory. */
 #include <dirent.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +48,7 @@ void jprog_cache_free(struct jctx *c)
     struct jprog_cache *pc = c->pc;
     if (!pc)
         return;
-    for (size_t i = 0; pc->names && i < c->o->nprogram_dirs; i++) {
+    for (size_t i = 0; pc->names && i <= c->o->nprogram_dirs; i++) {
         for (size_t k = 0; pc->names[i] && k < pc->nnames[i]; k++)
             free(pc->names[i][k]);
         free(pc->names[i]);
@@ -57,6 +58,7 @@ void jprog_cache_free(struct jctx *c)
     for (size_t i = 0; i < pc->nfound; i++) {
         free(pc->found[i]->name);
         free(pc->found[i]->dir);
+        free(pc->found[i]->script);
         jnaming_free_options(pc->found[i]);
         free(pc->found[i]);
     }
@@ -83,8 +85,12 @@ static struct jprog_cache *cache(struct jctx *c)
         return NULL;
     }
     c->pc = pc;
-    for (size_t i = 0; i < nd; i++) {
-        DIR *d = c->o->program_dirs[i] ? opendir(c->o->program_dirs[i]) : NULL;
+    char lkp[PATH_MAX]; /* slot nd: the lkp tree's programs (--lkp-src) */
+    if (c->o->lkp_src && snprintf(lkp, sizeof lkp, "%s/programs", c->o->lkp_src) >= (int)sizeof lkp)
+        *lkp = 0;
+    for (size_t i = 0; i <= nd; i++) {
+        const char *dir = i < nd ? c->o->program_dirs[i] : c->o->lkp_src && *lkp ? lkp : NULL;
+        DIR *d = dir ? opendir(dir) : NULL;
         if (!d)
             continue;
         size_t n = 0, cap = 16;
@@ -214,6 +220,30 @@ static int has_run(const char *dir, const char *name, char **path)
     return !stat(*path, &st) && S_ISREG(st.st_mode);
 }
 
+/* NAME in the lkp tree (--lkp-src): as lookup. */
+static long lookup_lkp(struct jctx *c, struct jprog_cache *pc, const struct jnode *key)
+{
+    struct jprogram_info *p = calloc(1, sizeof *p);
+    struct jprogram_info **f = realloc(pc->found, (pc->nfound + 1) * sizeof *f);
+    if (f)
+        pc->found = f;
+    if (!p || !f || !(p->name = strdup(key->str))) {
+        free(p);
+        return jerr_node(c, key, "out of memory"), -2;
+    }
+    int r = jlkpsrc_program(c, key, p);
+    if (r <= 0) {
+        jnaming_free_options(p);
+        free(p->name);
+        free(p->dir);
+        free(p->script);
+        free(p);
+        return r < 0 ? -2 : -1;
+    }
+    pc->found[pc->nfound] = p;
+    return (long)pc->nfound++;
+}
+
 /* Looks NAME up in the program path: the index of a new found entry, -1 not
  * a program, -2 error (message set). */
 static long lookup(struct jctx *c, struct jprog_cache *pc, const struct jnode *key)
@@ -259,6 +289,10 @@ static long lookup(struct jctx *c, struct jprog_cache *pc, const struct jnode *k
         pc->found[pc->nfound] = p;
         return (long)pc->nfound++;
     }
+    size_t nd = c->o->nprogram_dirs;
+    if (c->o->lkp_src && pc->names[nd] &&
+        bsearch(&name, pc->names[nd], pc->nnames[nd], sizeof(char *), cmp_str))
+        return lookup_lkp(c, pc, key);
     return -1;
 }
 
@@ -319,15 +353,16 @@ const char *jprogram_closest(struct jctx *c, const char *name)
     const char *found = NULL;
     if (!pc || len < 3)
         return NULL;
-    for (size_t i = 0; i < c->o->nprogram_dirs; i++)
+    for (size_t i = 0; i <= c->o->nprogram_dirs; i++)
         for (size_t k = 0; pc->names[i] && k < pc->nnames[i]; k++) {
             const char *p = pc->names[i][k];
             size_t pl = strlen(p), lim = (len < pl ? len : pl) <= 4 ? 1 : 2;
             size_t dd = distance(name, p, lim);
             if (pl < 3 || dd > lim || dd >= best || !strcmp(p, name))
                 continue;
-            char *run;
-            int r = has_run(c->o->program_dirs[i], p, &run);
+            char *run = NULL;
+            int r = i == c->o->nprogram_dirs ? jlkpsrc_is_program(c->o->lkp_src, p)
+                                             : has_run(c->o->program_dirs[i], p, &run);
             free(run);
             if (r == 1) {
                 best = dd;

@@ -6,6 +6,10 @@
 # environment, its stdout and stderr going to $RESULT_ROOT/NAME and its exit
 # status to $RESULT_ROOT/NAME.status.  minivmm_job_end stops monitors and
 # daemons and returns the first non-zero status of a setup or test (else 0).
+#
+# A NAME of the form PROGRAM/SCRIPT (scripts compiled with --lkp-src) runs
+# lkp's $LKP_SRC/programs/PROGRAM/SCRIPT instead, with lkp's job environment
+# (TMP, TMP_RESULT_ROOT, BENCHMARK_ROOT); its results are named PROGRAM.
 
 : "${MINIVMM_PROGRAMS:=/minivmm/programs}"
 : "${RESULT_ROOT:=/minivmm/result}"
@@ -26,6 +30,12 @@ minivmm_prepare()
 		if [ -z "$minivmm_name" ]; then
 			case $_mv_a in
 			*=*) ;;
+			*/*)
+				minivmm_name=${_mv_a%%/*}
+				minivmm_lkp_env || return
+				minivmm_args="$minivmm_args \"\$LKP_SRC/programs/\${$_mv_i}\""
+				continue
+				;;
 			*)
 				minivmm_name=$_mv_a
 				minivmm_args="$minivmm_args \"\$MINIVMM_PROGRAMS/\$minivmm_name/run\""
@@ -39,6 +49,19 @@ minivmm_prepare()
 		echo "minivmm: no program name in: $*" >&2
 		return 127
 	fi
+}
+
+# lkp's job environment for its programs (lkp's bin/run-lkp, lib/job-init.sh).
+minivmm_lkp_env()
+{
+	if [ -z "$LKP_SRC" ] || [ ! -d "$LKP_SRC/programs" ]; then
+		echo "minivmm: no lkp tree at LKP_SRC='$LKP_SRC' (run with --lkp-src DIR)" >&2
+		return 127
+	fi
+	: "${TMP:=/tmp/lkp}" "${BENCHMARK_ROOT:=/lkp/benchmarks}"
+	: "${TMP_RESULT_ROOT:=$RESULT_ROOT}"
+	export TMP TMP_RESULT_ROOT BENCHMARK_ROOT LKP_SRC
+	mkdir -p "$TMP"
 }
 
 minivmm_record()

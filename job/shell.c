@@ -104,12 +104,14 @@ char *job_to_shell(const struct job *j)
         sh_quote(&b, j->params[i].val);
         jb_puts(&b, "\n");
     }
+    if (j->lkp) /* lkp's job.sh line, with the tree where minivmm run puts it */
+        jb_puts(&b, "\t[ -n \"$LKP_SRC\" ] ||\n\texport LKP_SRC=/" JOB_LKP_SRC_GUEST "\n");
     jb_puts(&b, "}\n\n");
 
     jb_puts(&b, "run_job()\n{\n");
     jb_puts(&b, runtime_line);
     jb_puts(&b, "\texport_top_env\n");
-    for (size_t r = 0; r < j->nprogs; r++) {
+    for (size_t r = 0; r < j->nrun; r++) {
         const struct jprog *p = &j->progs[j->run_order[r]];
         static const char *const fn[] = {
             [JOB_PROG_SETUP] = "run_setup",
@@ -123,7 +125,16 @@ char *job_to_shell(const struct job *j)
             sh_quote(&b, p->opts[o].val);
         }
         jb_puts(&b, " ");
-        sh_quote(&b, p->name);
+        if (p->script) { /* lkp's program: NAME/SCRIPT below $LKP_SRC/programs */
+            char *w = NULL;
+            if (asprintf(&w, "%s/%s", p->name, p->script) < 0)
+                b.oom = 1;
+            else
+                sh_quote(&b, w);
+            free(w);
+        } else {
+            sh_quote(&b, p->name);
+        }
         for (size_t a = 0; a < p->argc; a++) {
             jb_puts(&b, " ");
             sh_quote(&b, p->argv[a]);
@@ -135,7 +146,7 @@ char *job_to_shell(const struct job *j)
     jb_puts(&b, "extract_stats()\n{\n");
     jb_puts(&b, runtime_line);
     jb_puts(&b, "\tminivmm_stats");
-    for (size_t r = 0; r < j->nprogs; r++) {
+    for (size_t r = 0; r < j->nrun; r++) {
         const struct jprog *p = &j->progs[j->run_order[r]];
         if (p->type == JOB_PROG_TEST) {
             jb_puts(&b, " ");

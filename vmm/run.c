@@ -17,6 +17,7 @@
 #include "boot/bzimage.h"
 #include "initrd/assets.h"
 #include "initrd/cpio.h"
+#include "initrd/lkptree.h"
 #include "initrd/modules.h"
 #include "job/job.h"
 #include "vmm/kernel.h"
@@ -38,7 +39,7 @@
 #define MAX_PROGDIRS 16
 
 struct run_opts {
-    const char *job, *kernel, *result_root, *modules, *rootfs, *only;
+    const char *job, *kernel, *result_root, *modules, *rootfs, *only, *lkp_src;
     const char *progdirs[MAX_PROGDIRS];
     int nprogdirs;
     const char *incdirs[MAX_PROGDIRS];
@@ -62,7 +63,7 @@ static void usage(FILE *f)
 "                   [--keep-going] [--verbose] [--no-sandbox] [--boot-path direct|bzimage]\n"
 "                   [--pit] [-j|--jobs N] [--job NAME] [--progress|--no-progress]\n"
 "                   [--disk FILE[,ro][,serial=S][,cache=C]]... [--disk-size SIZE] [--keep-disks]\n"
-"                   [--expect 'METRIC OP VALUE']...\n"
+"                   [--expect 'METRIC OP VALUE']... [--lkp-src DIR]\n"
 "Compiles JOB.yaml, and for each job it expands to packs an initrd, boots the\n"
 "kernel, runs the job and leaves its results in\n"
 "RESULT_ROOT/TESTCASE/PARAMS/KERNEL_VERSION/N/ (default RESULT_ROOT: ./results).\n"
@@ -88,6 +89,9 @@ static void usage(FILE *f)
 "the job's disk_size or 16G; removed unless --keep-disks: RESULT/disks/) docs/blk.md\n"
 "--expect 'METRIC OP VALUE' (OP: < <= > >= == !=): a job that passed fails (1)\n"
 "unless its stats.json satisfies it; a missing metric gives 125 (docs/stats.md).\n"
+"--lkp-src DIR: an lkp-tests checkout: its programs are the job's programs (as\n"
+"`minivmm compile --lkp-src`) and the tree is packed as /lkp/lkp/src, where the\n"
+"job's script runs them (they need bash and more in the guest: --rootfs).\n"
 "--help, --version: this text, the version.\n");
 }
 
@@ -262,6 +266,22 @@ out:
     return rc;
 }
 
+/* The lkp tree (--lkp-src) at /lkp/lkp/src, lkp's LKP_SRC in the guest. */
+static int lkp_archive(const char *dir, const char *cache, char *out, size_t len)
+{
+    struct cpio_builder *b = cpio_builder_new();
+    char err[512];
+    int rc = -1;
+    if (!b)
+        return -1;
+    if (initrd_add_lkp_tree(b, dir, INITRD_LKP_SRC_DEST, err, sizeof(err)) < 0)
+        ERR("--lkp-src: %s\n", err);
+    else if (cache_archive(b, "lkp", cache, out, len) == 0)
+        rc = 0;
+    cpio_builder_free(b);
+    return rc;
+}
+
 static int modules_archive(const char *rootfs, const char *moddir, const char *kver,
                            const char *cache, const struct job_list *jobs, char *out,
                            size_t len)
@@ -311,6 +331,8 @@ static int job_archive(const struct job *j, const char *script, const char *cach
         goto fail;
     for (size_t i = 0; i < job_nprograms(j); i++) {
         char dest[PATH_MAX];
+        if (job_program_script(j, i))
+            continue;           /* lkp's: in the lkp archive */
         snprintf(dest, sizeof(dest), "minivmm/programs/%s", job_program_name(j, i));
         if (cpio_add_host(b, job_program_dir(j, i), dest) < 0)
             goto fail;
@@ -484,7 +506,7 @@ static int run_one(void *ctx, size_t i, const char *dir)
 enum { O_KERNEL = 256, O_RESULT, O_MODULES, O_ROOTFS, O_PROGRAMS, O_CPUS, O_MEMORY,
        O_TIMEOUT, O_KEEP, O_VERBOSE, O_HELP, O_NO_SANDBOX, O_INCDIR, O_VERSION,
        O_CONSOLE_LIMIT, O_BOOT_PATH, O_PIT, O_JOB, O_PROGRESS, O_NO_PROGRESS, O_DISK,
-       O_EXPECT };
+       O_EXPECT, O_LKP_SRC };
 static const struct option longopts[] = {
     { "kernel", required_argument, NULL, O_KERNEL },
     { "result-root", required_argument, NULL, O_RESULT },
@@ -509,6 +531,7 @@ static const struct option longopts[] = {
     { "keep-disks", no_argument, NULL, O_DISK },
     { "job", required_argument, NULL, O_JOB },
     { "expect", required_argument, NULL, O_EXPECT },
+    { "lkp-src", required_argument, NULL, O_LKP_SRC },
     { "help", no_argument, NULL, O_HELP },
     { "version", no_argument, NULL, O_VERSION },
     { 0 },
@@ -582,6 +605,13 @@ static int parse(int argc, char **argv, struct run_opts *o)
         case O_EXPECT:
             if (run_expect_add(&o->expects, optarg) < 0)
                 return -1;
+            break;
+        case O_LKP_SRC:
+            if (job_lkp_src_check(optarg, err, sizeof(err))) {
+                ERR("--lkp-src %s: %s\n", optarg, err);
+                return -1;
+            }
+            o->lkp_src = optarg;
             break;
         case O_KEEP: o->keep_going = true; break;
         case O_VERBOSE: o->verbose = true; break;
@@ -663,14 +693,15 @@ int run_main(int argc, char **argv)
     int np = 0;
     for (int i = 0; i < o.nprogdirs; i++)
         progdirs[np++] = o.progdirs[i];
-    if (!(progdirs[np++] = job_default_program_dir(err, sizeof(err)))) {
+    if (!o.lkp_src && !(progdirs[np++] = job_default_program_dir(err, sizeof(err)))) {
         ERR("%s\n", err);
         kimage_close(&kf);
         return EXIT_HOST_ERROR;
     }
     struct job_opts jo = { .require_program = true,
                            .program_dirs = progdirs, .nprogram_dirs = (size_t)np, .nr_cpu = o.cpus, .memory = o.memory,
-                           .include_dirs = o.incdirs, .ninclude_dirs = (size_t)o.nincdirs };
+                           .include_dirs = o.incdirs, .ninclude_dirs = (size_t)o.nincdirs,
+                           .lkp_src = o.lkp_src };
     struct job_list jobs = { 0 };
     if (job_load(o.job, &jo, &jobs, err, sizeof(err)) < 0) {
         ERR("%s\n", err);
@@ -701,8 +732,8 @@ int run_main(int argc, char **argv)
         goto out;
     }
 
-    char mbuf[PATH_MAX], base[PATH_MAX], mods[PATH_MAX], tools[PATH_MAX];
-    const char *parts[3];
+    char mbuf[PATH_MAX], base[PATH_MAX], mods[PATH_MAX], tools[PATH_MAX], lkp[PATH_MAX];
+    const char *parts[4];          /* base or rootfs, tools, modules, lkp */
     int nparts = 0;
     if (o.rootfs && !rootfs_is_host(o.rootfs) && readable_file(o.rootfs)) {
         parts[nparts++] = o.rootfs;             /* an lkp-style rootfs .cgz, used as it is */
@@ -737,6 +768,11 @@ int run_main(int argc, char **argv)
                 "built into the kernel (give --modules DIR otherwise)\n", kver);
     }
 
+    if (o.lkp_src) {                            /* one archive for every job */
+        if (lkp_archive(o.lkp_src, cache, lkp, sizeof(lkp)) < 0)
+            goto out;
+        parts[nparts++] = lkp;
+    }
     struct run_ctx c = { &o, &sel, kernel, kver, cache, &kf, parts, nparts };
     int limit = o.jobs > 1 ? runjobs_limit(o.jobs, sel.n, o.cpus, o.memory) : 1;
     struct runjobs rj = { sel.n, limit, o.keep_going, &c, job_dir, run_one, job_name_at };

@@ -20,7 +20,8 @@ static void setup_tmp(void)
 
 static int load(const char *text, struct job_list *l)
 {
-    struct job_opts o = {.program_dirs = prog_dirs, .nprogram_dirs = 1, .nr_cpu = 1};
+    struct job_opts o = {.program_dirs = prog_dirs, .nprogram_dirs = 1, .nr_cpu = 1,
+                         .memory = 512ULL << 20};
     write_file(tmp_path("job.yaml"), text);
     return job_load(tmp_path("job.yaml"), &o, l, errbuf, sizeof errbuf);
 }
@@ -146,7 +147,7 @@ START_TEST(names_lkp_encodes_or_drops)
     struct job_list l;
     load_ok("testcase: t\ncheck:\n  memory.high: 90%\n  a-b: 1\nperf-profile:\n  delay: 1\n"
             "setup-x: 1\nservices:\n  pmeter_server:\n", &l);
-    script_has(&l, 0, "run_test memory_46_high='90%' a_45_b=1 'check'");
+    script_has(&l, 0, "run_test memory_46_high=483183820 a_45_b=1 'check'"); /* 90% of 512M */
     ck_assert_uint_eq(job_nparams(l.v[0]), 1); /* testcase only */
     char *y = job_to_yaml(l.v[0]);
     ck_assert_ptr_null(strstr(y, "perf-profile"));
