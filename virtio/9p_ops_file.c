@@ -15,9 +15,7 @@
  * proved it is a regular file or directory, so neither a swapped name nor a
  * swapped symlink can redirect it, and fifos, sockets and devices are never
  * opened on the host. */
-#include "virtio/9p.h"
-#include "virtio/9p_limits.h"
-#include "virtio/9p_msg.h"
+#include "virtio/9p_int.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -37,89 +35,9 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#define P9_MIN_MSIZE 4096
-#define P9_MAX_FIDS 65536
-#define P9_ENT_MEMORY (64u << 20)   /* lexical places (struct ent) per export */
-#define FID_BUCKETS 4096
-#define IOV_STACK 64
-#define RESOLVE_STRICT (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
-
-/* Where the guest found an object: its name in the lexical parent.  Memory
- * only (no descriptor), immutable, shared by every node below it, so a fid
- * deep in a tree costs one descriptor, not one per level. */
-struct ent {
-    atomic_int refs;
-    struct ent *parent;     /* NULL for the root */
-    unsigned depth;         /* components below the root */
-    size_t cost;            /* bytes counted in *acct */
-    _Atomic size_t *acct;   /* the server's ent memory */
-    char name[];            /* "" for the root */
-};
-
-struct node {
-    atomic_int refs;
-    int fd;                 /* O_PATH|O_NOFOLLOW: the object itself */
-    struct ent *ent;        /* its lexical place */
-};
-
-struct fid {
-    uint32_t id;
-    struct fid *next;       /* hash chain (table lock) */
-    int refs;               /* table lock */
-    pthread_mutex_t lock;   /* guards node, ofd, oacc; serialises readdir */
-    struct node *node;
-    int ofd;                /* opened descriptor, -1 until Tlopen/Tlcreate */
-    int oacc;               /* O_RDONLY / O_WRONLY / O_RDWR of ofd */
-    bool odir, oappend;
-    uint32_t uid;           /* n_uname of the attach this fid descends from */
-};
-
-#define TRACE_RING 65536
-
-struct trace_rec {
-    uint32_t a, b;
-    int err;                /* -1: a request; else the error of its reply */
-    uint16_t tag;
-    uint8_t type;
-    uint8_t nhead;          /* error replies: the request's first bytes */
-    uint8_t head[40];
-    uint16_t nin;           /* and how it came: buffers, total length */
-    uint32_t inlen;
-};
-
-struct p9_server {
-    struct node *root;
-    _Atomic size_t ent_mem;  /* bytes of struct ent, at most P9_ENT_MEMORY */
-    struct p9_quota quota;  /* what the guest may add (max=) */
-    bool readonly;
-    bool as_root;           /* euid 0: created files get the guest's uid/gid */
-    mode_t umask;
-    dev_t rootdev;
-    int procfd;             /* /proc/self/fd, for re-opening O_PATH descriptors */
-    pthread_mutex_t tlock;
-    struct fid *buckets[FID_BUCKETS];
-    unsigned nfids;
-    _Atomic uint32_t msize;
-    bool trace;             /* MINIVMM_TRACE_9P=1: one stderr line per request */
-    struct trace_rec *ring; /* MINIVMM_TRACE_9P=ring: kept in memory, printed at exit */
-    _Atomic uint64_t ring_next;
-};
-
-struct req {
-    struct p9_server *s;
-    struct p9_rbuf r;
-    struct p9_wbuf w;       /* reply body (after the 7-byte header) */
-    const struct iovec *out;
-    int nout;
-    size_t direct;          /* bytes already placed in out after the body */
-    char *strs[P9_MAXWELEM + 4];
-    int nstr;
-    bool strnul;
-};
-
 /* ---- nodes ---------------------------------------------------------- */
 
-static void ent_put(struct ent *e)
+void p9_ent_put(struct ent *e)
 {
     while (e && atomic_fetch_sub(&e->refs, 1) == 1) {
         struct ent *p = e->parent;
@@ -131,7 +49,7 @@ static void ent_put(struct ent *e)
 
 /* A new place `name` below parent (reference taken); NULL when the export's
  * budget for them (P9_ENT_MEMORY) is spent or memory is short. */
-static struct ent *ent_new(struct ent *parent, const char *name, _Atomic size_t *acct)
+struct ent *p9_ent_new(struct ent *parent, const char *name, _Atomic size_t *acct)
 {
     size_t len = strlen(name), cost = sizeof(struct ent) + len + 1;
     if (atomic_fetch_add(acct, cost) + cost > P9_ENT_MEMORY) {
@@ -155,12 +73,12 @@ static struct ent *ent_new(struct ent *parent, const char *name, _Atomic size_t 
 }
 
 /* Takes over fd and ent (both released on failure). */
-static struct node *node_new(int fd, struct ent *ent)
+struct node *p9_node_new(int fd, struct ent *ent)
 {
     struct node *n = ent ? malloc(sizeof(*n)) : NULL;
     if (!n) {
         close(fd);
-        ent_put(ent);
+        p9_ent_put(ent);
         return NULL;
     }
     atomic_init(&n->refs, 1);
@@ -169,27 +87,24 @@ static struct node *node_new(int fd, struct ent *ent)
     return n;
 }
 
-static struct node *node_ref(struct node *n)
+struct node *p9_node_ref(struct node *n)
 {
     atomic_fetch_add(&n->refs, 1);
     return n;
 }
 
-static void node_put(struct node *n)
+void p9_node_put(struct node *n)
 {
     if (n && atomic_fetch_sub(&n->refs, 1) == 1) {
         close(n->fd);
-        ent_put(n->ent);
+        p9_ent_put(n->ent);
         free(n);
     }
 }
 
-/* Node for a descriptor just opened below parent; consumes fd on failure. */
-static struct node *node_child(struct p9_server *s, int fd, struct node *parent, const char *name);
-
 /* ---- fid table ------------------------------------------------------ */
 
-static struct fid *fid_get(struct p9_server *s, uint32_t id)
+struct fid *p9_fid_get(struct p9_server *s, uint32_t id)
 {
     pthread_mutex_lock(&s->tlock);
     struct fid *f = s->buckets[id % FID_BUCKETS];
@@ -205,12 +120,12 @@ static void fid_destroy(struct fid *f)
 {
     if (f->ofd >= 0)
         close(f->ofd);
-    node_put(f->node);
+    p9_node_put(f->node);
     pthread_mutex_destroy(&f->lock);
     free(f);
 }
 
-static void fid_put(struct p9_server *s, struct fid *f)
+void p9_fid_put(struct p9_server *s, struct fid *f)
 {
     pthread_mutex_lock(&s->tlock);
     bool last = --f->refs == 0;
@@ -220,7 +135,7 @@ static void fid_put(struct p9_server *s, struct fid *f)
 }
 
 /* Inserts a new fid holding node (ownership passes to the fid on success). */
-static int fid_add(struct p9_server *s, uint32_t id, struct node *node, uint32_t uid)
+int p9_fid_add(struct p9_server *s, uint32_t id, struct node *node, uint32_t uid)
 {
     if (id == P9_NOFID)
         return EINVAL;
@@ -252,7 +167,7 @@ static int fid_add(struct p9_server *s, uint32_t id, struct node *node, uint32_t
 }
 
 /* Removes fid id from the table; returns 0 or EBADF. */
-static int fid_clunk(struct p9_server *s, uint32_t id)
+int p9_fid_clunk(struct p9_server *s, uint32_t id)
 {
     pthread_mutex_lock(&s->tlock);
     struct fid **pp = &s->buckets[id % FID_BUCKETS];
@@ -272,7 +187,7 @@ static int fid_clunk(struct p9_server *s, uint32_t id)
     return f ? 0 : EBADF;
 }
 
-static void fid_clunk_all(struct p9_server *s)
+void p9_fid_clunk_all(struct p9_server *s)
 {
     for (;;) {
         pthread_mutex_lock(&s->tlock);
@@ -283,44 +198,44 @@ static void fid_clunk_all(struct p9_server *s)
         pthread_mutex_unlock(&s->tlock);
         if (!f)
             return;
-        fid_clunk(s, id);
+        p9_fid_clunk(s, id);
     }
 }
 
 /* The node a fid stands for, with a reference the caller drops with
- * node_put, and the fid's uid when uid is not NULL.  NULL: unknown fid. */
-static struct node *node_of(struct req *q, uint32_t fid, uint32_t *uid)
+ * p9_node_put, and the fid's uid when uid is not NULL.  NULL: unknown fid. */
+struct node *p9_node_of(struct p9_req *q, uint32_t fid, uint32_t *uid)
 {
-    struct fid *f = fid_get(q->s, fid);
+    struct fid *f = p9_fid_get(q->s, fid);
     if (!f)
         return NULL;
     pthread_mutex_lock(&f->lock);
-    struct node *n = node_ref(f->node);
+    struct node *n = p9_node_ref(f->node);
     if (uid)
         *uid = f->uid;
     pthread_mutex_unlock(&f->lock);
-    fid_put(q->s, f);
+    p9_fid_put(q->s, f);
     return n;
 }
 
 /* ---- helpers -------------------------------------------------------- */
 
-static int sys_openat2(int dirfd, const char *name, int flags, mode_t mode, uint64_t resolve)
+int p9_openat2(int dirfd, const char *name, int flags, mode_t mode, uint64_t resolve)
 {
     struct open_how how = { .flags = (uint64_t)flags, .mode = mode, .resolve = resolve };
     return (int)syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
 }
 
-static void fdname(int fd, char buf[16])
+void p9_fdname(int fd, char buf[16])
 {
     snprintf(buf, 16, "%d", fd);
 }
 
 /* Opens the very inode behind an O_PATH descriptor (never a path lookup). */
-static int reopen(struct p9_server *s, int pfd, int flags)
+int p9_reopen(struct p9_server *s, int pfd, int flags)
 {
     char nm[16];
-    fdname(pfd, nm);
+    p9_fdname(pfd, nm);
     struct stat a, b;
     int fd = openat(s->procfd, nm, flags | O_CLOEXEC);
     if (fd < 0)
@@ -333,16 +248,16 @@ static int reopen(struct p9_server *s, int pfd, int flags)
     return fd;
 }
 
-static struct node *node_child(struct p9_server *s, int fd, struct node *parent, const char *name)
+struct node *p9_node_child(struct p9_server *s, int fd, struct node *parent, const char *name)
 {
-    return node_new(fd, ent_new(parent->ent, name, &s->ent_mem));
+    return p9_node_new(fd, p9_ent_new(parent->ent, name, &s->ent_mem));
 }
 
 /* Opens (O_PATH) the directory now at the lexical place e: its names, from the
  * export root, a PATH_MAX chunk at a time, each beneath the last and never
  * through a symlink.  The names are single components (never ".."), so
  * nothing outside the export can be reached.  -1 with errno on failure. */
-static int open_ent(struct p9_server *s, const struct ent *e)
+int p9_open_ent(struct p9_server *s, const struct ent *e)
 {
     if (!e->parent)
         return fcntl(s->root->fd, F_DUPFD_CLOEXEC, 0);
@@ -365,7 +280,7 @@ static int open_ent(struct p9_server *s, const struct ent *e)
             memcpy(path + len, v[k]->name, n + 1);
             len += n;
         }
-        int nfd = sys_openat2(fd >= 0 ? fd : s->root->fd, path,
+        int nfd = p9_openat2(fd >= 0 ? fd : s->root->fd, path,
                               O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC, 0, RESOLVE_STRICT);
         err = nfd < 0 ? errno : 0;
         if (fd >= 0)
@@ -384,7 +299,7 @@ out:
     return fd;
 }
 
-static struct p9_qid qid_of(const struct p9_server *s, const struct stat *st)
+struct p9_qid p9_qid_of(const struct p9_server *s, const struct stat *st)
 {
     struct p9_qid q = { .type = P9_QTFILE, .version = 0, .path = st->st_ino };
     if (S_ISDIR(st->st_mode))
@@ -398,26 +313,18 @@ static struct p9_qid qid_of(const struct p9_server *s, const struct stat *st)
 
 /* A lexical place that no longer resolves (a name on the way was removed,
  * or became a symlink or a file): for the guest it is gone. */
-static int gone(int err)
+int p9_gone(int err)
 {
     return err == ELOOP || err == ENOTDIR || err == EXDEV ? ENOENT : err;
 }
 
-static int check_name(const char *n)
+int p9_check_name(const char *n)
 {
     if (!n[0] || strchr(n, '/') || !strcmp(n, ".") || !strcmp(n, ".."))
         return EINVAL;
     if (strlen(n) > NAME_MAX)
         return ENAMETOOLONG;
     return 0;
-}
-
-/* Guest-created set-user-ID / set-group-ID executables would be a way to
- * root on the host; only a directory keeps its set-group-ID bit. */
-static mode_t safe_mode(uint32_t mode, bool dir)
-{
-    mode_t m = mode & 07777;
-    return m & ~(mode_t)(dir ? S_ISUID : (S_ISUID | S_ISGID));
 }
 
 static int host_oflags(uint32_t fl, int *acc)
@@ -440,7 +347,7 @@ static int host_oflags(uint32_t fl, int *acc)
 
 /* ---- request plumbing ----------------------------------------------- */
 
-static char *get_str(struct req *q)
+char *p9_req_str(struct p9_req *q)
 {
     char *s = p9_get_str(&q->r, &q->strnul);
     if (s) {
@@ -456,34 +363,19 @@ static char *get_str(struct req *q)
 }
 
 /* Status of decoding: malformed, trailing bytes, or NUL inside a string. */
-static int decoded(struct req *q)
+int p9_decoded(struct p9_req *q)
 {
     if (q->r.bad || q->r.left)
         return EPROTO;
     return q->strnul ? EINVAL : 0;
 }
 
-#define DECODED(q)                \
-    do {                          \
-        int e_ = decoded(q);      \
-        if (e_)                   \
-            return e_;            \
-    } while (0)
-
-#define RO(q)                     \
-    do {                          \
-        if ((q)->s->readonly)     \
-            return EROFS;         \
-    } while (0)
-
-#define ERR(x) ((x) < 0 ? errno : 0)
-
 /* ---- session -------------------------------------------------------- */
 
-static int t_version(struct req *q)
+static int p9_t_version(struct p9_req *q)
 {
     uint32_t msize = p9_get32(&q->r);
-    const char *v = get_str(q);
+    const char *v = p9_req_str(q);
     DECODED(q);
     if (msize < P9_MIN_MSIZE)
         return EINVAL;
@@ -494,17 +386,17 @@ static int t_version(struct req *q)
         p9_put_str(&q->w, "unknown", 7);
         return 0;
     }
-    fid_clunk_all(q->s);        /* a new session starts */
+    p9_fid_clunk_all(q->s);        /* a new session starts */
     atomic_store(&q->s->msize, msize);
     p9_put_str(&q->w, "9P2000.L", 8);
     return 0;
 }
 
-static int t_attach(struct req *q)
+static int p9_t_attach(struct p9_req *q)
 {
     uint32_t fid = p9_get32(&q->r), afid = p9_get32(&q->r);
-    get_str(q);                 /* uname */
-    get_str(q);                 /* aname: the export is the only tree */
+    p9_req_str(q);                 /* uname */
+    p9_req_str(q);                 /* aname: the export is the only tree */
     uint32_t uid = p9_get32(&q->r);
     DECODED(q);
     if (afid != P9_NOFID)
@@ -512,32 +404,32 @@ static int t_attach(struct req *q)
     struct stat st;
     if (fstat(q->s->root->fd, &st))
         return errno;
-    int err = fid_add(q->s, fid, node_ref(q->s->root), uid);
+    int err = p9_fid_add(q->s, fid, p9_node_ref(q->s->root), uid);
     if (err) {
-        node_put(q->s->root);
+        p9_node_put(q->s->root);
         return err;
     }
-    struct p9_qid qid = qid_of(q->s, &st);
+    struct p9_qid qid = p9_qid_of(q->s, &st);
     p9_put_qid(&q->w, &qid);
     return 0;
 }
 
-static int t_flush(struct req *q)
+static int p9_t_flush(struct p9_req *q)
 {
     p9_get16(&q->r);            /* the transport answers earlier requests first */
     DECODED(q);
     return 0;
 }
 
-static int t_clunk(struct req *q)
+static int p9_t_clunk(struct p9_req *q)
 {
     uint32_t fid = p9_get32(&q->r);
     DECODED(q);
-    return fid_clunk(q->s, fid);
+    return p9_fid_clunk(q->s, fid);
 }
 
 /* One walk step from cur (a directory); returns a new reference. */
-static struct node *walk_one(struct p9_server *s, struct node *cur, const char *name, int *err)
+struct node *p9_walk_one(struct p9_server *s, struct node *cur, const char *name, int *err)
 {
     struct stat st;
     if (fstat(cur->fd, &st)) {
@@ -551,14 +443,14 @@ static struct node *walk_one(struct p9_server *s, struct node *cur, const char *
     if (!strcmp(name, "..")) {  /* lexical parent; the root is its own parent */
         struct ent *p = cur->ent->parent;
         if (!p || !p->parent)
-            return node_ref(p ? s->root : cur);
-        int fd = open_ent(s, p);
+            return p9_node_ref(p ? s->root : cur);
+        int fd = p9_open_ent(s, p);
         if (fd < 0) {
-            *err = gone(errno);
+            *err = p9_gone(errno);
             return NULL;
         }
         atomic_fetch_add(&p->refs, 1);
-        struct node *n = node_new(fd, p);
+        struct node *n = p9_node_new(fd, p);
         if (!n)
             *err = ENOMEM;
         return n;
@@ -567,21 +459,21 @@ static struct node *walk_one(struct p9_server *s, struct node *cur, const char *
      * dentry's own name, "/", from the root fid when two processes of one
      * uid make their first lookups at once: it means the root itself. */
     if (!strcmp(name, "/") && cur == s->root)
-        return node_ref(cur);
-    if ((*err = check_name(name)))
+        return p9_node_ref(cur);
+    if ((*err = p9_check_name(name)))
         return NULL;
-    int fd = sys_openat2(cur->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0, RESOLVE_STRICT);
+    int fd = p9_openat2(cur->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0, RESOLVE_STRICT);
     if (fd < 0) {
         *err = errno;
         return NULL;
     }
-    struct node *n = node_child(s, fd, cur, name);
+    struct node *n = p9_node_child(s, fd, cur, name);
     if (!n)
         *err = ENOMEM;
     return n;
 }
 
-static int t_walk(struct req *q)
+int p9_t_walk(struct p9_req *q)
 {
     uint32_t fid = p9_get32(&q->r), newfid = p9_get32(&q->r);
     uint16_t nw = p9_get16(&q->r);
@@ -589,44 +481,44 @@ static int t_walk(struct req *q)
         return q->r.bad ? EPROTO : EINVAL;
     const char *names[P9_MAXWELEM];
     for (int i = 0; i < nw; i++)
-        names[i] = get_str(q);
+        names[i] = p9_req_str(q);
     DECODED(q);
-    struct fid *f = fid_get(q->s, fid);
+    struct fid *f = p9_fid_get(q->s, fid);
     if (!f)
         return EBADF;
     pthread_mutex_lock(&f->lock);
     bool open = f->ofd >= 0;
-    struct node *cur = node_ref(f->node);
+    struct node *cur = p9_node_ref(f->node);
     uint32_t uid = f->uid;
     pthread_mutex_unlock(&f->lock);
     int err = 0;
     if (newfid == fid && open)
         err = EINVAL;           /* an open fid cannot move */
-    if (newfid != fid) {        /* fail early; fid_add re-checks */
-        struct fid *g = fid_get(q->s, newfid);
+    if (newfid != fid) {        /* fail early; p9_fid_add re-checks */
+        struct fid *g = p9_fid_get(q->s, newfid);
         if (g) {
-            fid_put(q->s, g);
+            p9_fid_put(q->s, g);
             err = EINVAL;
         }
     }
     struct p9_qid qids[P9_MAXWELEM];
     int i = 0;
     for (; !err && i < nw; i++) {
-        struct node *next = walk_one(q->s, cur, names[i], &err);
+        struct node *next = p9_walk_one(q->s, cur, names[i], &err);
         if (!next)
             break;
-        node_put(cur);
+        p9_node_put(cur);
         cur = next;
         struct stat st;
         if (fstat(cur->fd, &st)) {
             err = errno;
             break;
         }
-        qids[i] = qid_of(q->s, &st);
+        qids[i] = p9_qid_of(q->s, &st);
     }
     if (err && i == 0) {
-        node_put(cur);
-        fid_put(q->s, f);
+        p9_node_put(cur);
+        p9_fid_put(q->s, f);
         return err;
     }
     if (i == nw) {              /* complete: bind newfid */
@@ -635,16 +527,16 @@ static int t_walk(struct req *q)
             struct node *old = f->node;
             f->node = cur;
             pthread_mutex_unlock(&f->lock);
-            node_put(old);
-        } else if ((err = fid_add(q->s, newfid, cur, uid))) {
-            node_put(cur);
-            fid_put(q->s, f);
+            p9_node_put(old);
+        } else if ((err = p9_fid_add(q->s, newfid, cur, uid))) {
+            p9_node_put(cur);
+            p9_fid_put(q->s, f);
             return err;
         }
     } else {
-        node_put(cur);
+        p9_node_put(cur);
     }
-    fid_put(q->s, f);
+    p9_fid_put(q->s, f);
     p9_put16(&q->w, (uint16_t)i);
     for (int k = 0; k < i; k++)
         p9_put_qid(&q->w, &qids[k]);
@@ -653,7 +545,7 @@ static int t_walk(struct req *q)
 
 /* ---- open, create, I/O ---------------------------------------------- */
 
-static int t_lopen(struct req *q)
+int p9_t_lopen(struct p9_req *q)
 {
     uint32_t fid = p9_get32(&q->r), flags = p9_get32(&q->r);
     DECODED(q);
@@ -663,7 +555,7 @@ static int t_lopen(struct req *q)
         return EINVAL;
     if (q->s->readonly && (acc != O_RDONLY || (hf & O_TRUNC)))
         return EROFS;
-    struct fid *f = fid_get(q->s, fid);
+    struct fid *f = p9_fid_get(q->s, fid);
     if (!f)
         return EBADF;
     int err = 0;
@@ -683,7 +575,7 @@ static int t_lopen(struct req *q)
     else if (!S_ISREG(st.st_mode))
         err = EPERM;            /* fifos, sockets, devices: never opened on the host */
     if (!err) {
-        int fd = reopen(q->s, f->node->fd, hf);
+        int fd = p9_reopen(q->s, f->node->fd, hf);
         if (fd < 0)
             err = errno;
         else {
@@ -694,34 +586,13 @@ static int t_lopen(struct req *q)
         }
     }
     pthread_mutex_unlock(&f->lock);
-    fid_put(q->s, f);
+    p9_fid_put(q->s, f);
     if (err)
         return err;
-    struct p9_qid qid = qid_of(q->s, &st);
+    struct p9_qid qid = p9_qid_of(q->s, &st);
     p9_put_qid(&q->w, &qid);
     p9_put32(&q->w, 0);
     return 0;
-}
-
-static uid_t own_uid(const struct p9_server *s, uint32_t uid)
-{
-    return s->as_root && uid != P9_NONUNAME ? (uid_t)uid : (uid_t)-1;
-}
-
-static gid_t own_gid(const struct p9_server *s, uint32_t gid)
-{
-    return s->as_root && gid != P9_NONUNAME ? (gid_t)gid : (gid_t)-1;
-}
-
-/* max=: every new name counts P9_ENTRY_BYTES (given back if it is not made). */
-static int take_entry(struct p9_server *s)
-{
-    return p9_quota_take(&s->quota, P9_ENTRY_BYTES, false) ? 0 : EDQUOT;
-}
-
-static void give_entry(struct p9_server *s)
-{
-    p9_quota_give(&s->quota, P9_ENTRY_BYTES);
 }
 
 /* After mkdir/mknod/symlink: looks the new entry up without following it,
@@ -729,7 +600,7 @@ static void give_entry(struct p9_server *s)
 static int finish_new(struct p9_server *s, struct node *dir, const char *name, mode_t type,
                       mode_t mode, uint32_t uid, uint32_t gid, struct p9_qid *qid)
 {
-    int fd = sys_openat2(dir->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0, RESOLVE_STRICT);
+    int fd = p9_openat2(dir->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0, RESOLVE_STRICT);
     if (fd < 0)
         return errno;
     struct stat st;
@@ -741,37 +612,37 @@ static int finish_new(struct p9_server *s, struct node *dir, const char *name, m
     if ((st.st_mode & S_IFMT) == type) {
         if (type != S_IFLNK && (mode & s->umask)) {
             char nm[16];
-            fdname(fd, nm);
+            p9_fdname(fd, nm);
             fchmodat(s->procfd, nm, mode, 0);
         }
-        uid_t u = own_uid(s, uid);
-        gid_t g = own_gid(s, gid);
+        uid_t u = p9_own_uid(s, uid);
+        gid_t g = p9_own_gid(s, gid);
         if (u != (uid_t)-1 || g != (gid_t)-1)
             fchownat(fd, "", u, g, AT_EMPTY_PATH);
         fstat(fd, &st);
     }
     close(fd);
-    *qid = qid_of(s, &st);
+    *qid = p9_qid_of(s, &st);
     return 0;
 }
 
-static int t_lcreate(struct req *q)
+int p9_t_lcreate(struct p9_req *q)
 {
     uint32_t fid = p9_get32(&q->r);
-    const char *name = get_str(q);
+    const char *name = p9_req_str(q);
     uint32_t flags = p9_get32(&q->r), mode = p9_get32(&q->r), gid = p9_get32(&q->r);
     DECODED(q);
     RO(q);
-    int err = check_name(name), acc;
+    int err = p9_check_name(name), acc;
     if (err)
         return err;
     int hf = host_oflags(flags, &acc);
     if (hf < 0)
         return EINVAL;
-    struct fid *f = fid_get(q->s, fid);
+    struct fid *f = p9_fid_get(q->s, fid);
     if (!f)
         return EBADF;
-    mode_t m = safe_mode(mode, false);
+    mode_t m = p9_safe_mode(mode, false);
     struct stat st;
     int fd = -1, pfd = -1;
     pthread_mutex_lock(&f->lock);
@@ -780,23 +651,23 @@ static int t_lcreate(struct req *q)
         err = EINVAL;
         goto out;
     }
-    if ((err = take_entry(q->s)))
+    if ((err = p9_take_entry(q->s)))
         goto out;
-    fd = sys_openat2(dir->fd, name, hf | O_CREAT | O_EXCL | O_NOFOLLOW, m, RESOLVE_STRICT);
+    fd = p9_openat2(dir->fd, name, hf | O_CREAT | O_EXCL | O_NOFOLLOW, m, RESOLVE_STRICT);
     if (fd < 0) {
         int e = errno;
-        give_entry(q->s);
+        p9_give_entry(q->s);
         errno = e;
     }
     if (fd >= 0) {
         if (m & q->s->umask)
             fchmod(fd, m);
-        uid_t u = own_uid(q->s, f->uid);
-        gid_t g = own_gid(q->s, gid);
+        uid_t u = p9_own_uid(q->s, f->uid);
+        gid_t g = p9_own_gid(q->s, gid);
         if (u != (uid_t)-1 || g != (gid_t)-1)
             fchown(fd, u, g);
         char nm[16];
-        fdname(fd, nm);
+        p9_fdname(fd, nm);
         pfd = openat(q->s->procfd, nm, O_PATH | O_CLOEXEC);
         if (pfd < 0) {
             err = errno;
@@ -804,7 +675,7 @@ static int t_lcreate(struct req *q)
         }
     } else if (errno == EEXIST && !(flags & P9_DOTL_EXCL)) {
         /* Open the existing entry, but only if it is a regular file. */
-        pfd = sys_openat2(dir->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0, RESOLVE_STRICT);
+        pfd = p9_openat2(dir->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0, RESOLVE_STRICT);
         if (pfd < 0 || fstat(pfd, &st)) {
             err = errno;
             goto out;
@@ -813,7 +684,7 @@ static int t_lcreate(struct req *q)
             err = S_ISDIR(st.st_mode) ? EISDIR : EEXIST;
             goto out;
         }
-        fd = reopen(q->s, pfd, hf);
+        fd = p9_reopen(q->s, pfd, hf);
         if (fd < 0) {
             err = errno;
             goto out;
@@ -826,14 +697,14 @@ static int t_lcreate(struct req *q)
         err = errno;
         goto out;
     }
-    struct node *n = node_child(q->s, pfd, dir, name);
+    struct node *n = p9_node_child(q->s, pfd, dir, name);
     pfd = -1;
     if (!n) {
         err = ENOMEM;
         goto out;
     }
     f->node = n;
-    node_put(dir);
+    p9_node_put(dir);
     f->ofd = fd;
     f->oacc = acc;
     f->odir = false;
@@ -841,14 +712,14 @@ static int t_lcreate(struct req *q)
     fd = -1;
 out:
     pthread_mutex_unlock(&f->lock);
-    fid_put(q->s, f);
+    p9_fid_put(q->s, f);
     if (fd >= 0)
         close(fd);
     if (pfd >= 0)
         close(pfd);
     if (err)
         return err;
-    struct p9_qid qid = qid_of(q->s, &st);
+    struct p9_qid qid = p9_qid_of(q->s, &st);
     p9_put_qid(&q->w, &qid);
     p9_put32(&q->w, 0);
     return 0;
@@ -856,7 +727,7 @@ out:
 
 /* Tread and Treaddir: fid[4] offset[8] count[4].  The count is cut to what
  * fits in the reply after its count[4]; the caller puts the fid. */
-static int read_args(struct req *q, struct fid **f, uint64_t *off, uint32_t *count)
+static int read_args(struct p9_req *q, struct fid **f, uint64_t *off, uint32_t *count)
 {
     uint32_t fid = p9_get32(&q->r);
     *off = p9_get64(&q->r);
@@ -867,11 +738,11 @@ static int read_args(struct req *q, struct fid **f, uint64_t *off, uint32_t *cou
     size_t max = q->w.limit - 4;
     if (*count > max)
         *count = (uint32_t)max;
-    *f = fid_get(q->s, fid);
+    *f = p9_fid_get(q->s, fid);
     return *f ? 0 : EBADF;
 }
 
-static int t_read(struct req *q)
+int p9_t_read(struct p9_req *q)
 {
     uint64_t off;
     uint32_t count;
@@ -910,7 +781,7 @@ static int t_read(struct req *q)
         if (v != sv)
             free(v);
     }
-    fid_put(q->s, f);
+    p9_fid_put(q->s, f);
     if (err)
         return err;
     p9_put32(&q->w, (uint32_t)n);
@@ -918,7 +789,7 @@ static int t_read(struct req *q)
     return 0;
 }
 
-static int t_write(struct req *q)
+int p9_t_write(struct p9_req *q)
 {
     uint32_t fid = p9_get32(&q->r);
     uint64_t off = p9_get64(&q->r);
@@ -928,7 +799,7 @@ static int t_write(struct req *q)
     RO(q);
     if (off > INT64_MAX)
         return EINVAL;
-    struct fid *f = fid_get(q->s, fid);
+    struct fid *f = p9_fid_get(q->s, fid);
     if (!f)
         return EBADF;
     pthread_mutex_lock(&f->lock);
@@ -970,7 +841,7 @@ static int t_write(struct req *q)
             free(v);
         p9_quota_wrote(&q->s->quota, append, off, n, took, size);
     }
-    fid_put(q->s, f);
+    p9_fid_put(q->s, f);
     if (err)
         return err;
     p9_put32(&q->w, (uint32_t)n);
@@ -985,7 +856,7 @@ struct ldirent64 {
     char d_name[];
 };
 
-static int t_readdir(struct req *q)
+int p9_t_readdir(struct p9_req *q)
 {
     uint64_t off;
     uint32_t count;
@@ -1024,7 +895,7 @@ static int t_readdir(struct req *q)
             struct stat est = { .st_ino = d->d_ino, .st_dev = dst.st_dev,
                                 .st_mode = d->d_type == DT_DIR ? S_IFDIR
                                          : d->d_type == DT_LNK ? S_IFLNK : S_IFREG };
-            struct p9_qid qid = qid_of(q->s, &est);
+            struct p9_qid qid = p9_qid_of(q->s, &est);
             p9_put_qid(&q->w, &qid);
             p9_put64(&q->w, (uint64_t)d->d_off);
             p9_put8(&q->w, d->d_type);
@@ -1034,7 +905,7 @@ static int t_readdir(struct req *q)
         }
     }
     pthread_mutex_unlock(&f->lock);
-    fid_put(q->s, f);
+    p9_fid_put(q->s, f);
     free(dbuf);
     if (!err && full && !emitted)
         err = EINVAL;           /* count cannot hold the next entry */
@@ -1044,37 +915,37 @@ static int t_readdir(struct req *q)
     return 0;
 }
 
-static int t_fsync(struct req *q)
+int p9_t_fsync(struct p9_req *q)
 {
     uint32_t fid = p9_get32(&q->r), datasync = p9_get32(&q->r);
     DECODED(q);
-    struct fid *f = fid_get(q->s, fid);
+    struct fid *f = p9_fid_get(q->s, fid);
     if (!f)
         return EBADF;
     pthread_mutex_lock(&f->lock);
     int fd = f->ofd;
     pthread_mutex_unlock(&f->lock);
     int err = fd < 0 ? EBADF : ERR(datasync ? fdatasync(fd) : fsync(fd));
-    fid_put(q->s, f);
+    p9_fid_put(q->s, f);
     return err;
 }
 
 /* ---- attributes ----------------------------------------------------- */
 
-static int t_getattr(struct req *q)
+int p9_t_getattr(struct p9_req *q)
 {
     uint32_t fid = p9_get32(&q->r);
     p9_get64(&q->r);            /* request mask: we always answer the basic set */
     DECODED(q);
-    struct node *n = node_of(q, fid, NULL);
+    struct node *n = p9_node_of(q, fid, NULL);
     if (!n)
         return EBADF;
     struct stat st;
     int err = ERR(fstat(n->fd, &st));
-    node_put(n);
+    p9_node_put(n);
     if (err)
         return err;
-    struct p9_qid qid = qid_of(q->s, &st);
+    struct p9_qid qid = p9_qid_of(q->s, &st);
     p9_put64(&q->w, P9_GETATTR_BASIC);
     p9_put_qid(&q->w, &qid);
     p9_put32(&q->w, st.st_mode);
@@ -1096,7 +967,7 @@ static int t_getattr(struct req *q)
     return 0;
 }
 
-static int t_setattr(struct req *q)
+int p9_t_setattr(struct p9_req *q)
 {
     uint32_t fid = p9_get32(&q->r), valid = p9_get32(&q->r), mode = p9_get32(&q->r);
     uint32_t uid = p9_get32(&q->r), gid = p9_get32(&q->r);
@@ -1105,24 +976,24 @@ static int t_setattr(struct req *q)
     uint64_t ms = p9_get64(&q->r), mns = p9_get64(&q->r);
     DECODED(q);
     RO(q);
-    struct fid *f = fid_get(q->s, fid);
+    struct fid *f = p9_fid_get(q->s, fid);
     if (!f)
         return EBADF;
     pthread_mutex_lock(&f->lock);
-    struct node *n = node_ref(f->node);
+    struct node *n = p9_node_ref(f->node);
     int wfd = f->ofd >= 0 && f->oacc != O_RDONLY ? dup(f->ofd) : -1;
     pthread_mutex_unlock(&f->lock);
-    fid_put(q->s, f);
+    p9_fid_put(q->s, f);
     struct stat st;
     char nm[16];
-    fdname(n->fd, nm);
+    p9_fdname(n->fd, nm);
     int err = ERR(fstat(n->fd, &st));
     /* Every call below acts on the inode held by n->fd, never on a name. */
     if (!err && (valid & P9_SETATTR_MODE)) {
         if (S_ISLNK(st.st_mode))
             err = EOPNOTSUPP;
         else
-            err = ERR(fchmodat(q->s->procfd, nm, safe_mode(mode, S_ISDIR(st.st_mode)), 0));
+            err = ERR(fchmodat(q->s->procfd, nm, p9_safe_mode(mode, S_ISDIR(st.st_mode)), 0));
     }
     if (!err && (valid & (P9_SETATTR_UID | P9_SETATTR_GID)))
         err = ERR(fchownat(n->fd, "", valid & P9_SETATTR_UID ? (uid_t)uid : (uid_t)-1,
@@ -1140,7 +1011,7 @@ static int t_setattr(struct req *q)
             bool took = p9_quota_take(&q->s->quota, grow, false) == grow;
             if (!took)
                 err = EDQUOT;
-            else if ((fd = wfd >= 0 ? wfd : reopen(q->s, n->fd, O_WRONLY)) < 0)
+            else if ((fd = wfd >= 0 ? wfd : p9_reopen(q->s, n->fd, O_WRONLY)) < 0)
                 err = errno;
             else
                 err = ERR(ftruncate(fd, (off_t)size));
@@ -1173,15 +1044,15 @@ static int t_setattr(struct req *q)
     }
     if (wfd >= 0)
         close(wfd);
-    node_put(n);
+    p9_node_put(n);
     return err;
 }
 
-static int t_readlink(struct req *q)
+int p9_t_readlink(struct p9_req *q)
 {
     uint32_t fid = p9_get32(&q->r);
     DECODED(q);
-    struct node *n = node_of(q, fid, NULL);
+    struct node *n = p9_node_of(q, fid, NULL);
     if (!n)
         return EBADF;
     struct stat st;
@@ -1197,21 +1068,21 @@ static int t_readlink(struct req *q)
         else if ((size_t)len >= sizeof(buf))
             err = ENAMETOOLONG;
     }
-    node_put(n);
+    p9_node_put(n);
     if (err)
         return err;
     p9_put_str(&q->w, buf, (size_t)len);
     return 0;
 }
 
-static int t_statfs(struct req *q)
+int p9_t_statfs(struct p9_req *q)
 {
     uint32_t fid = p9_get32(&q->r);
     DECODED(q);
-    struct fid *f = fid_get(q->s, fid);
+    struct fid *f = p9_fid_get(q->s, fid);
     if (!f)
         return EBADF;
-    fid_put(q->s, f);
+    p9_fid_put(q->s, f);
     struct statfs sf;
     if (fstatfs(q->s->root->fd, &sf))
         return errno;
@@ -1231,69 +1102,69 @@ static int t_statfs(struct req *q)
 
 /* ---- directory changes ---------------------------------------------- */
 
-static int t_mkdir(struct req *q)
+int p9_t_mkdir(struct p9_req *q)
 {
     uint32_t fid = p9_get32(&q->r);
-    const char *name = get_str(q);
+    const char *name = p9_req_str(q);
     uint32_t mode = p9_get32(&q->r), gid = p9_get32(&q->r);
     DECODED(q);
     RO(q);
-    int err = check_name(name);
+    int err = p9_check_name(name);
     if (err)
         return err;
     uint32_t uid;
-    struct node *d = node_of(q, fid, &uid);
+    struct node *d = p9_node_of(q, fid, &uid);
     if (!d)
         return EBADF;
-    mode_t m = safe_mode(mode, true);
+    mode_t m = p9_safe_mode(mode, true);
     struct p9_qid qid;
-    if (!(err = take_entry(q->s)) && (err = ERR(mkdirat(d->fd, name, m))))
-        give_entry(q->s);
+    if (!(err = p9_take_entry(q->s)) && (err = ERR(mkdirat(d->fd, name, m))))
+        p9_give_entry(q->s);
     if (!err)
         err = finish_new(q->s, d, name, S_IFDIR, m, uid, gid, &qid);
-    node_put(d);
+    p9_node_put(d);
     if (!err)
         p9_put_qid(&q->w, &qid);
     return err;
 }
 
-static int t_symlink(struct req *q)
+int p9_t_symlink(struct p9_req *q)
 {
     uint32_t fid = p9_get32(&q->r);
-    const char *name = get_str(q), *target = get_str(q);
+    const char *name = p9_req_str(q), *target = p9_req_str(q);
     uint32_t gid = p9_get32(&q->r);
     DECODED(q);
     RO(q);
-    int err = check_name(name);
+    int err = p9_check_name(name);
     if (err)
         return err;
     uint32_t uid;
-    struct node *d = node_of(q, fid, &uid);
+    struct node *d = p9_node_of(q, fid, &uid);
     if (!d)
         return EBADF;
     struct p9_qid qid;
     /* The target is stored, never resolved by the server. */
-    if (!(err = take_entry(q->s)) && (err = ERR(symlinkat(target, d->fd, name))))
-        give_entry(q->s);
+    if (!(err = p9_take_entry(q->s)) && (err = ERR(symlinkat(target, d->fd, name))))
+        p9_give_entry(q->s);
     if (!err)
         err = finish_new(q->s, d, name, S_IFLNK, 0777, uid, gid, &qid);
-    node_put(d);
+    p9_node_put(d);
     if (!err)
         p9_put_qid(&q->w, &qid);
     return err;
 }
 
-static int t_mknod(struct req *q)
+int p9_t_mknod(struct p9_req *q)
 {
     uint32_t fid = p9_get32(&q->r);
-    const char *name = get_str(q);
+    const char *name = p9_req_str(q);
     uint32_t mode = p9_get32(&q->r);
     p9_get32(&q->r);            /* major */
     p9_get32(&q->r);            /* minor */
     uint32_t gid = p9_get32(&q->r);
     DECODED(q);
     RO(q);
-    int err = check_name(name);
+    int err = p9_check_name(name);
     if (err)
         return err;
     mode_t type = mode & S_IFMT;
@@ -1304,71 +1175,71 @@ static int t_mknod(struct req *q)
     if (type != S_IFREG && type != S_IFIFO)
         return EINVAL;
     uint32_t uid;
-    struct node *d = node_of(q, fid, &uid);
+    struct node *d = p9_node_of(q, fid, &uid);
     if (!d)
         return EBADF;
-    mode_t m = safe_mode(mode, false);
+    mode_t m = p9_safe_mode(mode, false);
     struct p9_qid qid;
-    if (!(err = take_entry(q->s)) && (err = ERR(mknodat(d->fd, name, type | m, 0))))
-        give_entry(q->s);
+    if (!(err = p9_take_entry(q->s)) && (err = ERR(mknodat(d->fd, name, type | m, 0))))
+        p9_give_entry(q->s);
     if (!err)
         err = finish_new(q->s, d, name, type, m, uid, gid, &qid);
-    node_put(d);
+    p9_node_put(d);
     if (!err)
         p9_put_qid(&q->w, &qid);
     return err;
 }
 
-static int t_link(struct req *q)
+int p9_t_link(struct p9_req *q)
 {
     uint32_t dfid = p9_get32(&q->r), fid = p9_get32(&q->r);
-    const char *name = get_str(q);
+    const char *name = p9_req_str(q);
     DECODED(q);
     RO(q);
-    int err = check_name(name);
+    int err = p9_check_name(name);
     if (err)
         return err;
-    struct node *d = node_of(q, dfid, NULL);
+    struct node *d = p9_node_of(q, dfid, NULL);
     if (!d)
         return EBADF;
-    struct node *n = node_of(q, fid, NULL);
+    struct node *n = p9_node_of(q, fid, NULL);
     if (!n) {
-        node_put(d);
+        p9_node_put(d);
         return EBADF;
     }
     struct stat st;
     err = ERR(fstat(n->fd, &st));
     if (!err && S_ISDIR(st.st_mode))
         err = EPERM;
-    if (!err && !(err = take_entry(q->s))) {
+    if (!err && !(err = p9_take_entry(q->s))) {
         /* Links the inode held by the fid, never a name. */
         err = ERR(linkat(n->fd, "", d->fd, name, AT_EMPTY_PATH));
         if (err == ENOENT && !S_ISLNK(st.st_mode)) {   /* no CAP_DAC_READ_SEARCH */
             char nm[16];
-            fdname(n->fd, nm);
+            p9_fdname(n->fd, nm);
             err = ERR(linkat(q->s->procfd, nm, d->fd, name, AT_SYMLINK_FOLLOW));
         }
         if (err)
-            give_entry(q->s);
+            p9_give_entry(q->s);
     }
-    node_put(n);
-    node_put(d);
+    p9_node_put(n);
+    p9_node_put(d);
     return err;
 }
 
 /* Opens n's lexical parent and checks that its name there still names the
  * inode n holds (no symlink followed); returns the parent's descriptor, or
  * -1 with *err set (ENOENT when the name moved on). */
-static int parent_of(struct p9_server *s, struct node *n, int *err)
+int p9_parent_of(struct p9_server *s, struct node *n, int *err)
 {
     struct stat a, b;
-    int pfd = open_ent(s, n->ent->parent);
+    int pfd = p9_open_ent(s, n->ent->parent);
     if (pfd < 0) {
-        *err = gone(errno);
+        *err = p9_gone(errno);
         return -1;
     }
     if (fstat(n->fd, &a) || fstatat(pfd, n->ent->name, &b, AT_SYMLINK_NOFOLLOW))
-        *err = gone(errno);
+        *err = p9_gone(errno);
     else
         *err = a.st_dev == b.st_dev && a.st_ino == b.st_ino ? 0 : ENOENT;
     if (*err) {
@@ -1378,21 +1249,21 @@ static int parent_of(struct p9_server *s, struct node *n, int *err)
     return pfd;
 }
 
-static int t_rename(struct req *q)
+int p9_t_rename(struct p9_req *q)
 {
     uint32_t fid = p9_get32(&q->r), dfid = p9_get32(&q->r);
-    const char *name = get_str(q);
+    const char *name = p9_req_str(q);
     DECODED(q);
     RO(q);
-    int err = check_name(name);
+    int err = p9_check_name(name);
     if (err)
         return err;
-    struct fid *f = fid_get(q->s, fid);
+    struct fid *f = p9_fid_get(q->s, fid);
     if (!f)
         return EBADF;
-    struct node *d = node_of(q, dfid, NULL);
+    struct node *d = p9_node_of(q, dfid, NULL);
     if (!d) {
-        fid_put(q->s, f);
+        p9_fid_put(q->s, f);
         return EBADF;
     }
     pthread_mutex_lock(&f->lock);
@@ -1400,76 +1271,76 @@ static int t_rename(struct req *q)
     int pfd = -1;
     if (!n->ent->parent)
         err = EBUSY;            /* the export root */
-    else if ((pfd = parent_of(q->s, n, &err)) >= 0)
+    else if ((pfd = p9_parent_of(q->s, n, &err)) >= 0)
         err = ERR(renameat(pfd, n->ent->name, d->fd, name));
     if (!err) {                 /* the fid now lives at its new place */
         int fd = fcntl(n->fd, F_DUPFD_CLOEXEC, 0);
-        struct node *nn = fd >= 0 ? node_child(q->s, fd, d, name) : NULL;
+        struct node *nn = fd >= 0 ? p9_node_child(q->s, fd, d, name) : NULL;
         if (nn) {
             f->node = nn;
-            node_put(n);
+            p9_node_put(n);
         }
     }
     pthread_mutex_unlock(&f->lock);
     if (pfd >= 0)
         close(pfd);
-    node_put(d);
-    fid_put(q->s, f);
+    p9_node_put(d);
+    p9_fid_put(q->s, f);
     return err;
 }
 
-static int t_renameat(struct req *q)
+int p9_t_renameat(struct p9_req *q)
 {
     uint32_t ofid = p9_get32(&q->r);
-    const char *oname = get_str(q);
+    const char *oname = p9_req_str(q);
     uint32_t nfid = p9_get32(&q->r);
-    const char *nname = get_str(q);
+    const char *nname = p9_req_str(q);
     DECODED(q);
     RO(q);
-    int err = check_name(oname);
+    int err = p9_check_name(oname);
     if (!err)
-        err = check_name(nname);
+        err = p9_check_name(nname);
     if (err)
         return err;
-    struct node *od = node_of(q, ofid, NULL);
+    struct node *od = p9_node_of(q, ofid, NULL);
     if (!od)
         return EBADF;
-    struct node *nd = node_of(q, nfid, NULL);
+    struct node *nd = p9_node_of(q, nfid, NULL);
     if (!nd) {
-        node_put(od);
+        p9_node_put(od);
         return EBADF;
     }
     err = ERR(renameat(od->fd, oname, nd->fd, nname));
-    node_put(nd);
-    node_put(od);
+    p9_node_put(nd);
+    p9_node_put(od);
     return err;
 }
 
-static int t_unlinkat(struct req *q)
+int p9_t_unlinkat(struct p9_req *q)
 {
     uint32_t fid = p9_get32(&q->r);
-    const char *name = get_str(q);
+    const char *name = p9_req_str(q);
     uint32_t flags = p9_get32(&q->r);
     DECODED(q);
     RO(q);
-    int err = check_name(name);
+    int err = p9_check_name(name);
     if (err)
         return err;
     if (flags & ~(uint32_t)P9_DOTL_AT_REMOVEDIR)
         return EINVAL;
-    struct node *d = node_of(q, fid, NULL);
+    struct node *d = p9_node_of(q, fid, NULL);
     if (!d)
         return EBADF;
     err = ERR(unlinkat(d->fd, name, flags ? AT_REMOVEDIR : 0));
-    node_put(d);
+    p9_node_put(d);
     return err;
 }
 
-static int t_remove(struct req *q)
+int p9_t_remove(struct p9_req *q)
 {
     uint32_t fid = p9_get32(&q->r);
     DECODED(q);
-    struct node *n = node_of(q, fid, NULL);
+    struct node *n = p9_node_of(q, fid, NULL);
     if (!n)
         return EBADF;
     int err = 0, pfd = -1;
@@ -1478,18 +1349,18 @@ static int t_remove(struct req *q)
         err = EROFS;
     else if (!n->ent->parent)
         err = EBUSY;
-    else if (!(err = ERR(fstat(n->fd, &st))) && (pfd = parent_of(q->s, n, &err)) >= 0)
+    else if (!(err = ERR(fstat(n->fd, &st))) && (pfd = p9_parent_of(q->s, n, &err)) >= 0)
         err = ERR(unlinkat(pfd, n->ent->name, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0));
     if (pfd >= 0)
         close(pfd);
-    node_put(n);
-    fid_clunk(q->s, fid);       /* clunked even when the remove failed */
+    p9_node_put(n);
+    p9_fid_clunk(q->s, fid);       /* clunked even when the remove failed */
     return err;
 }
 
 /* ---- locks and xattrs ----------------------------------------------- */
 
-static int t_lock(struct req *q)
+static int p9_t_lock(struct p9_req *q)
 {
     uint32_t fid = p9_get32(&q->r);
     uint8_t type = p9_get8(&q->r);
@@ -1497,33 +1368,33 @@ static int t_lock(struct req *q)
     p9_get64(&q->r);            /* start */
     p9_get64(&q->r);            /* length */
     p9_get32(&q->r);            /* proc_id */
-    get_str(q);                 /* client_id */
+    p9_req_str(q);                 /* client_id */
     DECODED(q);
     if (type > P9_LOCK_TYPE_UNLCK)
         return EINVAL;
-    struct fid *f = fid_get(q->s, fid);
+    struct fid *f = p9_fid_get(q->s, fid);
     if (!f)
         return EBADF;
-    fid_put(q->s, f);
+    p9_fid_put(q->s, f);
     /* Locks are arbitrated by the guest kernel (see docs/9p.md). */
     p9_put8(&q->w, P9_LOCK_SUCCESS);
     return 0;
 }
 
-static int t_getlock(struct req *q)
+static int p9_t_getlock(struct p9_req *q)
 {
     uint32_t fid = p9_get32(&q->r);
     uint8_t type = p9_get8(&q->r);
     uint64_t start = p9_get64(&q->r), len = p9_get64(&q->r);
     uint32_t pid = p9_get32(&q->r);
-    const char *cid = get_str(q);
+    const char *cid = p9_req_str(q);
     DECODED(q);
     if (type > P9_LOCK_TYPE_UNLCK)
         return EINVAL;
-    struct fid *f = fid_get(q->s, fid);
+    struct fid *f = p9_fid_get(q->s, fid);
     if (!f)
         return EBADF;
-    fid_put(q->s, f);
+    p9_fid_put(q->s, f);
     p9_put8(&q->w, P9_LOCK_TYPE_UNLCK);     /* no conflicting lock */
     p9_put64(&q->w, start);
     p9_put64(&q->w, len);
@@ -1532,66 +1403,66 @@ static int t_getlock(struct req *q)
     return 0;
 }
 
-static int t_xattrwalk(struct req *q)
+static int p9_t_xattrwalk(struct p9_req *q)
 {
     uint32_t fid = p9_get32(&q->r);
     p9_get32(&q->r);            /* newfid */
-    get_str(q);
+    p9_req_str(q);
     DECODED(q);
-    struct fid *f = fid_get(q->s, fid);
+    struct fid *f = p9_fid_get(q->s, fid);
     if (!f)
         return EBADF;
-    fid_put(q->s, f);
+    p9_fid_put(q->s, f);
     return EOPNOTSUPP;
 }
 
-static int t_xattrcreate(struct req *q)
+static int p9_t_xattrcreate(struct p9_req *q)
 {
     uint32_t fid = p9_get32(&q->r);
-    get_str(q);
+    p9_req_str(q);
     p9_get64(&q->r);            /* attr_size */
     p9_get32(&q->r);            /* flags */
     DECODED(q);
     RO(q);
-    struct fid *f = fid_get(q->s, fid);
+    struct fid *f = p9_fid_get(q->s, fid);
     if (!f)
         return EBADF;
-    fid_put(q->s, f);
+    p9_fid_put(q->s, f);
     return EOPNOTSUPP;
 }
 
 /* ---- dispatch ------------------------------------------------------- */
 
-static int dispatch(struct req *q, uint8_t type)
+static int dispatch(struct p9_req *q, uint8_t type)
 {
     switch (type) {
-    case P9_TVERSION: return t_version(q);
-    case P9_TATTACH: return t_attach(q);
-    case P9_TFLUSH: return t_flush(q);
-    case P9_TWALK: return t_walk(q);
-    case P9_TCLUNK: return t_clunk(q);
-    case P9_TREMOVE: return t_remove(q);
-    case P9_TLOPEN: return t_lopen(q);
-    case P9_TLCREATE: return t_lcreate(q);
-    case P9_TREAD: return t_read(q);
-    case P9_TWRITE: return t_write(q);
-    case P9_TREADDIR: return t_readdir(q);
-    case P9_TFSYNC: return t_fsync(q);
-    case P9_TGETATTR: return t_getattr(q);
-    case P9_TSETATTR: return t_setattr(q);
-    case P9_TREADLINK: return t_readlink(q);
-    case P9_TSTATFS: return t_statfs(q);
-    case P9_TMKDIR: return t_mkdir(q);
-    case P9_TSYMLINK: return t_symlink(q);
-    case P9_TMKNOD: return t_mknod(q);
-    case P9_TLINK: return t_link(q);
-    case P9_TRENAME: return t_rename(q);
-    case P9_TRENAMEAT: return t_renameat(q);
-    case P9_TUNLINKAT: return t_unlinkat(q);
-    case P9_TLOCK: return t_lock(q);
-    case P9_TGETLOCK: return t_getlock(q);
-    case P9_TXATTRWALK: return t_xattrwalk(q);
-    case P9_TXATTRCREATE: return t_xattrcreate(q);
+    case P9_TVERSION: return p9_t_version(q);
+    case P9_TATTACH: return p9_t_attach(q);
+    case P9_TFLUSH: return p9_t_flush(q);
+    case P9_TWALK: return p9_t_walk(q);
+    case P9_TCLUNK: return p9_t_clunk(q);
+    case P9_TREMOVE: return p9_t_remove(q);
+    case P9_TLOPEN: return p9_t_lopen(q);
+    case P9_TLCREATE: return p9_t_lcreate(q);
+    case P9_TREAD: return p9_t_read(q);
+    case P9_TWRITE: return p9_t_write(q);
+    case P9_TREADDIR: return p9_t_readdir(q);
+    case P9_TFSYNC: return p9_t_fsync(q);
+    case P9_TGETATTR: return p9_t_getattr(q);
+    case P9_TSETATTR: return p9_t_setattr(q);
+    case P9_TREADLINK: return p9_t_readlink(q);
+    case P9_TSTATFS: return p9_t_statfs(q);
+    case P9_TMKDIR: return p9_t_mkdir(q);
+    case P9_TSYMLINK: return p9_t_symlink(q);
+    case P9_TMKNOD: return p9_t_mknod(q);
+    case P9_TLINK: return p9_t_link(q);
+    case P9_TRENAME: return p9_t_rename(q);
+    case P9_TRENAMEAT: return p9_t_renameat(q);
+    case P9_TUNLINKAT: return p9_t_unlinkat(q);
+    case P9_TLOCK: return p9_t_lock(q);
+    case P9_TGETLOCK: return p9_t_getlock(q);
+    case P9_TXATTRWALK: return p9_t_xattrwalk(q);
+    case P9_TXATTRCREATE: return p9_t_xattrcreate(q);
     default: return EOPNOTSUPP;
     }
 }
@@ -1608,7 +1479,7 @@ bool p9_is_flush(const struct iovec *in, int nin)
 
 /* ---- tracing (MINIVMM_TRACE_9P) ------------------------------------ */
 
-static void trace_print(const struct trace_rec *r)
+void p9_trace_print(const struct trace_rec *r)
 {
     if (r->err < 0) {
         fprintf(stderr, "minivmm: 9p T%u tag %u %u %u\n", r->type, r->tag, r->a, r->b);
@@ -1621,12 +1492,12 @@ static void trace_print(const struct trace_rec *r)
             r->type, r->tag, r->err, strerror(r->err), r->nin, r->inlen, hex);
 }
 
-static void trace(struct p9_server *s, struct trace_rec r)
+void p9_trace(struct p9_server *s, struct trace_rec r)
 {
     if (s->ring)
         s->ring[atomic_fetch_add(&s->ring_next, 1) % TRACE_RING] = r;
     else
-        trace_print(&r);
+        p9_trace_print(&r);
 }
 
 size_t p9_handle(struct p9_server *s, const struct iovec *in, int nin, const struct iovec *out, int nout)
@@ -1640,7 +1511,7 @@ size_t p9_handle(struct p9_server *s, const struct iovec *in, int nin, const str
         return 0;
     uint32_t msize = atomic_load(&s->msize);
     size_t limit = outcap < msize ? outcap : msize;
-    struct req q = { .s = s, .out = out, .nout = nout };
+    struct p9_req q = { .s = s, .out = out, .nout = nout };
     q.w.limit = limit - P9_HDRSZ;
     size_t inlen = p9_iov_total(in, nin);
     uint16_t tag = P9_NOTAG;
@@ -1660,7 +1531,7 @@ size_t p9_handle(struct p9_server *s, const struct iovec *in, int nin, const str
             if (s->trace || s->ring) {  /* the first two words: fid (and newfid, ...) */
                 struct p9_rbuf t = q.r;
                 uint32_t a = p9_get32(&t), b = p9_get32(&t);
-                trace(s, (struct trace_rec){ .a = a, .b = b, .err = -1, .tag = tag, .type = type });
+                p9_trace(s, (struct trace_rec){ .a = a, .b = b, .err = -1, .tag = tag, .type = type });
             }
             err = dispatch(&q, type);
         }
@@ -1677,7 +1548,7 @@ size_t p9_handle(struct p9_server *s, const struct iovec *in, int nin, const str
         t.nhead = (uint8_t)(inlen < sizeof(t.head) ? inlen : sizeof(t.head));
         p9_rbuf_init(&r, in, nin, t.nhead);
         p9_get_bytes(&r, t.head, t.nhead);
-        trace(s, t);
+        p9_trace(s, t);
     }
     if (err) {
         q.w.len = 0;
@@ -1712,7 +1583,7 @@ struct p9_server *p9_server_new(const char *root, bool readonly, char *err, size
         goto fail;
     }
     s->rootdev = st.st_dev;
-    s->root = node_new(fd, ent_new(NULL, "", &s->ent_mem));
+    s->root = p9_node_new(fd, p9_ent_new(NULL, "", &s->ent_mem));
     if (!s->root) {
         snprintf(err, errlen, "9p: out of memory");
         goto fail;
@@ -1722,7 +1593,7 @@ struct p9_server *p9_server_new(const char *root, bool readonly, char *err, size
         snprintf(err, errlen, "9p: cannot open /proc/self/fd (is /proc mounted?): %s", strerror(errno));
         goto fail;
     }
-    int probe = sys_openat2(fd, ".", O_PATH | O_CLOEXEC, 0, RESOLVE_STRICT);
+    int probe = p9_openat2(fd, ".", O_PATH | O_CLOEXEC, 0, RESOLVE_STRICT);
     if (probe < 0) {
         snprintf(err, errlen, "9p: openat2 unavailable (Linux >= 5.6 needed): %s", strerror(errno));
         goto fail;
@@ -1750,7 +1621,7 @@ struct p9_server *p9_server_new(const char *root, bool readonly, char *err, size
 fail:
     if (s->procfd >= 0)
         close(s->procfd);
-    node_put(s->root);
+    p9_node_put(s->root);
     free(s);
     return NULL;
 }
@@ -1767,11 +1638,11 @@ void p9_server_free(struct p9_server *s)
     if (s->ring) {              /* the workers have stopped */
         uint64_t end = atomic_load(&s->ring_next);
         for (uint64_t i = end > TRACE_RING ? end - TRACE_RING : 0; i < end; i++)
-            trace_print(&s->ring[i % TRACE_RING]);
+            p9_trace_print(&s->ring[i % TRACE_RING]);
         free(s->ring);
     }
-    fid_clunk_all(s);
-    node_put(s->root);
+    p9_fid_clunk_all(s);
+    p9_node_put(s->root);
     close(s->procfd);
     pthread_mutex_destroy(&s->tlock);
     free(s);
