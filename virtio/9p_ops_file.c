@@ -1,20 +1,6 @@
-/* 9P2000.L file server over a host directory (see docs/9p.md).
- *
- * Confinement model: every fid refers to a `node`, an O_PATH|O_NOFOLLOW
- * descriptor of one object inside the export plus its lexical place (`ent`:
- * its name and the place it was walked from; memory only, so a fid costs one
- * descriptor at any depth).  The guest never hands us a path: walk names are
- * single components opened with
- * openat2(RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS) below the
- * current node's descriptor; ".." goes to the lexical parent place (opened
- * again from the export root along its names, never through a symlink) and
- * stays at the root.  Creating, linking, renaming and removing use *at() calls with a
- * validated single component relative to a node's descriptor, none of which
- * follow a trailing symlink.  Opening an object for I/O re-opens exactly the
- * inode held by the O_PATH descriptor through /proc/self/fd/N after fstat()
- * proved it is a regular file or directory, so neither a swapped name nor a
- * swapped symlink can redirect it, and fifos, sockets and devices are never
- * opened on the host. */
+/* The 9P server's operations on files: open, create, read, write, readdir,
+ * fsync and attributes.  Each runs on the node a fid holds; names and
+ * paths go through 9p_path.c (see 9p_int.h for the parts, docs/9p.md). */
 #include "virtio/9p_int.h"
 
 #include <dirent.h>
@@ -34,103 +20,6 @@
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
-
-/* ---- helpers -------------------------------------------------------- */
-
-int p9_openat2(int dirfd, const char *name, int flags, mode_t mode, uint64_t resolve)
-{
-    struct open_how how = { .flags = (uint64_t)flags, .mode = mode, .resolve = resolve };
-    return (int)syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
-}
-
-void p9_fdname(int fd, char buf[16])
-{
-    snprintf(buf, 16, "%d", fd);
-}
-
-/* Opens the very inode behind an O_PATH descriptor (never a path lookup). */
-int p9_reopen(struct p9_server *s, int pfd, int flags)
-{
-    char nm[16];
-    p9_fdname(pfd, nm);
-    struct stat a, b;
-    int fd = openat(s->procfd, nm, flags | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    if (fstat(pfd, &a) || fstat(fd, &b) || a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
-        close(fd);
-        errno = ESTALE;
-        return -1;
-    }
-    return fd;
-}
-
-struct node *p9_node_child(struct p9_server *s, int fd, struct node *parent, const char *name)
-{
-    return p9_node_new(fd, p9_ent_new(parent->ent, name, &s->ent_mem));
-}
-
-/* Opens (O_PATH) the directory now at the lexical place e: its names, from the
- * export root, a PATH_MAX chunk at a time, each beneath the last and never
- * through a symlink.  The names are single components (never ".."), so
- * nothing outside the export can be reached.  -1 with errno on failure. */
-int p9_open_ent(struct p9_server *s, const struct ent *e)
-{
-    if (!e->parent)
-        return fcntl(s->root->fd, F_DUPFD_CLOEXEC, 0);
-    const struct ent **v = malloc(sizeof(*v) * e->depth);
-    char *path = malloc(PATH_MAX);
-    int fd = -1, err = ENOMEM;
-    if (!v || !path)
-        goto out;
-    unsigned k = e->depth;
-    for (const struct ent *x = e; x->parent; x = x->parent)
-        v[--k] = x;
-    for (err = 0; k < e->depth && !err;) {
-        size_t len = 0;
-        for (; k < e->depth; k++) {
-            size_t n = strlen(v[k]->name);
-            if (len && len + 1 + n >= PATH_MAX)
-                break;
-            if (len)
-                path[len++] = '/';
-            memcpy(path + len, v[k]->name, n + 1);
-            len += n;
-        }
-        int nfd = p9_openat2(fd >= 0 ? fd : s->root->fd, path,
-                              O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC, 0, RESOLVE_STRICT);
-        err = nfd < 0 ? errno : 0;
-        if (fd >= 0)
-            close(fd);
-        fd = nfd;
-    }
-out:
-    free(v);
-    free(path);
-    if (err) {
-        if (fd >= 0)
-            close(fd);
-        errno = err;
-        return -1;
-    }
-    return fd;
-}
-
-/* A lexical place that no longer resolves (a name on the way was removed,
- * or became a symlink or a file): for the guest it is gone. */
-int p9_gone(int err)
-{
-    return err == ELOOP || err == ENOTDIR || err == EXDEV ? ENOENT : err;
-}
-
-int p9_check_name(const char *n)
-{
-    if (!n[0] || strchr(n, '/') || !strcmp(n, ".") || !strcmp(n, ".."))
-        return EINVAL;
-    if (strlen(n) > NAME_MAX)
-        return ENAMETOOLONG;
-    return 0;
-}
 
 static int host_oflags(uint32_t fl, int *acc)
 {
@@ -231,51 +120,6 @@ static int p9_t_clunk(struct p9_req *q)
     uint32_t fid = p9_get32(&q->r);
     DECODED(q);
     return p9_fid_clunk(q->s, fid);
-}
-
-/* One walk step from cur (a directory); returns a new reference. */
-struct node *p9_walk_one(struct p9_server *s, struct node *cur, const char *name, int *err)
-{
-    struct stat st;
-    if (fstat(cur->fd, &st)) {
-        *err = errno;
-        return NULL;
-    }
-    if (!S_ISDIR(st.st_mode)) {
-        *err = ENOTDIR;
-        return NULL;
-    }
-    if (!strcmp(name, "..")) {  /* lexical parent; the root is its own parent */
-        struct ent *p = cur->ent->parent;
-        if (!p || !p->parent)
-            return p9_node_ref(p ? s->root : cur);
-        int fd = p9_open_ent(s, p);
-        if (fd < 0) {
-            *err = p9_gone(errno);
-            return NULL;
-        }
-        atomic_fetch_add(&p->refs, 1);
-        struct node *n = p9_node_new(fd, p);
-        if (!n)
-            *err = ENOMEM;
-        return n;
-    }
-    /* Linux (v9fs_fid_lookup_with_uid, at least to 6.1) walks the root
-     * dentry's own name, "/", from the root fid when two processes of one
-     * uid make their first lookups at once: it means the root itself. */
-    if (!strcmp(name, "/") && cur == s->root)
-        return p9_node_ref(cur);
-    if ((*err = p9_check_name(name)))
-        return NULL;
-    int fd = p9_openat2(cur->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0, RESOLVE_STRICT);
-    if (fd < 0) {
-        *err = errno;
-        return NULL;
-    }
-    struct node *n = p9_node_child(s, fd, cur, name);
-    if (!n)
-        *err = ENOMEM;
-    return n;
 }
 
 int p9_t_walk(struct p9_req *q)
@@ -1030,28 +874,6 @@ int p9_t_link(struct p9_req *q)
     p9_node_put(n);
     p9_node_put(d);
     return err;
-}
-
-/* Opens n's lexical parent and checks that its name there still names the
- * inode n holds (no symlink followed); returns the parent's descriptor, or
- * -1 with *err set (ENOENT when the name moved on). */
-int p9_parent_of(struct p9_server *s, struct node *n, int *err)
-{
-    struct stat a, b;
-    int pfd = p9_open_ent(s, n->ent->parent);
-    if (pfd < 0) {
-        *err = p9_gone(errno);
-        return -1;
-    }
-    if (fstat(n->fd, &a) || fstatat(pfd, n->ent->name, &b, AT_SYMLINK_NOFOLLOW))
-        *err = p9_gone(errno);
-    else
-        *err = a.st_dev == b.st_dev && a.st_ino == b.st_ino ? 0 : ENOENT;
-    if (*err) {
-        close(pfd);
-        return -1;
-    }
-    return pfd;
 }
 
 int p9_t_rename(struct p9_req *q)
