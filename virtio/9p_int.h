@@ -64,18 +64,7 @@ struct fid {
     uint32_t uid;           /* n_uname of the attach this fid descends from */
 };
 
-#define TRACE_RING 65536
-
-struct trace_rec {
-    uint32_t a, b;
-    int err;                /* -1: a request; else the error of its reply */
-    uint16_t tag;
-    uint8_t type;
-    uint8_t nhead;          /* error replies: the request's first bytes */
-    uint8_t head[40];
-    uint16_t nin;           /* and how it came: buffers, total length */
-    uint32_t inlen;
-};
+struct trace_rec;
 
 struct p9_server {
     struct node *root;
@@ -202,8 +191,15 @@ int p9_t_remove(struct p9_req *q);
 
 /* ---- tracing (9p_trace.c) ------------------------------------------- */
 
-void p9_trace_print(const struct trace_rec *r);
-void p9_trace(struct p9_server *s, struct trace_rec r);
+/* Reads MINIVMM_TRACE_9P (at p9_server_new). */
+void p9_trace_start(struct p9_server *s);
+/* A request, its body at `body` (records its first two words). */
+void p9_trace_request(struct p9_server *s, const struct p9_rbuf *body, uint16_t tag, uint8_t type);
+/* An Rlerror reply: err and the request's first bytes as it came in. */
+void p9_trace_error(struct p9_server *s, const struct iovec *in, int nin, size_t inlen, int err,
+                    uint16_t tag, uint8_t type);
+/* Prints what the ring holds and frees it (the workers have stopped). */
+void p9_trace_stop(struct p9_server *s);
 
 /* ---- small rules the operations share ------------------------------- */
 

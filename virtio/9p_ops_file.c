@@ -1106,27 +1106,6 @@ bool p9_is_flush(const struct iovec *in, int nin)
 
 /* ---- tracing (MINIVMM_TRACE_9P) ------------------------------------ */
 
-void p9_trace_print(const struct trace_rec *r)
-{
-    if (r->err < 0) {
-        fprintf(stderr, "minivmm: 9p T%u tag %u %u %u\n", r->type, r->tag, r->a, r->b);
-        return;
-    }
-    char hex[2 * sizeof(r->head) + 1] = "";
-    for (int i = 0; i < r->nhead; i++)
-        snprintf(hex + 2 * i, 3, "%02x", r->head[i]);
-    fprintf(stderr, "minivmm: 9p T%u tag %u -> Rlerror %d (%s) [request in %u buffers, %u bytes: %s]\n",
-            r->type, r->tag, r->err, strerror(r->err), r->nin, r->inlen, hex);
-}
-
-void p9_trace(struct p9_server *s, struct trace_rec r)
-{
-    if (s->ring)
-        s->ring[atomic_fetch_add(&s->ring_next, 1) % TRACE_RING] = r;
-    else
-        p9_trace_print(&r);
-}
-
 size_t p9_handle(struct p9_server *s, const struct iovec *in, int nin, const struct iovec *out, int nout)
 {
     if (nin < 0 || !in)
@@ -1155,11 +1134,7 @@ size_t p9_handle(struct p9_server *s, const struct iovec *in, int nin, const str
             err = EPROTO;
         } else {
             q.r.left = size - P9_HDRSZ;
-            if (s->trace || s->ring) {  /* the first two words: fid (and newfid, ...) */
-                struct p9_rbuf t = q.r;
-                uint32_t a = p9_get32(&t), b = p9_get32(&t);
-                p9_trace(s, (struct trace_rec){ .a = a, .b = b, .err = -1, .tag = tag, .type = type });
-            }
+            p9_trace_request(s, &q.r, tag, type);
             err = dispatch(&q, type);
         }
     }
@@ -1168,15 +1143,8 @@ size_t p9_handle(struct p9_server *s, const struct iovec *in, int nin, const str
     if (!err && q.w.over)
         err = EMSGSIZE;         /* the reply does not fit the guest's buffers */
     uint8_t rtype = (uint8_t)(type + 1);
-    if (err && (s->trace || s->ring)) {
-        struct trace_rec t = { .err = err, .tag = tag, .type = type, .nin = (uint16_t)nin,
-                               .inlen = inlen > UINT32_MAX ? UINT32_MAX : (uint32_t)inlen };
-        struct p9_rbuf r;
-        t.nhead = (uint8_t)(inlen < sizeof(t.head) ? inlen : sizeof(t.head));
-        p9_rbuf_init(&r, in, nin, t.nhead);
-        p9_get_bytes(&r, t.head, t.nhead);
-        p9_trace(s, t);
-    }
+    if (err)
+        p9_trace_error(s, in, nin, inlen, err, tag, type);
     if (err) {
         q.w.len = 0;
         q.w.over = false;
@@ -1227,10 +1195,7 @@ struct p9_server *p9_server_new(const char *root, bool readonly, char *err, size
     }
     close(probe);
     s->readonly = readonly;
-    const char *tr = getenv("MINIVMM_TRACE_9P");
-    s->trace = tr && *tr && strcmp(tr, "0") != 0;
-    if (s->trace && !strcmp(tr, "ring") && (s->ring = calloc(TRACE_RING, sizeof(*s->ring))))
-        s->trace = false;       /* (without the memory: the line-by-line trace) */
+    p9_trace_start(s);
     s->as_root = geteuid() == 0;
     s->umask = umask(022);
     umask(s->umask);
@@ -1262,12 +1227,7 @@ void p9_server_free(struct p9_server *s)
 {
     if (!s)
         return;
-    if (s->ring) {              /* the workers have stopped */
-        uint64_t end = atomic_load(&s->ring_next);
-        for (uint64_t i = end > TRACE_RING ? end - TRACE_RING : 0; i < end; i++)
-            p9_trace_print(&s->ring[i % TRACE_RING]);
-        free(s->ring);
-    }
+    p9_trace_stop(s);           /* the workers have stopped */
     p9_fid_clunk_all(s);
     p9_node_put(s->root);
     close(s->procfd);
