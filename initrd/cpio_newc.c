@@ -1,5 +1,5 @@
 /* cpio "newc" writer: see cpio.h and docs/initrd.md. */
-#include "initrd/cpio.h"
+#include "initrd/cpio_int.h"
 #include "initrd/hostwalk.h"
 #include "initrd/sha256.h"
 
@@ -17,45 +17,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#define MAX_FILE_SIZE 0xffffffffULL    /* newc's filesize field is 32 bits */
 #define CPIO_TREE_DEPTH_MAX 256         /* directory levels below a cpio_add_host root */
 
-enum src { SRC_NONE, SRC_HOST, SRC_MEM };
-
-struct entry {
-    char *path;                 /* normalised archive path, no leading '/' */
-    uint32_t mode;              /* file type and permissions */
-    uint32_t uid, gid;
-    uint32_t mtime;
-    uint32_t rmajor, rminor;
-    uint64_t size;              /* regular file size or symlink target length */
-    enum src src;
-    char *host;                 /* SRC_HOST: host path of a regular file */
-    size_t root;                /* found by a tree walk: index + 1 of its root fd, else 0 */
-    size_t relpos;              /* then host + relpos is its path below that root */
-    unsigned char *data;        /* SRC_MEM data, or symlink target */
-    dev_t hdev;                 /* host identity, for hard links */
-    ino_t hino;
-    bool linkable;              /* host file with st_nlink > 1 */
-    size_t seq;                 /* order of addition; 0 = synthesised parent */
-    /* Filled in by prepare(). */
-    uint32_t ino, nlink;
-    bool store_data;
-    struct entry *leader;       /* first entry of its hard-link group */
-};
-
-struct cpio_builder {
-    struct entry **e;
-    size_t n, cap;
-    size_t seq;
-    int *roots;                 /* trees walked by cpio_add_host, open until freed */
-    size_t nroots;
-    char err[1024];
-};
-
-static int fail(struct cpio_builder *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static int fail(struct cpio_builder *b, const char *fmt, ...)
+int cpio_fail(struct cpio_builder *b, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -73,7 +37,7 @@ struct cpio_builder *cpio_builder_new(void)
     return calloc(1, sizeof(struct cpio_builder));
 }
 
-static void entry_free(struct entry *e)
+void cpio_entry_free(struct entry *e)
 {
     if (!e)
         return;
@@ -88,7 +52,7 @@ void cpio_builder_free(struct cpio_builder *b)
     if (!b)
         return;
     for (size_t i = 0; i < b->n; i++)
-        entry_free(b->e[i]);
+        cpio_entry_free(b->e[i]);
     free(b->e);
     for (size_t i = 0; i < b->nroots; i++)
         close(b->roots[i]);
@@ -104,19 +68,19 @@ const char *cpio_error(const struct cpio_builder *b)
 /* The kernel's unpacker stops at an entry named TRAILER!!!: no entry may
  * have that name, nor be below a directory of that name (which would be
  * added as a parent). */
-static int check_name(struct cpio_builder *b, const char *ap, const char *shown)
+int cpio_check_name(struct cpio_builder *b, const char *ap, const char *shown)
 {
     static const char tr[] = "TRAILER!!!";
     size_t tl = sizeof tr - 1;
     if (!strncmp(ap, tr, tl) && (!ap[tl] || ap[tl] == '/'))
-        return fail(b, "%.200s: the archive name TRAILER!!! is reserved (it ends the archive)",
+        return cpio_fail(b, "%.200s: the archive name TRAILER!!! is reserved (it ends the archive)",
                     shown);
     return 0;
 }
 
 /* Normalises an archive path: drops empty and "." components and leading
  * slashes, refuses "..".  out must hold CPIO_PATH_MAX + 1 bytes. */
-static int norm_path(struct cpio_builder *b, const char *in, char *out)
+int cpio_norm_path(struct cpio_builder *b, const char *in, char *out)
 {
     size_t o = 0;
     const char *p = in;
@@ -134,9 +98,9 @@ static int norm_path(struct cpio_builder *b, const char *in, char *out)
             continue;
         }
         if (len == 2 && p[0] == '.' && p[1] == '.')
-            return fail(b, "%s: archive path must not contain '..'", in);
+            return cpio_fail(b, "%s: archive path must not contain '..'", in);
         if (o + (o ? 1 : 0) + len > CPIO_PATH_MAX)
-            return fail(b, "%.200s...: archive path longer than %d bytes", in, CPIO_PATH_MAX);
+            return cpio_fail(b, "%.200s...: archive path longer than %d bytes", in, CPIO_PATH_MAX);
         if (o)
             out[o++] = '/';
         memcpy(out + o, p, len);
@@ -144,16 +108,16 @@ static int norm_path(struct cpio_builder *b, const char *in, char *out)
         p = q;
     }
     out[o] = 0;
-    return check_name(b, out, in);
+    return cpio_check_name(b, out, in);
 }
 
-static struct entry *new_entry(struct cpio_builder *b, const char *normpath)
+struct entry *cpio_new_entry(struct cpio_builder *b, const char *normpath)
 {
     if (b->n == b->cap) {
         size_t cap = b->cap ? 2 * b->cap : 64;
         struct entry **ne = realloc(b->e, cap * sizeof *ne);
         if (!ne) {
-            fail(b, "out of memory");
+            cpio_fail(b, "out of memory");
             return NULL;
         }
         b->e = ne;
@@ -162,7 +126,7 @@ static struct entry *new_entry(struct cpio_builder *b, const char *normpath)
     struct entry *e = calloc(1, sizeof *e);
     if (!e || !(e->path = strdup(normpath))) {
         free(e);
-        fail(b, "out of memory");
+        cpio_fail(b, "out of memory");
         return NULL;
     }
     e->seq = ++b->seq;
@@ -186,20 +150,20 @@ static struct entry *add_host_entry(struct cpio_builder *b, const char *ap, cons
                                     const struct stat *st, int dirfd, const char *name)
 {
     if (!*ap) {
-        fail(b, "%s: cannot be stored as the archive root", host);
+        cpio_fail(b, "%s: cannot be stored as the archive root", host);
         return NULL;
     }
     if (S_ISSOCK(st->st_mode)) {
-        fail(b, "%s: is a socket; sockets cannot be archived", host);
+        cpio_fail(b, "%s: is a socket; sockets cannot be archived", host);
         return NULL;
     }
     if (!S_ISREG(st->st_mode) && !S_ISDIR(st->st_mode) && !S_ISLNK(st->st_mode) &&
         !S_ISCHR(st->st_mode) && !S_ISBLK(st->st_mode) && !S_ISFIFO(st->st_mode)) {
-        fail(b, "%s: unsupported file type", host);
+        cpio_fail(b, "%s: unsupported file type", host);
         return NULL;
     }
     if (S_ISREG(st->st_mode) && (unsigned long long)st->st_size > MAX_FILE_SIZE) {
-        fail(b, "%s: larger than 4 GiB, too big for a newc archive", host);
+        cpio_fail(b, "%s: larger than 4 GiB, too big for a newc archive", host);
         return NULL;
     }
     char *target = NULL;
@@ -210,14 +174,14 @@ static struct entry *add_host_entry(struct cpio_builder *b, const char *ap, cons
             int e = errno;
             free(target);
             if (n > CPIO_PATH_MAX)
-                fail(b, "%s: symlink target longer than %d bytes", host, CPIO_PATH_MAX);
+                cpio_fail(b, "%s: symlink target longer than %d bytes", host, CPIO_PATH_MAX);
             else
-                fail(b, "%s: %s", host, target ? strerror(e) : "out of memory");
+                cpio_fail(b, "%s: %s", host, target ? strerror(e) : "out of memory");
             return NULL;
         }
         target[n] = 0;
     }
-    struct entry *e = new_entry(b, ap);
+    struct entry *e = cpio_new_entry(b, ap);
     if (!e) {
         free(target);
         return NULL;
@@ -241,7 +205,7 @@ static struct entry *add_host_entry(struct cpio_builder *b, const char *ap, cons
         e->hino = st->st_ino;
         e->linkable = st->st_nlink > 1;
         if (!(e->host = strdup(host))) {
-            fail(b, "out of memory");
+            cpio_fail(b, "out of memory");
             return NULL;
         }
     }
@@ -265,16 +229,16 @@ static int walk_entry(void *ctx, const struct hostwalk_ent *he)
     char *hp = malloc(hl + rl + 2), *cp = malloc(al + rl + 2);
     int rc = -1;
     if (!hp || !cp) {
-        fail(b, "out of memory");
+        cpio_fail(b, "out of memory");
         goto out;
     }
     sprintf(hp, "%s%s%s", w->host, sep, he->rel);
     sprintf(cp, "%s%s%s", w->ap, al ? "/" : "", he->rel);
     if (strlen(cp) > CPIO_PATH_MAX) {
-        fail(b, "%.200s...: archive path longer than %d bytes", hp, CPIO_PATH_MAX);
+        cpio_fail(b, "%.200s...: archive path longer than %d bytes", hp, CPIO_PATH_MAX);
         goto out;
     }
-    if (check_name(b, cp, hp) < 0)
+    if (cpio_check_name(b, cp, hp) < 0)
         goto out;
     struct entry *e = add_host_entry(b, cp, hp, he->st, he->dirfd, he->name);
     if (e && e->host) {
@@ -295,7 +259,7 @@ static int walk(struct cpio_builder *b, int fd, const char *host, const char *ap
     int *nr = realloc(b->roots, (b->nroots + 1) * sizeof *nr);
     if (!nr) {
         close(fd);
-        return fail(b, "out of memory");
+        return cpio_fail(b, "out of memory");
     }
     b->roots = nr;
     b->roots[b->nroots++] = fd;
@@ -307,14 +271,14 @@ int cpio_add_host(struct cpio_builder *b, const char *host_path, const char *des
 {
     char ap[CPIO_PATH_MAX + 1];
     if (!host_path || !*host_path)
-        return fail(b, "empty host path");
+        return cpio_fail(b, "empty host path");
     if (strlen(host_path) >= PATH_MAX)
-        return fail(b, "%.200s...: host path longer than %d bytes", host_path, PATH_MAX - 1);
-    if (norm_path(b, dest ? dest : "", ap) < 0)
+        return cpio_fail(b, "%.200s...: host path longer than %d bytes", host_path, PATH_MAX - 1);
+    if (cpio_norm_path(b, dest ? dest : "", ap) < 0)
         return -1;
     struct stat st;
     if (lstat(host_path, &st) < 0)
-        return fail(b, "%s: %s", host_path, strerror(errno));
+        return cpio_fail(b, "%s: %s", host_path, strerror(errno));
     if (S_ISDIR(st.st_mode)) {
         /* From here on only this fd: the tree below is read through it. */
         int fd = open(host_path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -322,7 +286,7 @@ int cpio_add_host(struct cpio_builder *b, const char *host_path, const char *des
             int e = errno;
             if (fd >= 0)
                 close(fd);
-            return fail(b, "%s: %s", host_path, strerror(e));
+            return cpio_fail(b, "%s: %s", host_path, strerror(e));
         }
         if (*ap && !add_host_entry(b, ap, host_path, &st, AT_FDCWD, host_path)) {
             close(fd);
@@ -343,33 +307,33 @@ int cpio_add_host(struct cpio_builder *b, const char *host_path, const char *des
         size_t bl = (size_t)(host_path + hl - base);
         size_t al = strlen(ap);
         if (al + 1 + bl > CPIO_PATH_MAX)
-            return fail(b, "%s: archive path longer than %d bytes", host_path, CPIO_PATH_MAX);
+            return cpio_fail(b, "%s: archive path longer than %d bytes", host_path, CPIO_PATH_MAX);
         if (al)
             ap[al++] = '/';
         memcpy(ap + al, base, bl);
         ap[al + bl] = 0;
         char tmp[CPIO_PATH_MAX + 1];
         memcpy(tmp, ap, al + bl + 1);
-        if (norm_path(b, tmp, ap) < 0)
+        if (cpio_norm_path(b, tmp, ap) < 0)
             return -1;
     }
     return add_host_entry(b, ap, host_path, &st, AT_FDCWD, host_path) ? 0 : -1;
 }
 
-static struct entry *synthetic(struct cpio_builder *b, const char *path, uint32_t mode)
+struct entry *cpio_synthetic(struct cpio_builder *b, const char *path, uint32_t mode)
 {
     char ap[CPIO_PATH_MAX + 1];
     if (!path || !*path) {
-        fail(b, "empty archive path");
+        cpio_fail(b, "empty archive path");
         return NULL;
     }
-    if (norm_path(b, path, ap) < 0)
+    if (cpio_norm_path(b, path, ap) < 0)
         return NULL;
     if (!*ap) {
-        fail(b, "%s: cannot be stored as the archive root", path);
+        cpio_fail(b, "%s: cannot be stored as the archive root", path);
         return NULL;
     }
-    struct entry *e = new_entry(b, ap);
+    struct entry *e = cpio_new_entry(b, ap);
     if (e)
         e->mode = mode;
     return e;
@@ -380,16 +344,16 @@ int cpio_add_host_file(struct cpio_builder *b, const char *path, const char *hos
 {
     struct stat st;
     if (lstat(host_path, &st) < 0)
-        return fail(b, "%s: %s", host_path, strerror(errno));
+        return cpio_fail(b, "%s: %s", host_path, strerror(errno));
     if (!S_ISREG(st.st_mode))
-        return fail(b, "%s: not a regular file", host_path);
+        return cpio_fail(b, "%s: not a regular file", host_path);
     if ((unsigned long long)st.st_size > MAX_FILE_SIZE)
-        return fail(b, "%s: larger than 4 GiB, too big for a newc archive", host_path);
-    struct entry *e = synthetic(b, path, S_IFREG | (perm & 07777));
+        return cpio_fail(b, "%s: larger than 4 GiB, too big for a newc archive", host_path);
+    struct entry *e = cpio_synthetic(b, path, S_IFREG | (perm & 07777));
     if (!e)
         return -1;
     if (!(e->host = strdup(host_path)))
-        return fail(b, "out of memory");
+        return cpio_fail(b, "out of memory");
     e->src = SRC_HOST;
     e->size = (uint64_t)st.st_size;
     e->hdev = st.st_dev;
@@ -402,13 +366,13 @@ int cpio_add_file_mem(struct cpio_builder *b, const char *path, mode_t perm,
                       const void *data, size_t len)
 {
     if (len > MAX_FILE_SIZE)
-        return fail(b, "%s: larger than 4 GiB, too big for a newc archive", path);
+        return cpio_fail(b, "%s: larger than 4 GiB, too big for a newc archive", path);
     unsigned char *copy = malloc(len ? len : 1);
     if (!copy)
-        return fail(b, "out of memory");
+        return cpio_fail(b, "out of memory");
     if (len)
         memcpy(copy, data, len);
-    struct entry *e = synthetic(b, path, S_IFREG | (perm & 07777));
+    struct entry *e = cpio_synthetic(b, path, S_IFREG | (perm & 07777));
     if (!e) {
         free(copy);
         return -1;
@@ -421,20 +385,20 @@ int cpio_add_file_mem(struct cpio_builder *b, const char *path, mode_t perm,
 
 int cpio_add_dir(struct cpio_builder *b, const char *path, mode_t perm)
 {
-    return synthetic(b, path, S_IFDIR | (perm & 07777)) ? 0 : -1;
+    return cpio_synthetic(b, path, S_IFDIR | (perm & 07777)) ? 0 : -1;
 }
 
 int cpio_add_symlink(struct cpio_builder *b, const char *path, const char *target)
 {
     size_t tl = target ? strlen(target) : 0;
     if (!tl)
-        return fail(b, "%s: empty symlink target", path);
+        return cpio_fail(b, "%s: empty symlink target", path);
     if (tl > CPIO_PATH_MAX)
-        return fail(b, "%s: symlink target longer than %d bytes", path, CPIO_PATH_MAX);
+        return cpio_fail(b, "%s: symlink target longer than %d bytes", path, CPIO_PATH_MAX);
     char *t = strdup(target);
     if (!t)
-        return fail(b, "out of memory");
-    struct entry *e = synthetic(b, path, S_IFLNK | 0777);
+        return cpio_fail(b, "out of memory");
+    struct entry *e = cpio_synthetic(b, path, S_IFLNK | 0777);
     if (!e) {
         free(t);
         return -1;
@@ -448,7 +412,7 @@ int cpio_add_symlink(struct cpio_builder *b, const char *path, const char *targe
 int cpio_add_chardev(struct cpio_builder *b, const char *path, mode_t perm,
                      unsigned major, unsigned minor)
 {
-    struct entry *e = synthetic(b, path, S_IFCHR | (perm & 07777));
+    struct entry *e = cpio_synthetic(b, path, S_IFCHR | (perm & 07777));
     if (!e)
         return -1;
     e->rmajor = major;
@@ -468,7 +432,7 @@ struct plan {
 static void plan_free(struct plan *p)
 {
     for (size_t i = 0; i < p->nextra; i++)
-        entry_free(p->extra[i]);
+        cpio_entry_free(p->extra[i]);
     free(p->extra);
     free(p->v);
 }
@@ -529,7 +493,7 @@ static int prepare(struct cpio_builder *b, struct plan *p)
     size_t cap = b->n + 1;
     p->v = malloc(cap * sizeof *p->v);
     if (!p->v)
-        return fail(b, "out of memory");
+        return cpio_fail(b, "out of memory");
     if (b->n)
         memcpy(p->v, b->e, b->n * sizeof *p->v);
     p->n = b->n;
@@ -552,7 +516,7 @@ static int prepare(struct cpio_builder *b, struct plan *p)
                     p->extra = ne;
                 if (!e || !ne || !(e->path = strdup(path))) {
                     free(e);
-                    return fail(b, "out of memory");
+                    return cpio_fail(b, "out of memory");
                 }
                 e->mode = S_IFDIR | 0755;
                 p->extra[p->nextra++] = e;
@@ -563,7 +527,7 @@ static int prepare(struct cpio_builder *b, struct plan *p)
     if (p->nextra) {
         struct entry **nv = realloc(p->v, (p->n + p->nextra) * sizeof *nv);
         if (!nv)
-            return fail(b, "out of memory");
+            return cpio_fail(b, "out of memory");
         p->v = nv;
         memcpy(p->v + p->n, p->extra, p->nextra * sizeof *nv);
         p->n += p->nextra;
@@ -585,7 +549,7 @@ static int prepare(struct cpio_builder *b, struct plan *p)
         snprintf(path, sizeof path, "%.*s", (int)(s - e->path), e->path);
         struct entry *par = find(p->v, p->n, path);
         if (!par || !S_ISDIR(par->mode))
-            return fail(b, "%s: its parent in the archive is not a directory", e->path);
+            return cpio_fail(b, "%s: its parent in the archive is not a directory", e->path);
         if (S_ISDIR(e->mode))
             par->nlink++;
     }
@@ -594,7 +558,7 @@ static int prepare(struct cpio_builder *b, struct plan *p)
     size_t nl = 0;
     struct entry **lk = malloc((p->n + 1) * sizeof *lk);
     if (!lk)
-        return fail(b, "out of memory");
+        return cpio_fail(b, "out of memory");
     for (size_t i = 0; i < p->n; i++)
         if (p->v[i]->linkable && p->v[i]->src == SRC_HOST)
             lk[nl++] = p->v[i];
@@ -610,7 +574,7 @@ static int prepare(struct cpio_builder *b, struct plan *p)
                 lk[k]->leader = lk[i];
                 lk[k]->store_data = (k == j - 1);
                 if (lk[k]->mode != lk[i]->mode || lk[k]->size != lk[i]->size) {
-                    fail(b, "%s: hard link changed while scanning", lk[k]->host);
+                    cpio_fail(b, "%s: hard link changed while scanning", lk[k]->host);
                     free(lk);
                     return -1;
                 }
@@ -643,7 +607,7 @@ struct sink {
     unsigned char out[1 << 16];
 };
 
-static int write_all(int fd, const void *buf, size_t len)
+int cpio_write_all(int fd, const void *buf, size_t len)
 {
     const char *p = buf;
     while (len) {
@@ -666,10 +630,10 @@ static int sink_deflate(struct sink *s, int flush)
         s->z.avail_out = sizeof s->out;
         int r = deflate(&s->z, flush);
         if (r == Z_STREAM_ERROR)
-            return fail(s->b, "gzip compression failed");
+            return cpio_fail(s->b, "gzip compression failed");
         size_t have = sizeof s->out - s->z.avail_out;
-        if (have && write_all(s->fd, s->out, have) < 0)
-            return fail(s->b, "write: %s", strerror(errno));
+        if (have && cpio_write_all(s->fd, s->out, have) < 0)
+            return cpio_fail(s->b, "write: %s", strerror(errno));
     } while (s->z.avail_out == 0);
     return 0;
 }
@@ -682,8 +646,8 @@ static int sink_write(struct sink *s, const void *data, size_t len)
     if (s->fd < 0 || !len)
         return 0;
     if (!s->gz) {
-        if (write_all(s->fd, data, len) < 0)
-            return fail(s->b, "write: %s", strerror(errno));
+        if (cpio_write_all(s->fd, data, len) < 0)
+            return cpio_fail(s->b, "write: %s", strerror(errno));
         return 0;
     }
     s->z.next_in = (Bytef *)data;
@@ -722,18 +686,18 @@ static int write_host_data(struct sink *s, const struct entry *e, unsigned char 
     else
         fd = open(e->host, fl);
     if (fd < 0 && e->root && (errno == ELOOP || errno == ENOTDIR))
-        return fail(b, "%s: changed since it was scanned", e->host);
+        return cpio_fail(b, "%s: changed since it was scanned", e->host);
     if (fd < 0)
-        return fail(b, "%s: %s", e->host, strerror(errno));
+        return cpio_fail(b, "%s: %s", e->host, strerror(errno));
     struct stat st;
     int rc = 0;
     if (fstat(fd, &st) < 0) {
-        rc = fail(b, "%s: %s", e->host, strerror(errno));
+        rc = cpio_fail(b, "%s: %s", e->host, strerror(errno));
         goto out;
     }
     if (!S_ISREG(st.st_mode) || st.st_dev != e->hdev || st.st_ino != e->hino ||
         (uint64_t)st.st_size != e->size) {
-        rc = fail(b, "%s: changed since it was scanned", e->host);
+        rc = cpio_fail(b, "%s: changed since it was scanned", e->host);
         goto out;
     }
     uint64_t left = e->size;
@@ -743,11 +707,11 @@ static int write_host_data(struct sink *s, const struct entry *e, unsigned char 
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            rc = fail(b, "%s: %s", e->host, strerror(errno));
+            rc = cpio_fail(b, "%s: %s", e->host, strerror(errno));
             goto out;
         }
         if (n == 0) {
-            rc = fail(b, "%s: file shrank while being read", e->host);
+            rc = cpio_fail(b, "%s: file shrank while being read", e->host);
             goto out;
         }
         if ((rc = sink_write(s, buf, (size_t)n)) < 0)
@@ -759,9 +723,9 @@ static int write_host_data(struct sink *s, const struct entry *e, unsigned char 
         n = read(fd, buf, 1);
     while (n < 0 && errno == EINTR);
     if (n > 0)
-        rc = fail(b, "%s: file grew while being read", e->host);
+        rc = cpio_fail(b, "%s: file grew while being read", e->host);
     else if (n < 0)
-        rc = fail(b, "%s: %s", e->host, strerror(errno));
+        rc = cpio_fail(b, "%s: %s", e->host, strerror(errno));
 out:
     close(fd);
     return rc;
@@ -773,7 +737,7 @@ static int write_plan(struct cpio_builder *b, const struct plan *p, struct sink 
     size_t bufsz = 1 << 16;
     unsigned char *buf = malloc(bufsz);
     if (!buf)
-        return fail(b, "out of memory");
+        return cpio_fail(b, "out of memory");
     int rc = 0;
     for (size_t i = 0; i < p->n && !rc; i++) {
         const struct entry *e = p->v[i];
@@ -810,16 +774,16 @@ static int write_plan(struct cpio_builder *b, const struct plan *p, struct sink 
 }
 
 /* Writes the archive to fd (or only hashes it when fd < 0); hash may be NULL. */
-static int write_stream(struct cpio_builder *b, int fd, const struct cpio_opts *o,
-                        struct sha256 *hash)
+int cpio_write_stream(struct cpio_builder *b, int fd, const struct cpio_opts *o,
+                      struct sha256 *hash)
 {
     static const struct cpio_opts defaults;
     if (!o)
         o = &defaults;
     if (o->compress != CPIO_COMPRESS_NONE && o->compress != CPIO_COMPRESS_GZIP)
-        return fail(b, "unknown compression %d", (int)o->compress);
+        return cpio_fail(b, "unknown compression %d", (int)o->compress);
     if (o->gzip_level < 0 || o->gzip_level > 9)
-        return fail(b, "gzip level %d out of range 1..9", o->gzip_level);
+        return cpio_fail(b, "gzip level %d out of range 1..9", o->gzip_level);
     struct plan p;
     if (prepare(b, &p) < 0) {
         plan_free(&p);
@@ -828,7 +792,7 @@ static int write_stream(struct cpio_builder *b, int fd, const struct cpio_opts *
     struct sink *s = calloc(1, sizeof *s);
     if (!s) {
         plan_free(&p);
-        return fail(b, "out of memory");
+        return cpio_fail(b, "out of memory");
     }
     s->fd = fd;
     s->b = b;
@@ -838,7 +802,7 @@ static int write_stream(struct cpio_builder *b, int fd, const struct cpio_opts *
     if (s->gz && deflateInit2(&s->z, o->gzip_level ? o->gzip_level : 6, Z_DEFLATED,
                               15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
         s->gz = false;
-        rc = fail(b, "gzip initialisation failed");
+        rc = cpio_fail(b, "gzip initialisation failed");
     }
     if (!rc)
         rc = write_plan(b, &p, s, o);
@@ -857,9 +821,9 @@ static int write_stream(struct cpio_builder *b, int fd, const struct cpio_opts *
 int cpio_write_fd(struct cpio_builder *b, int fd, const struct cpio_opts *o)
 {
     if (fd < 0)
-        return fail(b, "bad file descriptor");
+        return cpio_fail(b, "bad file descriptor");
     b->err[0] = 0;
-    return write_stream(b, fd, o, NULL);
+    return cpio_write_stream(b, fd, o, NULL);
 }
 
 /* The temporary file being written, for cpio_remove_temp() in a signal
@@ -967,11 +931,11 @@ static int write_file_checked(struct cpio_builder *b, const char *out_path,
                           (int)o->compress, o->gzip_level);
         sha256_update(&h, pre, (size_t)pl);
     }
-    rc = write_stream(b, fd, o, expect ? &h : NULL);
+    rc = cpio_write_stream(b, fd, o, expect ? &h : NULL);
     if (!rc && expect) {
         sha256_final(&h, key);
         if (memcmp(key, expect, SHA256_LEN))
-            rc = fail(b, "input files changed while the archive was being written");
+            rc = cpio_fail(b, "input files changed while the archive was being written");
     }
     return finish_temp(fd, tmp, out_path, rc, b->err, sizeof b->err);
 }
@@ -1028,7 +992,7 @@ int cpio_cached(struct cpio_builder *b, const struct cpio_opts *o, const char *c
     int pl = snprintf(pre, sizeof pre, "minivmm-initrd-cache 1 %d %d\n",
                       (int)o->compress, o->gzip_level);
     sha256_update(&h, pre, (size_t)pl);
-    if (write_stream(b, -1, o, &h) < 0)
+    if (cpio_write_stream(b, -1, o, &h) < 0)
         return -1;
     uint8_t key[SHA256_LEN];
     char hex[2 * SHA256_LEN + 1];
@@ -1037,7 +1001,7 @@ int cpio_cached(struct cpio_builder *b, const struct cpio_opts *o, const char *c
     int n = snprintf(out_path, out_len, "%s/%s.cpio%s", cache_dir, hex,
                      o->compress == CPIO_COMPRESS_GZIP ? ".gz" : "");
     if (n < 0 || (size_t)n >= out_len)
-        return fail(b, "%s: cache path too long", cache_dir);
+        return cpio_fail(b, "%s: cache path too long", cache_dir);
     struct stat st;
     if (lstat(out_path, &st) == 0 && S_ISREG(st.st_mode)) {
         if (hit)
@@ -1079,7 +1043,7 @@ int initrd_concat(const char *out_path, const char *const *parts, size_t n,
             }
             if (r == 0)
                 break;
-            if (write_all(fd, buf, (size_t)r) < 0) {
+            if (cpio_write_all(fd, buf, (size_t)r) < 0) {
                 snprintf(err, errlen, "%s: %s", out_path, strerror(errno));
                 rc = -1;
                 break;
@@ -1090,7 +1054,7 @@ int initrd_concat(const char *out_path, const char *const *parts, size_t n,
         static const char zero[4];
         size_t pad = (4 - (total & 3)) & 3;
         if (!rc && pad) {
-            if (write_all(fd, zero, pad) < 0) {
+            if (cpio_write_all(fd, zero, pad) < 0) {
                 snprintf(err, errlen, "%s: %s", out_path, strerror(errno));
                 rc = -1;
             }
