@@ -154,6 +154,15 @@ int p9_fid_clunk(struct p9_server *s, uint32_t id)
     return f ? 0 : EBADF;
 }
 
+int p9_fid_known(struct p9_server *s, uint32_t id)
+{
+    struct fid *f = p9_fid_get(s, id);
+    if (!f)
+        return EBADF;
+    p9_fid_put(s, f);
+    return 0;
+}
+
 void p9_fid_clunk_all(struct p9_server *s)
 {
     for (;;) {

@@ -119,6 +119,10 @@ int p9_decoded(struct p9_req *q);
 
 #define ERR(x) ((x) < 0 ? errno : 0)
 
+/* For a request that makes or changes a name: decoding, then a read-only
+ * export (EROFS), then the name itself (p9_check_name). */
+int p9_decoded_name(struct p9_req *q, const char *name);
+
 /* ---- nodes and the fid table (9p_fid.c) ----------------------------- */
 
 /* A new place `name` below parent (reference taken); NULL when the export's
@@ -136,6 +140,8 @@ void p9_fid_put(struct p9_server *s, struct fid *f);
 int p9_fid_add(struct p9_server *s, uint32_t id, struct node *node, uint32_t uid);
 /* Removes fid id from the table; returns 0 or EBADF. */
 int p9_fid_clunk(struct p9_server *s, uint32_t id);
+/* 0 if fid id exists, else EBADF. */
+int p9_fid_known(struct p9_server *s, uint32_t id);
 void p9_fid_clunk_all(struct p9_server *s);
 /* The node a fid stands for, with a reference the caller drops with
  * p9_node_put, and the fid's uid when uid is not NULL.  NULL: unknown fid. */

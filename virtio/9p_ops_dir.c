@@ -113,30 +113,43 @@ static int finish_new(struct p9_server *s, struct node *dir, const char *name, m
     return 0;
 }
 
+/* Makes name in the directory fid stands for: a directory (S_IFDIR), a
+ * symlink to target (S_IFLNK) or a file or fifo (S_IFREG, S_IFIFO), counted
+ * against max=; the reply is its qid. */
+static int make_new(struct p9_req *q, uint32_t fid, const char *name, mode_t type, mode_t m,
+                    const char *target, uint32_t gid)
+{
+    uint32_t uid;
+    struct node *d = p9_node_of(q, fid, &uid);
+    if (!d)
+        return EBADF;
+    struct p9_qid qid;
+    int err = p9_take_entry(q->s);
+    if (!err) {
+        if (type == S_IFDIR)
+            err = ERR(mkdirat(d->fd, name, m));
+        else if (type == S_IFLNK)   /* the target is stored, never resolved by the server */
+            err = ERR(symlinkat(target, d->fd, name));
+        else
+            err = ERR(mknodat(d->fd, name, type | m, 0));
+        if (err)
+            p9_give_entry(q->s);
+    }
+    if (!err)
+        err = finish_new(q->s, d, name, type, m, uid, gid, &qid);
+    p9_node_put(d);
+    if (!err)
+        p9_put_qid(&q->w, &qid);
+    return err;
+}
+
 int p9_t_mkdir(struct p9_req *q)
 {
     uint32_t fid = p9_get32(&q->r);
     const char *name = p9_req_str(q);
     uint32_t mode = p9_get32(&q->r), gid = p9_get32(&q->r);
-    DECODED(q);
-    RO(q);
-    int err = p9_check_name(name);
-    if (err)
-        return err;
-    uint32_t uid;
-    struct node *d = p9_node_of(q, fid, &uid);
-    if (!d)
-        return EBADF;
-    mode_t m = p9_safe_mode(mode, true);
-    struct p9_qid qid;
-    if (!(err = p9_take_entry(q->s)) && (err = ERR(mkdirat(d->fd, name, m))))
-        p9_give_entry(q->s);
-    if (!err)
-        err = finish_new(q->s, d, name, S_IFDIR, m, uid, gid, &qid);
-    p9_node_put(d);
-    if (!err)
-        p9_put_qid(&q->w, &qid);
-    return err;
+    int err = p9_decoded_name(q, name);
+    return err ? err : make_new(q, fid, name, S_IFDIR, p9_safe_mode(mode, true), NULL, gid);
 }
 
 int p9_t_symlink(struct p9_req *q)
@@ -144,25 +157,8 @@ int p9_t_symlink(struct p9_req *q)
     uint32_t fid = p9_get32(&q->r);
     const char *name = p9_req_str(q), *target = p9_req_str(q);
     uint32_t gid = p9_get32(&q->r);
-    DECODED(q);
-    RO(q);
-    int err = p9_check_name(name);
-    if (err)
-        return err;
-    uint32_t uid;
-    struct node *d = p9_node_of(q, fid, &uid);
-    if (!d)
-        return EBADF;
-    struct p9_qid qid;
-    /* The target is stored, never resolved by the server. */
-    if (!(err = p9_take_entry(q->s)) && (err = ERR(symlinkat(target, d->fd, name))))
-        p9_give_entry(q->s);
-    if (!err)
-        err = finish_new(q->s, d, name, S_IFLNK, 0777, uid, gid, &qid);
-    p9_node_put(d);
-    if (!err)
-        p9_put_qid(&q->w, &qid);
-    return err;
+    int err = p9_decoded_name(q, name);
+    return err ? err : make_new(q, fid, name, S_IFLNK, 0777, target, gid);
 }
 
 int p9_t_mknod(struct p9_req *q)
@@ -173,9 +169,7 @@ int p9_t_mknod(struct p9_req *q)
     p9_get32(&q->r);            /* major */
     p9_get32(&q->r);            /* minor */
     uint32_t gid = p9_get32(&q->r);
-    DECODED(q);
-    RO(q);
-    int err = p9_check_name(name);
+    int err = p9_decoded_name(q, name);
     if (err)
         return err;
     mode_t type = mode & S_IFMT;
@@ -185,29 +179,14 @@ int p9_t_mknod(struct p9_req *q)
         return EPERM;           /* no device nodes or sockets on the host */
     if (type != S_IFREG && type != S_IFIFO)
         return EINVAL;
-    uint32_t uid;
-    struct node *d = p9_node_of(q, fid, &uid);
-    if (!d)
-        return EBADF;
-    mode_t m = p9_safe_mode(mode, false);
-    struct p9_qid qid;
-    if (!(err = p9_take_entry(q->s)) && (err = ERR(mknodat(d->fd, name, type | m, 0))))
-        p9_give_entry(q->s);
-    if (!err)
-        err = finish_new(q->s, d, name, type, m, uid, gid, &qid);
-    p9_node_put(d);
-    if (!err)
-        p9_put_qid(&q->w, &qid);
-    return err;
+    return make_new(q, fid, name, type, p9_safe_mode(mode, false), NULL, gid);
 }
 
 int p9_t_link(struct p9_req *q)
 {
     uint32_t dfid = p9_get32(&q->r), fid = p9_get32(&q->r);
     const char *name = p9_req_str(q);
-    DECODED(q);
-    RO(q);
-    int err = p9_check_name(name);
+    int err = p9_decoded_name(q, name);
     if (err)
         return err;
     struct node *d = p9_node_of(q, dfid, NULL);
@@ -242,9 +221,7 @@ int p9_t_rename(struct p9_req *q)
 {
     uint32_t fid = p9_get32(&q->r), dfid = p9_get32(&q->r);
     const char *name = p9_req_str(q);
-    DECODED(q);
-    RO(q);
-    int err = p9_check_name(name);
+    int err = p9_decoded_name(q, name);
     if (err)
         return err;
     struct fid *f = p9_fid_get(q->s, fid);
@@ -284,9 +261,7 @@ int p9_t_renameat(struct p9_req *q)
     const char *oname = p9_req_str(q);
     uint32_t nfid = p9_get32(&q->r);
     const char *nname = p9_req_str(q);
-    DECODED(q);
-    RO(q);
-    int err = p9_check_name(oname);
+    int err = p9_decoded_name(q, oname);
     if (!err)
         err = p9_check_name(nname);
     if (err)
@@ -310,9 +285,7 @@ int p9_t_unlinkat(struct p9_req *q)
     uint32_t fid = p9_get32(&q->r);
     const char *name = p9_req_str(q);
     uint32_t flags = p9_get32(&q->r);
-    DECODED(q);
-    RO(q);
-    int err = p9_check_name(name);
+    int err = p9_decoded_name(q, name);
     if (err)
         return err;
     if (flags & ~(uint32_t)P9_DOTL_AT_REMOVEDIR)
@@ -343,6 +316,6 @@ int p9_t_remove(struct p9_req *q)
     if (pfd >= 0)
         close(pfd);
     p9_node_put(n);
-    p9_fid_clunk(q->s, fid);       /* clunked even when the remove failed */
+    p9_fid_clunk(q->s, fid);    /* clunked even when the remove failed */
     return err;
 }

@@ -87,9 +87,7 @@ int p9_t_lcreate(struct p9_req *q)
     uint32_t fid = p9_get32(&q->r);
     const char *name = p9_req_str(q);
     uint32_t flags = p9_get32(&q->r), mode = p9_get32(&q->r), gid = p9_get32(&q->r);
-    DECODED(q);
-    RO(q);
-    int err = p9_check_name(name), acc;
+    int err = p9_decoded_name(q, name), acc;
     if (err)
         return err;
     int hf = host_oflags(flags, &acc);
@@ -535,10 +533,9 @@ int p9_t_statfs(struct p9_req *q)
 {
     uint32_t fid = p9_get32(&q->r);
     DECODED(q);
-    struct fid *f = p9_fid_get(q->s, fid);
-    if (!f)
-        return EBADF;
-    p9_fid_put(q->s, f);
+    int err = p9_fid_known(q->s, fid);
+    if (err)
+        return err;
     struct statfs sf;
     if (fstatfs(q->s->root->fd, &sf))
         return errno;

@@ -35,6 +35,14 @@ int p9_decoded(struct p9_req *q)
     return q->strnul ? EINVAL : 0;
 }
 
+int p9_decoded_name(struct p9_req *q, const char *name)
+{
+    int err = p9_decoded(q);
+    if (!err && q->s->readonly)
+        err = EROFS;
+    return err ? err : p9_check_name(name);
+}
+
 static int p9_t_version(struct p9_req *q)
 {
     uint32_t msize = p9_get32(&q->r);
@@ -49,7 +57,7 @@ static int p9_t_version(struct p9_req *q)
         p9_put_str(&q->w, "unknown", 7);
         return 0;
     }
-    p9_fid_clunk_all(q->s);        /* a new session starts */
+    p9_fid_clunk_all(q->s);     /* a new session starts */
     atomic_store(&q->s->msize, msize);
     p9_put_str(&q->w, "9P2000.L", 8);
     return 0;
@@ -58,8 +66,8 @@ static int p9_t_version(struct p9_req *q)
 static int p9_t_attach(struct p9_req *q)
 {
     uint32_t fid = p9_get32(&q->r), afid = p9_get32(&q->r);
-    p9_req_str(q);                 /* uname */
-    p9_req_str(q);                 /* aname: the export is the only tree */
+    p9_req_str(q);              /* uname */
+    p9_req_str(q);              /* aname: the export is the only tree */
     uint32_t uid = p9_get32(&q->r);
     DECODED(q);
     if (afid != P9_NOFID)
@@ -99,14 +107,13 @@ static int p9_t_lock(struct p9_req *q)
     p9_get64(&q->r);            /* start */
     p9_get64(&q->r);            /* length */
     p9_get32(&q->r);            /* proc_id */
-    p9_req_str(q);                 /* client_id */
+    p9_req_str(q);              /* client_id */
     DECODED(q);
     if (type > P9_LOCK_TYPE_UNLCK)
         return EINVAL;
-    struct fid *f = p9_fid_get(q->s, fid);
-    if (!f)
-        return EBADF;
-    p9_fid_put(q->s, f);
+    int err = p9_fid_known(q->s, fid);
+    if (err)
+        return err;
     /* Locks are arbitrated by the guest kernel (see docs/9p.md). */
     p9_put8(&q->w, P9_LOCK_SUCCESS);
     return 0;
@@ -122,10 +129,9 @@ static int p9_t_getlock(struct p9_req *q)
     DECODED(q);
     if (type > P9_LOCK_TYPE_UNLCK)
         return EINVAL;
-    struct fid *f = p9_fid_get(q->s, fid);
-    if (!f)
-        return EBADF;
-    p9_fid_put(q->s, f);
+    int err = p9_fid_known(q->s, fid);
+    if (err)
+        return err;
     p9_put8(&q->w, P9_LOCK_TYPE_UNLCK);     /* no conflicting lock */
     p9_put64(&q->w, start);
     p9_put64(&q->w, len);
@@ -140,10 +146,9 @@ static int p9_t_xattrwalk(struct p9_req *q)
     p9_get32(&q->r);            /* newfid */
     p9_req_str(q);
     DECODED(q);
-    struct fid *f = p9_fid_get(q->s, fid);
-    if (!f)
-        return EBADF;
-    p9_fid_put(q->s, f);
+    int err = p9_fid_known(q->s, fid);
+    if (err)
+        return err;
     return EOPNOTSUPP;
 }
 
@@ -155,10 +160,9 @@ static int p9_t_xattrcreate(struct p9_req *q)
     p9_get32(&q->r);            /* flags */
     DECODED(q);
     RO(q);
-    struct fid *f = p9_fid_get(q->s, fid);
-    if (!f)
-        return EBADF;
-    p9_fid_put(q->s, f);
+    int err = p9_fid_known(q->s, fid);
+    if (err)
+        return err;
     return EOPNOTSUPP;
 }
 
