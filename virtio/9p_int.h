@@ -19,7 +19,6 @@
 #include "virtio/9p_msg.h"
 
 #include <errno.h>
-#include <linux/openat2.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -32,7 +31,6 @@
 #define P9_ENT_MEMORY (64u << 20)   /* lexical places (struct ent) per export */
 #define FID_BUCKETS 4096
 #define IOV_STACK 64
-#define RESOLVE_STRICT (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
 
 /* Where the guest found an object: its name in the lexical parent.  Memory
  * only (no descriptor), immutable, shared by every node below it, so a fid
@@ -153,8 +151,14 @@ struct p9_qid p9_qid_of(const struct p9_server *s, const struct stat *st);
 /* 0, or EINVAL / ENAMETOOLONG: name must be one component, not "." or "..".
  * Every name the guest sends passes here before any *at() call uses it. */
 int p9_check_name(const char *n);
-/* openat2() with the given resolve flags (RESOLVE_STRICT below a node). */
-int p9_openat2(int dirfd, const char *name, int flags, mode_t mode, uint64_t resolve);
+/* 0 if openat2() with RESOLVE_STRICT works here (Linux >= 5.6), else -1. */
+int p9_openat2_works(int rootfd);
+/* O_PATH descriptor of name (a checked single component) in dir, without
+ * following it; -1 with errno. */
+int p9_lookup(const struct node *dir, const char *name);
+/* Creates and opens name (a checked single component) in dir: flags plus
+ * O_CREAT|O_EXCL|O_NOFOLLOW; -1 with errno. */
+int p9_create(const struct node *dir, const char *name, int flags, mode_t mode);
 /* The name of fd in /proc/self/fd (s->procfd). */
 void p9_fdname(int fd, char buf[16]);
 /* Opens the very inode behind an O_PATH descriptor (never a path lookup). */

@@ -87,7 +87,7 @@ int p9_t_walk(struct p9_req *q)
 static int finish_new(struct p9_server *s, struct node *dir, const char *name, mode_t type,
                       mode_t mode, uint32_t uid, uint32_t gid, struct p9_qid *qid)
 {
-    int fd = p9_openat2(dir->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0, RESOLVE_STRICT);
+    int fd = p9_lookup(dir, name);
     if (fd < 0)
         return errno;
     struct stat st;

@@ -107,7 +107,7 @@ int p9_t_lcreate(struct p9_req *q)
     }
     if ((err = p9_take_entry(q->s)))
         goto out;
-    fd = p9_openat2(dir->fd, name, hf | O_CREAT | O_EXCL | O_NOFOLLOW, m, RESOLVE_STRICT);
+    fd = p9_create(dir, name, hf, m);
     if (fd < 0) {
         int e = errno;
         p9_give_entry(q->s);
@@ -129,7 +129,7 @@ int p9_t_lcreate(struct p9_req *q)
         }
     } else if (errno == EEXIST && !(flags & P9_DOTL_EXCL)) {
         /* Open the existing entry, but only if it is a regular file. */
-        pfd = p9_openat2(dir->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0, RESOLVE_STRICT);
+        pfd = p9_lookup(dir, name);
         if (pfd < 0 || fstat(pfd, &st)) {
             err = errno;
             goto out;

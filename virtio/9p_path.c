@@ -1,9 +1,12 @@
 /* Path resolution and confinement of the 9P server: the security boundary.
  * Every name the guest sends is checked here (p9_check_name) before any
- * host call uses it, and every lookup below a node (walk, "..", the parent
- * of a fid, re-opening for I/O) is done here; the operations in 9p_ops_*.c
- * only pass a checked single component to *at() calls relative to a node's
- * descriptor.  A reviewer who reads this file knows what the guest can reach.
+ * host call uses it; every lookup and every openat2() of the server is
+ * here (walk, "..", the parent of a fid, a new entry, re-opening for I/O).
+ * The operations in 9p_ops_*.c only pass a checked single component to the
+ * functions here or to *at() calls relative to a node's descriptor that do
+ * not follow a trailing symlink (mkdirat, symlinkat, mknodat, linkat,
+ * renameat, unlinkat).  A reviewer who reads this file knows what the guest
+ * can reach.
  *
  * Confinement model: every fid refers to a `node`, an O_PATH|O_NOFOLLOW
  * descriptor of one object inside the export plus its lexical place (`ent`:
@@ -24,16 +27,40 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-int p9_openat2(int dirfd, const char *name, int flags, mode_t mode, uint64_t resolve)
+#define RESOLVE_STRICT (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
+
+/* Every openat2() of the server: beneath dirfd, through no symlink and no
+ * /proc magic link. */
+static int openat2_strict(int dirfd, const char *name, int flags, mode_t mode)
 {
-    struct open_how how = { .flags = (uint64_t)flags, .mode = mode, .resolve = resolve };
+    struct open_how how = { .flags = (uint64_t)flags, .mode = mode, .resolve = RESOLVE_STRICT };
     return (int)syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
+}
+
+int p9_openat2_works(int rootfd)
+{
+    int fd = openat2_strict(rootfd, ".", O_PATH | O_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    close(fd);
+    return 0;
+}
+
+int p9_lookup(const struct node *dir, const char *name)
+{
+    return openat2_strict(dir->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
+}
+
+int p9_create(const struct node *dir, const char *name, int flags, mode_t mode)
+{
+    return openat2_strict(dir->fd, name, flags | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
 }
 
 void p9_fdname(int fd, char buf[16])
@@ -90,8 +117,8 @@ int p9_open_ent(struct p9_server *s, const struct ent *e)
             memcpy(path + len, v[k]->name, n + 1);
             len += n;
         }
-        int nfd = p9_openat2(fd >= 0 ? fd : s->root->fd, path,
-                              O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC, 0, RESOLVE_STRICT);
+        int nfd = openat2_strict(fd >= 0 ? fd : s->root->fd, path,
+                              O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC, 0);
         err = nfd < 0 ? errno : 0;
         if (fd >= 0)
             close(fd);
@@ -159,7 +186,7 @@ struct node *p9_walk_one(struct p9_server *s, struct node *cur, const char *name
         return p9_node_ref(cur);
     if ((*err = p9_check_name(name)))
         return NULL;
-    int fd = p9_openat2(cur->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0, RESOLVE_STRICT);
+    int fd = p9_lookup(cur, name);
     if (fd < 0) {
         *err = errno;
         return NULL;

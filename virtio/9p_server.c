@@ -290,12 +290,10 @@ struct p9_server *p9_server_new(const char *root, bool readonly, char *err, size
         snprintf(err, errlen, "9p: cannot open /proc/self/fd (is /proc mounted?): %s", strerror(errno));
         goto fail;
     }
-    int probe = p9_openat2(fd, ".", O_PATH | O_CLOEXEC, 0, RESOLVE_STRICT);
-    if (probe < 0) {
+    if (p9_openat2_works(fd) < 0) {
         snprintf(err, errlen, "9p: openat2 unavailable (Linux >= 5.6 needed): %s", strerror(errno));
         goto fail;
     }
-    close(probe);
     s->readonly = readonly;
     p9_trace_start(s);
     s->as_root = geteuid() == 0;
