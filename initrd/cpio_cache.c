@@ -101,6 +101,16 @@ static int finish_temp(int fd, char *tmpname, const char *path, int rc, char *er
     return rc;
 }
 
+/* The cache key starts with the options, then takes the uncompressed archive. */
+static void key_start(struct sha256 *h, const struct cpio_opts *o)
+{
+    sha256_init(h);
+    char pre[64];
+    int pl = snprintf(pre, sizeof pre, "minivmm-initrd-cache 1 %d %d\n",
+                      (int)o->compress, o->gzip_level);
+    sha256_update(h, pre, (size_t)pl);
+}
+
 static int write_file_checked(struct cpio_builder *b, const char *out_path,
                               const struct cpio_opts *o, const uint8_t *expect)
 {
@@ -112,13 +122,8 @@ static int write_file_checked(struct cpio_builder *b, const char *out_path,
     struct sha256 h;
     uint8_t key[SHA256_LEN];
     int rc;
-    if (expect) {
-        sha256_init(&h);
-        char pre[64];
-        int pl = snprintf(pre, sizeof pre, "minivmm-initrd-cache 1 %d %d\n",
-                          (int)o->compress, o->gzip_level);
-        sha256_update(&h, pre, (size_t)pl);
-    }
+    if (expect)
+        key_start(&h, o);
     rc = cpio_write_stream(b, fd, o, expect ? &h : NULL);
     if (!rc && expect) {
         sha256_final(&h, key);
@@ -175,11 +180,7 @@ int cpio_cached(struct cpio_builder *b, const struct cpio_opts *o, const char *c
     if (mkdir_p(cache_dir, b->err, sizeof b->err) < 0)
         return -1;
     struct sha256 h;
-    sha256_init(&h);
-    char pre[64];
-    int pl = snprintf(pre, sizeof pre, "minivmm-initrd-cache 1 %d %d\n",
-                      (int)o->compress, o->gzip_level);
-    sha256_update(&h, pre, (size_t)pl);
+    key_start(&h, o);
     if (cpio_write_stream(b, -1, o, &h) < 0)
         return -1;
     uint8_t key[SHA256_LEN];

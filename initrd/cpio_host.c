@@ -27,6 +27,20 @@ static uint32_t clamp_time(time_t t)
     return (uint32_t)t;
 }
 
+/* e's data is the regular host file at host (lstat'ed as st). */
+static int host_data(struct cpio_builder *b, struct entry *e, const char *host,
+                     const struct stat *st, bool linkable)
+{
+    if (!(e->host = strdup(host)))
+        return cpio_fail(b, "out of memory");
+    e->src = SRC_HOST;
+    e->size = (uint64_t)st->st_size;
+    e->hdev = st->st_dev;
+    e->hino = st->st_ino;
+    e->linkable = linkable;
+    return 0;
+}
+
 /* Adds one host object (already lstat'ed) at normalised archive path ap;
  * a symlink's target is read with readlinkat(dirfd, name).  Returns the
  * entry or NULL. */
@@ -82,16 +96,8 @@ static struct entry *add_host_entry(struct cpio_builder *b, const char *ap, cons
         e->data = (unsigned char *)target;
         e->size = strlen(target);
         e->src = SRC_MEM;
-    } else if (S_ISREG(st->st_mode)) {
-        e->src = SRC_HOST;
-        e->size = (uint64_t)st->st_size;
-        e->hdev = st->st_dev;
-        e->hino = st->st_ino;
-        e->linkable = st->st_nlink > 1;
-        if (!(e->host = strdup(host))) {
-            cpio_fail(b, "out of memory");
-            return NULL;
-        }
+    } else if (S_ISREG(st->st_mode) && host_data(b, e, host, st, st->st_nlink > 1) < 0) {
+        return NULL;
     }
     return e;
 }
@@ -217,12 +223,6 @@ int cpio_add_host_file(struct cpio_builder *b, const char *path, const char *hos
     struct entry *e = cpio_synthetic(b, path, S_IFREG | (perm & 07777));
     if (!e)
         return -1;
-    if (!(e->host = strdup(host_path)))
-        return cpio_fail(b, "out of memory");
-    e->src = SRC_HOST;
-    e->size = (uint64_t)st.st_size;
-    e->hdev = st.st_dev;
-    e->hino = st.st_ino;
-    e->linkable = false;  /* an explicit copy, not a link */
-    return 0;
+    /* An explicit copy, not a link. */
+    return host_data(b, e, host_path, &st, false);
 }
