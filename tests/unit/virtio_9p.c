@@ -823,15 +823,6 @@ END_TEST
 
 /* MINIVMM_TRACE_9P: "1" prints each request and error reply as it is
  * served; "ring" prints the same lines only when the server is freed. */
-static size_t stderr_text(int fd, char *buf, size_t cap)
-{
-    fflush(stderr);
-    ssize_t n = pread(fd, buf, cap - 1, 0);
-    ck_assert_int_ge(n, 0);
-    buf[n] = 0;
-    return (size_t)n;
-}
-
 START_TEST(trace_modes)
 {
     static const char *modes[] = { "1", "ring" };

@@ -123,15 +123,6 @@ START_TEST(fids_bounded_by_rlimit)
 }
 END_TEST
 
-static size_t stderr_text(int fd, char *buf, size_t cap)
-{
-    fflush(stderr);
-    ssize_t n = pread(fd, buf, cap - 1, 0);
-    ck_assert_int_ge(n, 0);
-    buf[n] = 0;
-    return (size_t)n;
-}
-
 static off_t host_size(const char *rel)
 {
     char p[512];
