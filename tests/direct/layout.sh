@@ -34,7 +34,6 @@ vmm/rootfs.c initrd
 vmm/rootfs_run.c initrd
 vmm/rootfs.c lines
 tests/unit/virtio_mmio.c lines
-tests/unit/virtio_9p.c lines
 '
 # (vmm/run.c, main.c and sandbox.c are the command layer, which is to leave
 # vmm/; vmm/disks.c, runstats.*, rootfs*.c come from branches merged at the

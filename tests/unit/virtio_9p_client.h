@@ -1,6 +1,6 @@
 /* A small 9P2000.L test client for the server tests: message builders
  * (T), reply readers (R) and one call per operation.  Shared by
- * virtio_9p.c and virtio_9p_confine.c. */
+ * virtio_9p.c, virtio_9p_wire.c, virtio_9p_confine.c and virtio_9p_limits.c. */
 #ifndef VIRTIO_9P_CLIENT_H
 #define VIRTIO_9P_CLIENT_H
 #include "virtio/9p.h"

@@ -20,23 +20,9 @@
 #pragma GCC diagnostic ignored "-Wunused-function"
 #include "tests/unit/virtio_9p_client.h"
 
-static char dir[256];
-static struct p9_server *S;
+#include "tests/unit/virtio_9p_fixture.h"
 
 static struct p9_server *start(void) { return c_start(dir, false); }
-
-static void setup(void)
-{
-    snprintf(dir, sizeof(dir), "/tmp/p9limits.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    S = start();
-}
-
-static void teardown(void)
-{
-    p9_server_free(S);
-    rm_rf(dir);
-}
 
 static int open_fds(void)
 {
@@ -205,7 +191,7 @@ static Suite *suite(void)
     Suite *s = suite_create("virtio_9p_limits");
     TCase *tc = tcase_create("limits");
     tcase_set_timeout(tc, 60);
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, p9_fixture_setup, p9_fixture_teardown);
     tcase_add_test(tc, deep_walk_costs_one_descriptor);
     tcase_add_test(tc, fids_bounded_by_rlimit);
     tcase_add_test(tc, max_bytes_added);
