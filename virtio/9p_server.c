@@ -147,9 +147,7 @@ static int p9_t_xattrwalk(struct p9_req *q)
     p9_req_str(q);
     DECODED(q);
     int err = p9_fid_known(q->s, fid);
-    if (err)
-        return err;
-    return EOPNOTSUPP;
+    return err ? err : EOPNOTSUPP;
 }
 
 static int p9_t_xattrcreate(struct p9_req *q)
@@ -161,9 +159,7 @@ static int p9_t_xattrcreate(struct p9_req *q)
     DECODED(q);
     RO(q);
     int err = p9_fid_known(q->s, fid);
-    if (err)
-        return err;
-    return EOPNOTSUPP;
+    return err ? err : EOPNOTSUPP;
 }
 
 static int dispatch(struct p9_req *q, uint8_t type)
