@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-void p9_ent_put(struct ent *e)
+static void ent_put(struct ent *e)
 {
     while (e && atomic_fetch_sub(&e->refs, 1) == 1) {
         struct ent *p = e->parent;
@@ -47,7 +47,7 @@ struct node *p9_node_new(int fd, struct ent *ent)
     struct node *n = ent ? malloc(sizeof(*n)) : NULL;
     if (!n) {
         close(fd);
-        p9_ent_put(ent);
+        ent_put(ent);
         return NULL;
     }
     atomic_init(&n->refs, 1);
@@ -66,7 +66,7 @@ void p9_node_put(struct node *n)
 {
     if (n && atomic_fetch_sub(&n->refs, 1) == 1) {
         close(n->fd);
-        p9_ent_put(n->ent);
+        ent_put(n->ent);
         free(n);
     }
 }

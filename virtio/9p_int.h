@@ -6,12 +6,13 @@
  *                  session messages, locks and xattrs, server lifetime
  *   9p_msg.c       the message codec (every byte of a T-message is hostile)
  *   9p_fid.c       the fid table, nodes and their lexical places
- *   9p_path.c      path resolution and confinement: the one place where a
- *                  guest-named path meets the host (the security boundary)
+ *   9p_path.c      path resolution and confinement, the security boundary:
+ *                  every guest name is checked and every lookup made here
  *   9p_ops_file.c  open, create, I/O, attributes
  *   9p_ops_dir.c   walk and the directory changes
  *   9p_limits.c    max= and the fid budget
- *   9p_trace.c     MINIVMM_TRACE_9P */
+ *   9p_trace.c     MINIVMM_TRACE_9P
+ * (9p_dev.c, the virtio device in front of them, uses only 9p.h.) */
 #ifndef VIRTIO_9P_INT_H
 #define VIRTIO_9P_INT_H
 #include "virtio/9p.h"
@@ -126,7 +127,6 @@ int p9_decoded_name(struct p9_req *q, const char *name);
 /* A new place `name` below parent (reference taken); NULL when the export's
  * budget for them (P9_ENT_MEMORY) is spent or memory is short. */
 struct ent *p9_ent_new(struct ent *parent, const char *name, _Atomic size_t *acct);
-void p9_ent_put(struct ent *e);
 /* Takes over fd and ent (both released on failure). */
 struct node *p9_node_new(int fd, struct ent *ent);
 struct node *p9_node_ref(struct node *n);
@@ -165,10 +165,6 @@ void p9_fdname(int fd, char buf[16]);
 int p9_reopen(struct p9_server *s, int pfd, int flags);
 /* Node for a descriptor just opened below parent; consumes fd on failure. */
 struct node *p9_node_child(struct p9_server *s, int fd, struct node *parent, const char *name);
-/* Opens (O_PATH) the directory now at the lexical place e; -1 with errno. */
-int p9_open_ent(struct p9_server *s, const struct ent *e);
-/* A lexical place that no longer resolves is, for the guest, gone (ENOENT). */
-int p9_gone(int err);
 /* One walk step from cur (a directory); returns a new reference. */
 struct node *p9_walk_one(struct p9_server *s, struct node *cur, const char *name, int *err);
 /* Opens n's lexical parent and checks that its name there still names the

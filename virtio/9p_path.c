@@ -94,7 +94,7 @@ struct node *p9_node_child(struct p9_server *s, int fd, struct node *parent, con
  * export root, a PATH_MAX chunk at a time, each beneath the last and never
  * through a symlink.  The names are single components (never ".."), so
  * nothing outside the export can be reached.  -1 with errno on failure. */
-int p9_open_ent(struct p9_server *s, const struct ent *e)
+static int open_ent(struct p9_server *s, const struct ent *e)
 {
     if (!e->parent)
         return fcntl(s->root->fd, F_DUPFD_CLOEXEC, 0);
@@ -138,7 +138,7 @@ out:
 
 /* A lexical place that no longer resolves (a name on the way was removed,
  * or became a symlink or a file): for the guest it is gone. */
-int p9_gone(int err)
+static int gone(int err)
 {
     return err == ELOOP || err == ENOTDIR || err == EXDEV ? ENOENT : err;
 }
@@ -168,9 +168,9 @@ struct node *p9_walk_one(struct p9_server *s, struct node *cur, const char *name
         struct ent *p = cur->ent->parent;
         if (!p || !p->parent)
             return p9_node_ref(p ? s->root : cur);
-        int fd = p9_open_ent(s, p);
+        int fd = open_ent(s, p);
         if (fd < 0) {
-            *err = p9_gone(errno);
+            *err = gone(errno);
             return NULL;
         }
         atomic_fetch_add(&p->refs, 1);
@@ -203,13 +203,13 @@ struct node *p9_walk_one(struct p9_server *s, struct node *cur, const char *name
 int p9_parent_of(struct p9_server *s, struct node *n, int *err)
 {
     struct stat a, b;
-    int pfd = p9_open_ent(s, n->ent->parent);
+    int pfd = open_ent(s, n->ent->parent);
     if (pfd < 0) {
-        *err = p9_gone(errno);
+        *err = gone(errno);
         return -1;
     }
     if (fstat(n->fd, &a) || fstatat(pfd, n->ent->name, &b, AT_SYMLINK_NOFOLLOW))
-        *err = p9_gone(errno);
+        *err = gone(errno);
     else
         *err = a.st_dev == b.st_dev && a.st_ino == b.st_ino ? 0 : ENOENT;
     if (*err) {
