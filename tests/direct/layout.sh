@@ -7,7 +7,9 @@
 #      virtio/ never includes job/, initrd/
 #      job/    never includes initrd/, boot/, virtio/, vmm/  (the top of the flow)
 #      initrd/ never includes boot/, virtio/, vmm/
-#  - no C or assembly source file (*.c, *.h, *.S) over 750 lines.
+#  - no C or assembly source file (*.c, *.h, *.S) over 750 lines;
+#  - in virtio/, openat2 (SYS_openat2, linux/openat2.h) only in 9p_path.c,
+#    the 9P server's confinement.
 # The check itself is proven on a small made-up tree that breaks each rule.
 # usage: tests/direct/layout.sh [MINIVMM TINYGUEST] (both unused)
 set -u
@@ -64,6 +66,12 @@ check() {
             echo "$f: $n lines (more than $MAX_LINES)"
             found=$((found + 1))
         fi
+        case $f in virtio/9p_path.c) ;; virtio/*)
+            if grep -q 'SYS_openat2\|linux/openat2\.h' "$1/$f"; then
+                echo "$f: openat2 outside virtio/9p_path.c"
+                found=$((found + 1))
+            fi ;;
+        esac
         from=${f%%/*}
         for to in $(forbidden "$from"); do
             sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$1/$f" |
@@ -87,19 +95,23 @@ mk vmm/fine.c '#include "boot/layout.h"
 #include "vmm/vm.h"
 #include <stdio.h>'
 mk virtio/fine.c '#include "vmm/mem.h"'
+mk virtio/9p_path.c '#include <linux/openat2.h>
+    return (int)syscall(SYS_openat2, dirfd, name, &how, sizeof(how));'
+mk virtio/9p_ops_x.c '    int fd = syscall(SYS_openat2, dirfd, name, &how, sizeof(how));'
 seq 1 751 >"$T/tree/vmm/long.c"
 seq 1 750 >"$T/tree/vmm/justfits.c"
 check "$T/tree" >"$T/out"
 for want in "boot/a.c: includes vmm/ports.h" "virtio/b.c: includes initrd/cpio.h" \
             "vmm/c.c: includes job/job.h" "job/d.h: includes vmm/vm.h" \
-            "initrd/e.c: includes virtio/9p.h" "vmm/long.c: 751 lines (more than 750)"; do
+            "initrd/e.c: includes virtio/9p.h" "vmm/long.c: 751 lines (more than 750)" \
+            "virtio/9p_ops_x.c: openat2 outside virtio/9p_path.c"; do
     has "the check finds '$want'" "$T/out" "$want"
 done
-[ "$found" -eq 6 ] && ok "the check finds nothing else in the made-up tree" ||
+[ "$found" -eq 7 ] && ok "the check finds nothing else in the made-up tree" ||
     bad "the check finds nothing else in the made-up tree" "$(cat "$T/out")"
 
 # The source tree keeps the rules.
 check "$top" >"$T/out"
-[ "$found" -eq 0 ] && ok "no forbidden #include and no source file over $MAX_LINES lines" ||
+[ "$found" -eq 0 ] && ok "no forbidden #include, no source file over $MAX_LINES lines, openat2 only in 9p_path.c" ||
     bad "the layout rules (docs/architecture.md)" "$(cat "$T/out")"
 finish layout
