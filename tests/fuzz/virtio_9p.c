@@ -1,4 +1,4 @@
-/* Fuzz target: raw 9P2000.L requests handled by the server (virtio/9p.c)
+/* Fuzz target: raw 9P2000.L requests handled by the server (virtio/9p_*.c)
  * against a small export made afresh for every input, so that an input
  * always does the same thing.  Tversion and Tattach (fid 0), a walk to the
  * file "f" opened read-write (fid 1) and to the directory "d" (fid 2) come

@@ -1,6 +1,6 @@
 /* A small 9P2000.L test client for the server tests: message builders
  * (T), reply readers (R) and one call per operation.  Shared by
- * virtio_9p.c and virtio_9p_confine.c. */
+ * virtio_9p.c, virtio_9p_wire.c, virtio_9p_confine.c and virtio_9p_limits.c. */
 #ifndef VIRTIO_9P_CLIENT_H
 #define VIRTIO_9P_CLIENT_H
 #include "virtio/9p.h"
@@ -131,6 +131,28 @@ static int rpc(struct p9_server *s, struct T *t, struct R *r)
 {
     tend(t);
     return rpc_n(s, t->n, 0, r);
+}
+
+/* A call whose reply has no body. */
+static int rpc_done(struct p9_server *s, struct T *t)
+{
+    struct R r;
+    int e = rpc(s, t, &r);
+    if (!e)
+        ck_assert_uint_eq(r.pos, r.n);
+    return e;
+}
+
+/* A call whose reply is one qid of type qtype. */
+static int rpc_qid(struct p9_server *s, struct T *t, uint8_t qtype)
+{
+    struct R r;
+    int e = rpc(s, t, &r);
+    if (!e) {
+        ck_assert_uint_eq(gqid(&r).type, qtype);
+        ck_assert_uint_eq(r.pos, r.n);
+    }
+    return e;
 }
 
 static int c_version(struct p9_server *s, uint32_t msize, const char *ver, uint32_t *gotm, char *gotv)
@@ -298,33 +320,21 @@ static long c_read(struct p9_server *s, uint32_t fid, uint64_t off, uint32_t cou
 static int c_mkdir(struct p9_server *s, uint32_t dfid, const char *name, uint32_t mode, uint32_t gid)
 {
     struct T t = tbegin(Tmkdir);
-    struct R r;
     p32(&t, dfid);
     pstr(&t, name);
     p32(&t, mode);
     p32(&t, gid);
-    int e = rpc(s, &t, &r);
-    if (!e) {
-        ck_assert_uint_eq(gqid(&r).type, 0x80);
-        ck_assert_uint_eq(r.pos, r.n);
-    }
-    return e;
+    return rpc_qid(s, &t, 0x80);
 }
 
 static int c_symlink(struct p9_server *s, uint32_t dfid, const char *name, const char *target, uint32_t gid)
 {
     struct T t = tbegin(Tsymlink);
-    struct R r;
     p32(&t, dfid);
     pstr(&t, name);
     pstr(&t, target);
     p32(&t, gid);
-    int e = rpc(s, &t, &r);
-    if (!e) {
-        ck_assert_uint_eq(gqid(&r).type, 0x02);
-        ck_assert_uint_eq(r.pos, r.n);
-    }
-    return e;
+    return rpc_qid(s, &t, 0x02);
 }
 
 static int c_mknod(struct p9_server *s, uint32_t dfid, const char *name, uint32_t mode, uint32_t maj, uint32_t min)
@@ -348,54 +358,38 @@ static int c_mknod(struct p9_server *s, uint32_t dfid, const char *name, uint32_
 static int c_link(struct p9_server *s, uint32_t dfid, uint32_t fid, const char *name)
 {
     struct T t = tbegin(Tlink);
-    struct R r;
     p32(&t, dfid);
     p32(&t, fid);
     pstr(&t, name);
-    int e = rpc(s, &t, &r);
-    if (!e)
-        ck_assert_uint_eq(r.pos, r.n);
-    return e;
+    return rpc_done(s, &t);
 }
 
 static int c_rename(struct p9_server *s, uint32_t fid, uint32_t dfid, const char *name)
 {
     struct T t = tbegin(Trename);
-    struct R r;
     p32(&t, fid);
     p32(&t, dfid);
     pstr(&t, name);
-    int e = rpc(s, &t, &r);
-    if (!e)
-        ck_assert_uint_eq(r.pos, r.n);
-    return e;
+    return rpc_done(s, &t);
 }
 
 static int c_renameat(struct p9_server *s, uint32_t ofid, const char *on, uint32_t nfid, const char *nn)
 {
     struct T t = tbegin(Trenameat);
-    struct R r;
     p32(&t, ofid);
     pstr(&t, on);
     p32(&t, nfid);
     pstr(&t, nn);
-    int e = rpc(s, &t, &r);
-    if (!e)
-        ck_assert_uint_eq(r.pos, r.n);
-    return e;
+    return rpc_done(s, &t);
 }
 
 static int c_unlinkat(struct p9_server *s, uint32_t dfid, const char *name, uint32_t flags)
 {
     struct T t = tbegin(Tunlinkat);
-    struct R r;
     p32(&t, dfid);
     pstr(&t, name);
     p32(&t, flags);
-    int e = rpc(s, &t, &r);
-    if (!e)
-        ck_assert_uint_eq(r.pos, r.n);
-    return e;
+    return rpc_done(s, &t);
 }
 
 #define SA_MODE 0x1
@@ -410,7 +404,6 @@ static int c_setattr(struct p9_server *s, uint32_t fid, uint32_t valid, uint32_t
                      uint32_t gid, uint64_t size, uint64_t at, uint64_t mt)
 {
     struct T t = tbegin(Tsetattr);
-    struct R r;
     p32(&t, fid);
     p32(&t, valid);
     p32(&t, mode);
@@ -421,10 +414,7 @@ static int c_setattr(struct p9_server *s, uint32_t fid, uint32_t valid, uint32_t
     p64(&t, 5);
     p64(&t, mt);
     p64(&t, 7);
-    int e = rpc(s, &t, &r);
-    if (!e)
-        ck_assert_uint_eq(r.pos, r.n);
-    return e;
+    return rpc_done(s, &t);
 }
 
 struct gattr {
@@ -511,6 +501,16 @@ __attribute__((unused)) static int c_readdir_all(struct p9_server *s, uint32_t f
 }
 
 /* ---- host-side helpers ---------------------------------------------- */
+
+/* What the test wrote to stderr, redirected to the file fd. */
+__attribute__((unused)) static size_t stderr_text(int fd, char *buf, size_t cap)
+{
+    fflush(stderr);
+    ssize_t n = pread(fd, buf, cap - 1, 0);
+    ck_assert_int_ge(n, 0);
+    buf[n] = 0;
+    return (size_t)n;
+}
 
 static void put_file(const char *path, const char *content)
 {

@@ -20,23 +20,9 @@
 #pragma GCC diagnostic ignored "-Wunused-function"
 #include "tests/unit/virtio_9p_client.h"
 
-static char dir[256];
-static struct p9_server *S;
+#include "tests/unit/virtio_9p_fixture.h"
 
 static struct p9_server *start(void) { return c_start(dir, false); }
-
-static void setup(void)
-{
-    snprintf(dir, sizeof(dir), "/tmp/p9limits.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    S = start();
-}
-
-static void teardown(void)
-{
-    p9_server_free(S);
-    rm_rf(dir);
-}
 
 static int open_fds(void)
 {
@@ -123,15 +109,6 @@ START_TEST(fids_bounded_by_rlimit)
 }
 END_TEST
 
-static size_t stderr_text(int fd, char *buf, size_t cap)
-{
-    fflush(stderr);
-    ssize_t n = pread(fd, buf, cap - 1, 0);
-    ck_assert_int_ge(n, 0);
-    buf[n] = 0;
-    return (size_t)n;
-}
-
 static off_t host_size(const char *rel)
 {
     char p[512];
@@ -214,7 +191,7 @@ static Suite *suite(void)
     Suite *s = suite_create("virtio_9p_limits");
     TCase *tc = tcase_create("limits");
     tcase_set_timeout(tc, 60);
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, p9_fixture_setup, p9_fixture_teardown);
     tcase_add_test(tc, deep_walk_costs_one_descriptor);
     tcase_add_test(tc, fids_bounded_by_rlimit);
     tcase_add_test(tc, max_bytes_added);
