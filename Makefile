@@ -34,9 +34,10 @@ LDFLAGS += $(SANFLAGS)
 LDLIBS  := $(shell pkg-config --libs $(PKGS)) -lbz2 -lpthread -lm
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 
-# One static library per folder; data flows job -> initrd -> boot -> vmm <- virtio.
-DIRS := job initrd boot virtio vmm stats
-MAIN := vmm/main.c
+# One static library per folder; data flows job -> initrd -> boot -> vmm <- virtio,
+# with the command layer (cli/) on top of them all (docs/architecture.md).
+DIRS := job initrd boot virtio vmm stats cli
+MAIN := cli/main.c
 srcs = $(filter-out $(MAIN),$(wildcard $(1)/*.c $(1)/*.S))
 objs = $(patsubst %,$(B)/%.o,$(basename $(call srcs,$(1))))
 $(foreach d,$(DIRS),$(eval $(B)/lib$(d).a: $(call objs,$(d))))
@@ -46,16 +47,17 @@ libs_initrd := $(B)/libinitrd.a
 libs_boot   := $(B)/libboot.a
 libs_stats  := $(B)/libstats.a
 libs_virtio := $(B)/libvirtio.a $(B)/libvmm.a
-libs_vmm    := $(B)/libvmm.a $(B)/libvirtio.a $(B)/libboot.a $(B)/libinitrd.a $(B)/libjob.a \
-               $(B)/libstats.a
-ALL_LIBS    := $(libs_vmm)
+libs_vmm    := $(B)/libvmm.a
+libs_cli    := $(B)/libcli.a $(B)/libvmm.a $(B)/libvirtio.a $(B)/libboot.a $(B)/libinitrd.a \
+               $(B)/libjob.a $(B)/libstats.a
+ALL_LIBS    := $(libs_cli)
 
 BIN := $(if $(filter 1,$(SAN)),minivmm-san,minivmm)
 
 .PHONY: all test unit direct rig san fuzz fuzz-build deps install clean guest FORCE
 all: $(BIN)
 
-$(BIN): $(B)/vmm/main.o $(ALL_LIBS)
+$(BIN): $(B)/cli/main.o $(ALL_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(ALL_LIBS) -Wl,--end-group $(LDLIBS)
 
 $(B)/%.o: %.c

@@ -6,7 +6,6 @@
 
 #include "boot/aml.h"
 #include "boot/layout.h"
-#include "vmm/ports.h"
 
 #define OEM_ID        "MINVMM"     /* 6 bytes */
 #define OEM_TABLE_ID  "MINIVMM "   /* 8 bytes */

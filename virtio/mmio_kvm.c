@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/ports.h"
+#include "boot/layout.h"
 #include "vmm/vm.h"
 
 static void irq_pulse(void *opaque, uint32_t irq)

@@ -1,4 +1,4 @@
-#include "vmm/ports.h"
+#include "boot/layout.h"
 #include "vmm/sysdev.h"
 #include "vmm/timing.h"
 

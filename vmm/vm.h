@@ -11,7 +11,7 @@
 #include "vmm/mem.h"
 #include "vmm/msglimit.h"
 
-/* Why the VM ended; decides the exit status (see vmm/status.h). */
+/* Why the VM ended; decides the exit status (see cli/status.h). */
 enum vm_end {
     VM_RUNNING = 0,
     VM_END_STATUS,     /* the guest wrote its status to the exit device */

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Boot paths (vmm/kernel.h): a bzImage's payload unpacked on the host and the
+# Boot paths (cli/kernel.h): a bzImage's payload unpacked on the host and the
 # vmlinux entered directly (the default), the kernel's own decompressor
 # (--boot-path bzimage), an ELF vmlinux as --kernel, the fallback when the
 # payload cannot be unpacked, and the unpacked-kernel cache.  The tiny guest's

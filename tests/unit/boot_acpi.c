@@ -13,7 +13,6 @@
 #include "boot/aml.h"
 #include "boot/layout.h"
 #include "tests/unit/testutil.h"
-#include "vmm/ports.h"
 
 static uint8_t mem[LAYOUT_ACPI_MAX];
 
