@@ -93,6 +93,7 @@ $(B)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $$(libs_$$(call testdir,
 	$(CC) $(CFLAGS) $(LDFLAGS) $(LDFLAGS_$*) -o $@ $< -Wl,--start-group $(libs_$(call testdir,$*)) -Wl,--end-group $(LDLIBS) $(CHECK_LIBS)
 # A test that makes one library call fail wraps it (the test defines __wrap_NAME).
 LDFLAGS_virtio_mmio := -Wl,--wrap=virtq_chain_new
+LDFLAGS_virtio_mmio_serve := -Wl,--wrap=virtq_chain_new
 
 # The tiny guest the direct tests boot on this host's /dev/kvm.
 guest: $(B)/guest/tinyguest.bzImage
