@@ -187,6 +187,28 @@ int jcheck_doc(struct jctx *c, const struct jnode *d, struct jnode *declared)
     return 0;
 }
 
+/* The option names of every program in m, checked again after lkp's
+ * `a.b:` patches (job/lkpsyntax.c) may have added some: `prog.opt: V` must
+ * meet the same rule as `prog: {opt: V}`. */
+int jcheck_program_options(struct jctx *c, const struct jnode *m)
+{
+    for (size_t i = 0; m->kind == JN_MAP && i < m->n; i++) {
+        const struct jnode *k = m->keys[i], *v = m->kids[i];
+        const struct jprogram_info *pi = NULL;
+        int found = jprogram_find(c, k, &pi);
+        if (found < 0)
+            return -1;
+        if (!found)
+            continue;
+        if (v->kind == JN_MAP && check_options(c, k, v))
+            return -1;
+        for (size_t j = 0; v->kind == JN_SEQ && j < v->n; j++)
+            if (v->kids[j]->kind == JN_MAP && check_options(c, k, v->kids[j]))
+                return -1;
+    }
+    return 0;
+}
+
 int jcheck_runs_something(struct jctx *c, const struct jnode *m, const struct jnode *declared)
 {
     if (declared->n)

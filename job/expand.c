@@ -585,7 +585,8 @@ static int load(const char *path, const char *text, size_t len, const struct job
             }
         }
         merged[nmerged++] = m;
-        if (ok && (jlkp_apply_specials(&c, m, i ? docs[i] : NULL) || jlkp_drop_keys(&c, m))) {
+        if (ok && (jlkp_apply_specials(&c, m, i ? docs[i] : NULL) || jlkp_drop_keys(&c, m) ||
+                   jcheck_program_options(&c, m))) {
             ok = 0;
             break;
         }

@@ -109,6 +109,8 @@ int jcheck_doc(struct jctx *c, const struct jnode *d, struct jnode *declared);
 /* A merged job whose keys name no program runs nothing: most likely a
  * misspelt program, so an error unless `params:` declares its keys. */
 int jcheck_runs_something(struct jctx *c, const struct jnode *m, const struct jnode *declared);
+/* Program option names of m checked again (after `a.b:` patches). */
+int jcheck_program_options(struct jctx *c, const struct jnode *m);
 void jdrop_params_key(struct jnode *m);
 
 /* job/lkpsyntax.c: lkp's syntax (docs/jobs.md, "lkp syntax"). */

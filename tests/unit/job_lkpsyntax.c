@@ -139,6 +139,12 @@ START_TEST(special_keys)
     job_list_free(&l);
     load_err("testcase: t\nx: 1\nx.y: 2\nhackbench:\n", 3, 1, "'x' is not a map here");
     load_err("testcase: t\nx+: 1\nhackbench:\n", 2, 1, "`key+:` merge syntax");
+    /* an option a patch adds meets the rule `prog: {opt: V}` meets (fuzz:
+     * "2<<c" became 2_60__60_c, emitted as an assignment it is not) */
+    load_err("testcase: t\nhackbench.2<<c: socket\n", 2, 1,
+             "option '2<<c' of program 'hackbench' is not a valid shell variable name");
+    load_err("testcase: t\nhackbench:\n---\nhackbench.9x: 1\n", 4, 1,
+             "option '9x' of program 'hackbench' is not a valid shell variable name");
 }
 END_TEST
 
