@@ -15,6 +15,44 @@ static int body(struct ev *e, int on, struct jlkp_val *v, const char *const *sto
 static int if_expr(struct ev *e, int on, struct jlkp_val *v, size_t at);
 static int case_expr(struct ev *e, int on, struct jlkp_val *v, size_t at);
 
+/* `job['KEY']` (lkp's job hash; nil when KEY is absent): the lookup gets
+ * the name "job[KEY]". */
+static int job_index(struct ev *e, int on, struct jlkp_val *v, size_t at)
+{
+    e->pos++; /* '[' */
+    jx_blanks(e, 0);
+    struct jlkp_val k = {0};
+    if (e->pos >= e->len || (e->s[e->pos] != '\'' && e->s[e->pos] != '"'))
+        return jx_fail_at(e, e->pos, "job[...] takes a string literal key in the subset minivmm "
+                       "evaluates");
+    if (jx_string_lit(e, 1, &k))
+        return -1;
+    jx_blanks(e, 0);
+    if (!jx_accept(e, "]")) {
+        jlkp_val_free(&k);
+        return jx_fail_at(e, e->pos, "']' expected");
+    }
+    if (e->pos < e->len && (e->s[e->pos] == '[' || e->s[e->pos] == '.' || e->s[e->pos] == '(')) {
+        jlkp_val_free(&k);
+        return jx_fail_at(e, e->pos, "'%c' after job[...] is outside the subset minivmm evaluates",
+                       e->s[e->pos]);
+    }
+    if (!on) {
+        jlkp_val_free(&k);
+        return 0;
+    }
+    char *name = NULL;
+    if (asprintf(&name, "job[%s]", k.s) < 0)
+        name = NULL;
+    jlkp_val_free(&k);
+    if (!name)
+        return jx_fail_at(e, at, "out of memory");
+    char msg[256] = "";
+    int r = e->lookup(e->ctx, name, v, msg, sizeof msg);
+    free(name);
+    return r ? jx_fail_at(e, at, "%s", msg[0] ? msg : "the name cannot be looked up") : 0;
+}
+
 static int primary(struct ev *e, int on, struct jlkp_val *v)
 {
     jx_blanks(e, 0);
@@ -25,7 +63,7 @@ static int primary(struct ev *e, int on, struct jlkp_val *v)
     if (ch == '(') {
         e->pos++;
         jx_separators(e);
-        if (expr(e, on, v))
+        if (jx_expr(e, on, v))
             return -1;
         jx_separators(e);
         if (!jx_accept(e, ")")) {
@@ -86,6 +124,8 @@ static int primary(struct ev *e, int on, struct jlkp_val *v)
                 end++;
         }
         e->pos = end;
+        if (end - at == 3 && !memcmp(w, "job", 3) && end < e->len && e->s[end] == '[')
+            return job_index(e, on, v, at);
         if (end < e->len && (e->s[end] == '(' || e->s[end] == '[' || e->s[end] == '.'))
             return jx_fail_at(e, end, "'%c' after a name (a method call or index) is outside the "
                            "subset minivmm evaluates", e->s[end]);
@@ -326,13 +366,57 @@ static int expr(struct ev *e, int on, struct jlkp_val *v)
         jlkp_val_free(&a);
         jlkp_val_free(&b);
     }
-    if (!r && (jx_accept(e, "and") || jx_accept(e, "or") || jx_accept(e, "unless") || jx_accept(e, "if"))) {
+    e->depth--;
+    return r;
+}
+
+/* `not X` (lower than ?:) */
+static int not_expr(struct ev *e, int on, struct jlkp_val *v)
+{
+    if (!jx_accept(e, "not"))
+        return expr(e, on, v);
+    if (++e->depth > MAX_DEPTH)
+        return jx_fail_at(e, e->pos, "expression nested too deeply (limit %d)", MAX_DEPTH);
+    int r = not_expr(e, on, v);
+    if (!r && on) {
+        int t = jx_truthy(v);
         jlkp_val_free(v);
-        r = jx_fail_at(e, e->pos, "'and', 'or' and modifier if/unless are outside the subset "
-                    "minivmm evaluates");
+        v->type = JLKP_BOOL;
+        v->i = !t;
     }
     e->depth--;
     return r;
+}
+
+/* `and` and `or`: Ruby's lowest operators, of equal precedence, left to
+ * right, short-circuit; the value is the operand that decided. */
+int jx_expr(struct ev *e, int on, struct jlkp_val *v)
+{
+    if (not_expr(e, on, v))
+        return -1;
+    for (;;) {
+        int is_or = jx_accept(e, "or");
+        if (!is_or && !jx_accept(e, "and"))
+            break;
+        jx_blanks(e, 1);
+        int take = on && jx_truthy(v) != is_or;
+        struct jlkp_val b = {0};
+        if (not_expr(e, take, &b)) {
+            jlkp_val_free(&b);
+            jlkp_val_free(v);
+            return -1;
+        }
+        if (take) {
+            jlkp_val_free(v);
+            *v = b;
+        }
+    }
+    if (jx_accept(e, "unless") || jx_accept(e, "if")) {
+        jlkp_val_free(v);
+        return jx_fail_at(e, e->pos, "modifier if/unless is outside the subset minivmm "
+                       "evaluates");
+    }
+    return 0;
 }
 
 /* One expression as a branch's body, up to one of STOPS. */
@@ -345,7 +429,7 @@ static int body(struct ev *e, int on, struct jlkp_val *v, const char *const *sto
                 jlkp_val_free(v);
             return 0;
         }
-    if (expr(e, on, v))
+    if (jx_expr(e, on, v))
         return -1;
     jx_separators(e);
     for (int i = 0; stops[i]; i++)
@@ -391,7 +475,7 @@ static int if_expr(struct ev *e, int on, struct jlkp_val *v, size_t at)
     int done = !on;
     for (;;) {
         struct jlkp_val c = {0};
-        if (expr(e, !done, &c) || then_(e))
+        if (jx_expr(e, !done, &c) || then_(e))
             return jlkp_val_free(&c), -1;
         int take = !done && jx_truthy(&c);
         jlkp_val_free(&c);
@@ -445,9 +529,29 @@ static int case_expr(struct ev *e, int on, struct jlkp_val *v, size_t at)
     return else_end(e, on, done, v, at, "case");
 }
 
+static int eval_(const char *text, size_t len, jlkp_lookup_fn lookup, void *ctx,
+                 struct jlkp_val *out, char *err, size_t errlen, unsigned long *line,
+                 unsigned long *col, int on);
+
 int jlkp_eval(const char *text, size_t len, jlkp_lookup_fn lookup, void *ctx,
               struct jlkp_val *out, char *err, size_t errlen, unsigned long *line,
               unsigned long *col)
+{
+    return eval_(text, len, lookup, ctx, out, err, errlen, line, col, 1);
+}
+
+int jlkp_check(const char *text, size_t len, char *err, size_t errlen, unsigned long *line,
+               unsigned long *col)
+{
+    struct jlkp_val v;
+    return eval_(text, len, NULL, NULL, &v, err, errlen, line, col, 0);
+}
+
+int jlkp_truthy(const struct jlkp_val *v) { return jx_truthy(v); }
+
+static int eval_(const char *text, size_t len, jlkp_lookup_fn lookup, void *ctx,
+                 struct jlkp_val *out, char *err, size_t errlen, unsigned long *line,
+                 unsigned long *col, int on)
 {
     struct ev e = {.s = text, .len = len, .lookup = lookup, .ctx = ctx, .err = err,
                    .errlen = errlen};
@@ -458,7 +562,7 @@ int jlkp_eval(const char *text, size_t len, jlkp_lookup_fn lookup, void *ctx,
         jx_separators(&e);
         if (e.pos >= e.len) {
             jx_fail_at(&e, 0, "empty {{ }} expression");
-        } else if (!expr(&e, 1, out)) {
+        } else if (!jx_expr(&e, on, out)) {
             jx_separators(&e);
             if (out->type == JLKP_RE) {
                 jlkp_val_free(out);

@@ -28,6 +28,13 @@ int jlkp_eval(const char *expr, size_t len, jlkp_lookup_fn lookup, void *ctx,
               struct jlkp_val *out, char *err, size_t errlen, unsigned long *line,
               unsigned long *col);
 
+/* Checks EXPR as jlkp_eval does without evaluating it (no name is looked
+ * up): 0, or -1 with the message and place. */
+int jlkp_check(const char *expr, size_t len, char *err, size_t errlen, unsigned long *line,
+               unsigned long *col);
+/* Ruby's truth: everything but nil and false. */
+int jlkp_truthy(const struct jlkp_val *v);
+
 /* The value as lkp writes it into the job: integers in decimal, strings as
  * they are, true/false.  NULL for nil (lkp drops the job) or out of memory
  * (*oom set). */

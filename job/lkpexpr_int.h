@@ -32,5 +32,7 @@ long long jx_re_match(struct ev *e, size_t at, const char *str, const char *re);
 int jx_string_lit(struct ev *e, int on, struct jlkp_val *v);
 int jx_regex_lit(struct ev *e, int on, struct jlkp_val *v);
 int jx_arith(struct ev *e, size_t at, char op, struct jlkp_val *a, struct jlkp_val *b);
+/* A whole expression, `and`/`or`/`not` included (job/lkpexpr.c). */
+int jx_expr(struct ev *e, int on, struct jlkp_val *v);
 
 #endif

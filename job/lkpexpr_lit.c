@@ -142,62 +142,147 @@ long long jx_re_match(struct ev *e, size_t at, const char *str, const char *re)
         icase = 1;
         n--;
     }
-    char *pat = strndup(re, n - 1); /* drop the stored '/' */
+    n--; /* drop the stored '/' */
+    /* ^A(?!B): A matches and AB does not (A and B are literals: one way each) */
+    const char *neg = n > 4 && re[n - 1] == ')' ? strstr(re, "(?!") : NULL;
+    char *pat = malloc(6 * n + 16); /* \w grows to 12 bytes */
     if (!pat)
         return jx_fail_at(e, at, "out of memory"), -2;
-    regex_t rx;
-    int r = regcomp(&rx, pat, REG_EXTENDED | (icase ? REG_ICASE : 0));
+    long long r = -1;
+    for (int pass = 0; pass < (neg ? 2 : 1); pass++) {
+        size_t k = 0, end = neg ? (size_t)(neg - re) : n;
+        for (size_t i = 0; i < end; i++) {
+            const char *cls = NULL;
+            if (re[i] == '\\' && i + 1 < end) {
+                char c = re[++i];
+                cls = c == 'w' ? "[[:alnum:]_]" : c == 'd' ? "[0-9]" : c == 's' ? "[[:space:]]" : NULL;
+                if (!cls)
+                    pat[k++] = '\\', pat[k++] = c;
+            } else {
+                pat[k++] = re[i];
+            }
+            if (cls)
+                k += (size_t)sprintf(pat + k, "%s", cls);
+        }
+        if (pass == 1) /* A followed by B */
+            for (const char *b = neg + 3; b < re + n - 1; b++)
+                pat[k++] = *b;
+        pat[k] = 0;
+        regex_t rx;
+        if (regcomp(&rx, pat, REG_EXTENDED | (icase ? REG_ICASE : 0))) {
+            free(pat);
+            return jx_fail_at(e, at, "bad regular expression"), -2;
+        }
+        regmatch_t m;
+        int miss = regexec(&rx, str, 1, &m, 0);
+        regfree(&rx);
+        if (pass == 0)
+            r = miss ? -1 : (long long)m.rm_so;
+        else if (!miss)
+            r = -1;
+        if (r < 0)
+            break;
+    }
     free(pat);
-    if (r)
-        return jx_fail_at(e, at, "bad regular expression"), -2;
-    regmatch_t m;
-    r = regexec(&rx, str, 1, &m, 0);
-    regfree(&rx);
-    return r ? -1 : (long long)m.rm_so;
+    return r;
 }
 
 /* ---- parsing and evaluating ---- */
+
+/* Appends N bytes to *BUF (length *LEN, room *CAP).  0 or -1. */
+static int put(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
+{
+    if (*len + n + 1 > *cap) {
+        size_t want = (*len + n + 1) * 2;
+        char *b = realloc(*buf, want);
+        if (!b)
+            return -1;
+        *buf = b;
+        *cap = want;
+    }
+    memcpy(*buf + *len, s, n);
+    *len += n;
+    return 0;
+}
+
+/* Ruby's "#{X}" of the value X: nil is "", a regular expression is refused. */
+static int interpolate(struct ev *e, int on, char **buf, size_t *n, size_t *cap)
+{
+    size_t at = e->pos - 2;
+    struct jlkp_val x = {0};
+    if (jx_expr(e, on, &x))
+        return -1;
+    jx_blanks(e, 1);
+    if (e->pos >= e->len || e->s[e->pos] != '}') {
+        jlkp_val_free(&x);
+        return jx_fail_at(e, at, "'}' of #{...} expected");
+    }
+    e->pos++;
+    if (!on)
+        return 0;
+    if (x.type == JLKP_RE) {
+        jlkp_val_free(&x);
+        return jx_fail_at(e, at, "a regular expression in #{...} is outside the subset minivmm "
+                       "evaluates");
+    }
+    int oom = 0;
+    char *t = x.type == JLKP_NIL ? NULL : jlkp_val_text(&x, &oom);
+    jlkp_val_free(&x);
+    int r = oom || (t && put(buf, n, cap, t, strlen(t)));
+    free(t);
+    return r ? jx_fail_at(e, at, "out of memory") : 0;
+}
 
 int jx_string_lit(struct ev *e, int on, struct jlkp_val *v)
 {
     size_t start = e->pos;
     char q = e->s[e->pos++];
-    char *buf = malloc(e->len - e->pos + 1);
-    size_t n = 0;
-    if (!buf)
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    if (put(&buf, &n, &cap, "", 0))
         return jx_fail_at(e, start, "out of memory");
     for (;;) {
         if (e->pos >= e->len) {
             free(buf);
             return jx_fail_at(e, start, "unterminated string");
         }
-        char ch = e->s[e->pos++];
+        char ch = e->s[e->pos++], out[2] = {0, 0};
         if (ch == q)
             break;
         if (ch == '\\' && e->pos < e->len) {
             char nx = e->s[e->pos++];
             if (q == '\'') {
-                if (nx != '\\' && nx != '\'')
-                    buf[n++] = '\\';
-                buf[n++] = nx;
+                int r = (nx != '\\' && nx != '\'' && put(&buf, &n, &cap, "\\", 1)) ||
+                        put(&buf, &n, &cap, &nx, 1);
+                if (r) {
+                    free(buf);
+                    return jx_fail_at(e, start, "out of memory");
+                }
                 continue;
             }
-            const char *from = "\\\"nt", *to = "\\\"\n\t";
+            const char *from = "\\\"nt#", *to = "\\\"\n\t#";
             const char *k = strchr(from, nx);
             if (!k || !nx) {
                 free(buf);
                 return jx_fail_at(e, e->pos - 2, "the escape \\%c in a double-quoted string is "
                                "outside the subset minivmm evaluates", nx);
             }
-            buf[n++] = to[k - from];
+            out[0] = to[k - from];
+        } else if (q == '"' && ch == '#' && e->pos < e->len && e->s[e->pos] == '{') {
+            e->pos++;
+            if (++e->depth > 64 || interpolate(e, on, &buf, &n, &cap)) {
+                free(buf);
+                return jx_fail_at(e, e->pos, "expression nested too deeply");
+            }
+            e->depth--;
             continue;
+        } else {
+            out[0] = ch;
         }
-        if (q == '"' && ch == '#' && e->pos < e->len && e->s[e->pos] == '{') {
+        if (put(&buf, &n, &cap, out, 1)) {
             free(buf);
-            return jx_fail_at(e, e->pos - 1, "string interpolation #{...} is outside the subset "
-                           "minivmm evaluates (use +)");
+            return jx_fail_at(e, start, "out of memory");
         }
-        buf[n++] = ch;
     }
     int r = on ? set_str(e, v, buf, n, JLKP_STR) : 0;
     free(buf);
@@ -214,9 +299,32 @@ int jx_regex_lit(struct ev *e, int on, struct jlkp_val *v)
      * stacked repetitions grow its memory exponentially: a repetition may
      * not follow another, and a pattern has at most 8 of them (lkp's jobs
      * use one at most). */
-    int reps = 0;
+    int reps = 0, bracket = 0;
     while (e->pos < e->len && e->s[e->pos] != '/') {
         char ch = e->s[e->pos];
+        if (ch == '\\' && !bracket && e->pos + 1 < e->len && e->s[e->pos + 1] &&
+            strchr("wds./-+*?()[]|^${}", e->s[e->pos + 1])) {
+            e->pos += 2; /* \w \d \s (POSIX classes at match time) or a quoted character */
+            continue;
+        }
+        if (ch == '(' && !bracket && e->pos + 2 < e->len && e->s[e->pos + 1] == '?') {
+            /* only ^LITERAL(?!LITERAL) at the end: checked as two matches */
+            size_t lit = from + (e->s[from] == '^'), q = e->pos + 3;
+            while (lit < e->pos && (jx_is_ident((unsigned char)e->s[lit], 0) || e->s[lit] == '-'))
+                lit++;
+            while (q < e->len && (jx_is_ident((unsigned char)e->s[q], 0) || e->s[q] == '-'))
+                q++;
+            if (e->s[e->pos + 2] != '!' || e->s[from] != '^' || lit != e->pos ||
+                q == e->pos + 3 || q + 1 >= e->len || e->s[q] != ')' || e->s[q + 1] != '/')
+                return jx_fail_at(e, e->pos, "'(?' in a regular expression is outside the subset "
+                               "minivmm evaluates (only ^LITERAL(?!LITERAL) at the end)");
+            e->pos = q + 1;
+            continue;
+        }
+        if (ch == '[')
+            bracket = 1;
+        else if (ch == ']')
+            bracket = 0;
         if (!(jx_is_ident((unsigned char)ch, 0) || strchr("|^$.*+?()[]- ,:=%@", ch)))
             return jx_fail_at(e, e->pos, "'%c' in a regular expression is outside the subset "
                            "minivmm evaluates (letters, digits and | ^ $ . * + ? ( ) [ ] -)",

@@ -43,8 +43,8 @@ hackbench:
   load: {{ 1 +
       nope }}
 '
-refused "quoted, interpolation" 2:17 "string interpolation" \
+refused "quoted, power" 2:18 "'**' is outside" \
     'testcase: t
-hackbench: "{{ \"#{x}\" }}"
+hackbench: "{{ 3 ** 2 }}"
 '
 finish lkp-syntax

@@ -18,6 +18,11 @@ static int lookup(void *ctx, const char *name, struct jlkp_val *out, char *err, 
     } else if (!strcmp(name, "n") || !strcmp(name, "neg")) {
         out->type = JLKP_INT;
         out->i = name[0] == 'n' && name[1] ? -3 : 8;
+    } else if (!strncmp(name, "job[", 4)) { /* lkp's job hash: job['fs'] only */
+        if (!strcmp(name, "job[fs]")) {
+            out->type = JLKP_STR;
+            out->s = strdup("ext4");
+        }
     } else if (!strcmp(name, "none")) {
         out->type = JLKP_NIL;
     } else if (!strcmp(name, "yes")) {
@@ -187,7 +192,6 @@ START_TEST(outside_the_subset)
     bad("fs.size()", 0, 7, "a method call");
     bad("fs[0]", 0, 2, "a method call or index");
     bad("x = 1", 0, 2, "assignment");
-    bad("\"#{fs}\"", 0, 1, "interpolation");
     bad("\"a\\x41\"", 0, 2, "the escape \\x");
     bad("1.5", 0, 1, "float");
     bad("0x10", 0, 1, "float, hex");
@@ -197,10 +201,19 @@ START_TEST(outside_the_subset)
     bad("1 << 2", 0, 2, "shift");
     bad("fs === 'x'", 0, 3, "'==='");
     bad("1 < 2 < 3", 0, 6, "chained comparisons");
-    bad("yes and yes", 0, 7, "'and', 'or'");
     bad("1 if yes", 0, 4, "modifier if");
+    bad("1 or 2 unless yes", 0, 13, "modifier if");
     bad("unless yes then 1 end", 0, 0, "'unless' is outside");
-    bad("fs =~ /\\d+/", 0, 7, "in a regular expression");
+    bad("fs =~ /\\q/", 0, 7, "in a regular expression");
+    bad("fs =~ /[\\d]/", 0, 8, "in a regular expression");
+    bad("fs =~ /a(?!b)/", 0, 8, "only ^LITERAL(?!LITERAL)");
+    bad("fs =~ /^a(?=b)/", 0, 9, "only ^LITERAL(?!LITERAL)");
+    bad("fs =~ /^a(?!b)c/", 0, 9, "only ^LITERAL(?!LITERAL)");
+    bad("job[fs]", 0, 4, "string literal key");
+    bad("job['fs'].size", 0, 9, "after job[...]");
+    bad("\"#{fs\"", 0, 1, "'}' of #{...} expected");
+    bad("\"#{/x/}\"", 0, 1, "regular expression in #{...}");
+    bad("yes and", 0, 7, "ends where a value");
     bad("fs =~ /x/m", 0, 9, "flag 'm'");
     /* Stacked or many repetitions: the C library's regcomp grows
      * exponentially on them (a fuzzer input took 2 GiB). */
@@ -217,6 +230,38 @@ START_TEST(outside_the_subset)
     bad("File.read('x')", 0, 9, "a method call");
     bad("system 'ls'", 0, 0, "unknown key 'system'");
     bad("fs 'ls'", 0, 3, "after the expression");
+}
+END_TEST
+
+/* What lkp's include/ templates need (job/lkperb.c): job['KEY'], and/or/not,
+ * "#{}" interpolation, \w \d \s, ^LITERAL(?!LITERAL). */
+START_TEST(template_forms)
+{
+    EQ("job['fs']", "ext4");
+    EQ("job[\"fs\"] == 'ext4'", "true");
+    EQ("job['arch']", "nil");
+    EQ("!job['arch'] or job['arch'] =~ /x86|i*86/", "true");
+    EQ("none and n", "nil");          /* the operand that decided */
+    EQ("n and fs", "ext4");
+    EQ("none or n", "8");
+    EQ("n or none", "8");
+    EQ("not none", "true");
+    EQ("not n == 8", "false");         /* not is lower than == */
+    EQ("none or yes and fs", "ext4");  /* and/or: equal precedence, left to right */
+    EQ("yes or none and none", "nil");
+    EQ("(none || n) and 1", "1");
+    EQ("\"MD_#{fs}\"", "MD_ext4");
+    EQ("\"#{n + 1}-#{none}-#{yes}\"", "9--true");
+    EQ("\"a\\#{fs}\"", "a#{fs}");
+    EQ("'#{fs}'", "#{fs}");            /* single quotes do not interpolate */
+    EQ("\"#{\"x#{fs}y\"}\"", "xext4y");
+    EQ("fs =~ /^ext\\d$/", "0");
+    EQ("fs =~ /^\\w+$/", "0");
+    EQ("fs =~ /\\s/", "nil");
+    EQ("aim7.test =~ /^disk(?!_rw)/", "nil");
+    EQ("aim7.test =~ /^disk(?!-rw)/", "0");
+    EQ("aim7.test =~ /^dis(?!k)/", "nil");
+    EQ("if not none then 1 else 2 end", "1");
 }
 END_TEST
 
@@ -244,6 +289,7 @@ static Suite *suite(void)
     tcase_add_test(tc, if_and_case);
     tcase_add_test(tc, errors_with_place);
     tcase_add_test(tc, outside_the_subset);
+    tcase_add_test(tc, template_forms);
     tcase_add_test(tc, deep_nesting);
     suite_add_tcase(s, tc);
     return s;
