@@ -47,6 +47,7 @@ struct run_opts {
     const char *incdirs[MAX_PROGDIRS];
     int nincdirs;
     int cpus, jobs;
+    bool no_defaults;
     uint64_t memory, console_limit;
     long timeout;               /* -1: the job's, else DEFAULT_TIMEOUT */
     bool keep_going, verbose, no_sandbox, pit;
@@ -65,7 +66,7 @@ static void usage(FILE *f)
 "                   [--keep-going] [--verbose] [--no-sandbox] [--boot-path direct|bzimage]\n"
 "                   [--pit] [-j|--jobs N] [--job NAME] [--progress|--no-progress]\n"
 "                   [--disk FILE[,ro][,serial=S][,cache=C]]... [--disk-size SIZE] [--keep-disks]\n"
-"                   [--expect 'METRIC OP VALUE']... [--lkp-src DIR]\n"
+"                   [--expect 'METRIC OP VALUE']... [--lkp-src DIR [--no-defaults]]\n"
 "Compiles JOB.yaml, and for each job it expands to packs an initrd, boots the\n"
 "kernel, runs the job and leaves its results in\n"
 "RESULT_ROOT/TESTCASE/PARAMS/KERNEL_VERSION/N/ (default RESULT_ROOT: ./results).\n"
@@ -93,7 +94,8 @@ static void usage(FILE *f)
 "unless its stats.json satisfies it; a missing metric gives 125 (docs/stats.md).\n"
 "--lkp-src DIR: an lkp-tests checkout: its programs are the job's programs (as\n"
 "`minivmm compile --lkp-src`) and the tree is packed as /lkp/lkp/src, where the\n"
-"job's script runs them (they need bash and more in the guest: --rootfs).\n"
+"job's script runs them (they need bash and more in the guest: --rootfs), with\n"
+"lkp's include/ defaults (default monitors, ...) unless --no-defaults.\n"
 "--help, --version: this text, the version.\n");
 }
 
@@ -360,7 +362,7 @@ static int run_one(void *ctx, size_t i, const char *dir)
 enum { O_KERNEL = 256, O_RESULT, O_MODULES, O_ROOTFS, O_PROGRAMS, O_CPUS, O_MEMORY,
        O_TIMEOUT, O_KEEP, O_VERBOSE, O_HELP, O_NO_SANDBOX, O_INCDIR, O_VERSION,
        O_CONSOLE_LIMIT, O_BOOT_PATH, O_PIT, O_JOB, O_PROGRESS, O_NO_PROGRESS, O_DISK,
-       O_EXPECT, O_LKP_SRC };
+       O_EXPECT, O_LKP_SRC, O_NO_DEFAULTS };
 static const struct option longopts[] = {
     { "kernel", required_argument, NULL, O_KERNEL },
     { "result-root", required_argument, NULL, O_RESULT },
@@ -386,6 +388,7 @@ static const struct option longopts[] = {
     { "job", required_argument, NULL, O_JOB },
     { "expect", required_argument, NULL, O_EXPECT },
     { "lkp-src", required_argument, NULL, O_LKP_SRC },
+    { "no-defaults", no_argument, NULL, O_NO_DEFAULTS },
     { "help", no_argument, NULL, O_HELP },
     { "version", no_argument, NULL, O_VERSION },
     { 0 },
@@ -467,6 +470,7 @@ static int parse(int argc, char **argv, struct run_opts *o)
             }
             o->lkp_src = optarg;
             break;
+        case O_NO_DEFAULTS: o->no_defaults = true; break;
         case O_KEEP: o->keep_going = true; break;
         case O_VERBOSE: o->verbose = true; break;
         case O_NO_SANDBOX: o->no_sandbox = true; break;
@@ -491,6 +495,10 @@ static int parse(int argc, char **argv, struct run_opts *o)
         return -1;
     }
     o->job = argv[optind];
+    if (o->no_defaults && !o->lkp_src) {
+        ERR("--no-defaults needs --lkp-src (only lkp's tree has defaults)\n");
+        return -1;
+    }
     if (o->progress < 0)
         o->progress = isatty(STDERR_FILENO);
     return 0;
@@ -555,7 +563,7 @@ int run_main(int argc, char **argv)
     struct job_opts jo = { .require_program = true,
                            .program_dirs = progdirs, .nprogram_dirs = (size_t)np, .nr_cpu = o.cpus, .memory = o.memory,
                            .include_dirs = o.incdirs, .ninclude_dirs = (size_t)o.nincdirs,
-                           .lkp_src = o.lkp_src };
+                           .lkp_src = o.lkp_src, .no_defaults = o.no_defaults };
     struct job_list jobs = { 0 };
     if (job_load(o.job, &jo, &jobs, err, sizeof(err)) < 0) {
         ERR("%s\n", err);

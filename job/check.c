@@ -40,7 +40,7 @@ static int check_scalar_or_list(struct jctx *c, const struct jnode *v, const cha
     if (v->kind == JN_SEQ) {
         if (!v->n)
             return jerr_node(c, v, "%s: empty list", what);
-        for (size_t i = 0; i < v->n; i++)
+        for (size_t i = 0; !c->o->lkp_src && i < v->n; i++) /* lkp: joined, see jlkp_list_text */
             if (v->kids[i]->kind == JN_MAP || v->kids[i]->kind == JN_SEQ)
                 return jerr_node(c, v->kids[i], "%s: list items must be plain values", what);
     }
@@ -115,6 +115,27 @@ static int check_not_program(struct jctx *c, const struct jnode *k, struct jnode
                          "'%s' is not a program (no %s/run in the program path): did you "
                          "mean '%s'? (`" PARAMS_KEY ": [%s]` makes it a parameter)",
                          k->str, k->str, near, k->str);
+    return 0;
+}
+
+int jdeclare_near_keys(struct jctx *c, const struct jnode *m, struct jnode *declared)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        const struct jnode *k = m->keys[i];
+        const struct jprogram_info *pi;
+        int found = jprogram_find(c, k, &pi);
+        if (found < 0)
+            return -1;
+        if (found || is_builtin(k->str) || jmap_find(declared, k->str) >= 0 ||
+            !jprogram_closest(c, k->str))
+            continue;
+        struct jnode *kk = jnode_clone(k), *v = jnode_new(NULL, JN_NULL, k->file, k->line, k->col);
+        if (!kk || !v || jmap_put(declared, kk, v, 0)) {
+            jnode_free(kk);
+            jnode_free(v);
+            return jerr_node(c, k, "out of memory");
+        }
+    }
     return 0;
 }
 

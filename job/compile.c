@@ -13,7 +13,7 @@
 
 static const char usage[] =
     "usage: minivmm compile JOB.yaml [--programs DIR]... [--include-dir DIR]... [--nr-cpu N]\n"
-    "                       [--memory SIZE] [--lkp-src DIR] [-o DIR]\n"
+    "                       [--memory SIZE] [--lkp-src DIR [--no-defaults]] [-o DIR]\n"
     "  Expands JOB.yaml and writes DIR/NAME.yaml and DIR/NAME.sh for each job\n"
     "  (DIR defaults to the current directory and is made if missing), printing\n"
     "  their paths.  Nothing is written over a file the job reads (JOB.yaml,\n"
@@ -28,7 +28,9 @@ static const char usage[] =
     "                     512M, minivmm run's default)\n"
     "  --lkp-src DIR      an lkp-tests checkout: its programs/NAME/{setup,run,\n"
     "                     daemon,*monitor} are the programs (after --programs,\n"
-    "                     instead of minivmm's), typed and named as lkp does\n"
+    "                     instead of minivmm's), typed and named as lkp does,\n"
+    "                     with lkp's include/ defaults (default monitors, ...)\n"
+    "  --no-defaults      with --lkp-src: without lkp's defaults (lkp's switch)\n"
     "  --help, --version\n";
 
 static int fail(const char *fmt, const char *a, const char *b)
@@ -240,6 +242,7 @@ int job_compile_main(int argc, char **argv)
     const char **incs = calloc((size_t)argc + 1, sizeof *incs);
     size_t nprogs = 0, nincs = 0;
     const char *outdir = ".", *jobfile = NULL, *lkp_src = NULL;
+    int no_defaults = 0;
     int nr_cpu = 1, rc = 255;
     unsigned long long memory = 512ULL << 20; /* minivmm run's default */
     sig_setup(&held);
@@ -261,6 +264,10 @@ int job_compile_main(int argc, char **argv)
             printf("minivmm %s\n", MINIVMM_VERSION);
             rc = 0;
             goto out;
+        }
+        if (!strcmp(a, "--no-defaults")) {
+            no_defaults = 1;
+            continue;
         }
         if (!strcmp(a, "--programs") || !strcmp(a, "-o") || !strcmp(a, "-I") ||
             !strcmp(a, "--nr-cpu") || !strcmp(a, "--memory") || !strcmp(a, "--lkp-src")) {
@@ -340,6 +347,10 @@ int job_compile_main(int argc, char **argv)
         rc = fail("no job file given%s%s (see minivmm compile --help)", "", "");
         goto out;
     }
+    if (no_defaults && !lkp_src) {
+        rc = fail("--no-defaults needs --lkp-src (only lkp's tree has defaults)%s%s", "", "");
+        goto out;
+    }
     char err[1024];
     if (!lkp_src && !(progs[nprogs++] = job_default_program_dir(err, sizeof err))) {
         rc = fail("%s%s", err, "");
@@ -354,6 +365,7 @@ int job_compile_main(int argc, char **argv)
         .memory = memory,
         .require_program = true,
         .lkp_src = lkp_src,
+        .no_defaults = no_defaults,
     };
     struct job_list l;
     if (job_load(jobfile, &o, &l, err, sizeof err)) {

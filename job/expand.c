@@ -45,6 +45,11 @@ static size_t count_prog_value(const struct jnode *v)
     return 1;
 }
 
+int jlkp_expands(struct jctx *c, const struct jnode *m, const char *key)
+{
+    return !c->o->lkp_src || jnaming_is_dim(c, m, key) != 0;
+}
+
 static size_t count_doc(struct jctx *c, const struct jnode *d)
 {
     size_t n = 1;
@@ -53,7 +58,7 @@ static size_t count_doc(struct jctx *c, const struct jnode *d)
         const struct jnode *v = d->kids[i];
         if (jprogram_find(c, d->keys[i], &pi) == 1)
             n = sat_mul(n, count_prog_value(v));
-        else if (v->kind == JN_SEQ)
+        else if (v->kind == JN_SEQ && jlkp_expands(c, d, d->keys[i]->str))
             n = sat_mul(n, v->n);
     }
     return n;
@@ -69,7 +74,7 @@ static int collapse_singletons(struct jctx *c, struct jnode *d)
         if (prog < 0)
             return -1;
         struct jnode *v = d->kids[i];
-        if (v->kind == JN_SEQ && v->n == 1) {
+        if (v->kind == JN_SEQ && v->n == 1 && (prog || jlkp_expands(c, d, d->keys[i]->str))) {
             d->kids[i] = v->kids[0];
             d->kids[i]->varied = !prog;
             v->n = 0;
@@ -107,7 +112,7 @@ static struct jnode **first_list(struct jctx *c, struct jnode *d, size_t *pi, si
         struct jnode *v = d->kids[i];
         const struct jprogram_info *pi_;
         int prog = jprogram_find(c, d->keys[i], &pi_) == 1;
-        if (j0 == 0 && v->kind == JN_SEQ) {
+        if (j0 == 0 && v->kind == JN_SEQ && (prog || jlkp_expands(c, d, d->keys[i]->str))) {
             *top_param = !prog;
             *pi = i;
             *pj = 0;
@@ -130,6 +135,8 @@ struct jlist_build {
     const char *path;
     struct jnode *declared; /* names under `params:` (map keys) */
     size_t dropped; /* jobs lkp's filters/nr_threads drops (nr_threads 0) */
+    const struct jlkp_loaded *loaded; /* lkp's defaults: files the document loaded */
+    const struct jnode *raw; /* the later document merged into it, as written */
 };
 
 static int build_job(struct jctx *c, const struct jnode *d, struct jlist_build *b);
@@ -139,10 +146,19 @@ static int expand(struct jctx *c, struct jnode *d, struct jlist_build *b, size_t
 {
     int top = 0;
     struct jnode **slot = first_list(c, d, &pi, &pj, &top);
-    if (!slot && c->nexprs) { /* lkp's {{ }}: per expanded job; nil drops it */
+    if (!slot && (c->nexprs || b->loaded)) {
+        /* lkp's {{ }}: per expanded job (nil drops it); then lkp's defaults
+         * the expanded values select (load_defaults first_time: false) */
         struct jnode *e = jnode_clone(d);
-        int r = e ? jlkp_eval_job(c, e) : jerr_node(c, d, "out of memory");
+        struct jlkp_loaded l = {0};
+        int r = !e ? jerr_node(c, d, "out of memory") : c->nexprs ? jlkp_eval_job(c, e) : 0;
+        if (!r && b->loaded && jlkp_loaded_copy(b->loaded, &l))
+            r = jerr_node(c, d, "out of memory");
+        if (!r && b->loaded && (jlkp_defaults(c, e, b->raw, NULL, &l) || jlkp_drop_keys(c, e) ||
+                                jdeclare_near_keys(c, e, b->declared)))
+            r = -1;
         r = r ? (r > 0 ? 0 : -1) : build_job(c, e, b);
+        jlkp_loaded_free(&l);
         jnode_free(e);
         return r;
     }
@@ -164,92 +180,6 @@ static int expand(struct jctx *c, struct jnode *d, struct jlist_build *b, size_t
     }
     return 0;
 }
-
-/* ---- shell-like splitting of a program's string value ---- */
-
-static int split_words(struct jctx *c, const struct jnode *v, char ***argv, size_t *argc)
-{
-    const char *s = v->str;
-    size_t len = strlen(s);
-    char *w = malloc(len + 1);
-    char **av = calloc(len / 2 + 2, sizeof *av);
-    size_t n = 0;
-    if (!w || !av) {
-        free(w);
-        free(av);
-        return jerr_node(c, v, "out of memory");
-    }
-    size_t i = 0;
-    for (;;) {
-        while (s[i] == ' ' || s[i] == '\t' || s[i] == '\n')
-            i++;
-        if (!s[i])
-            break;
-        size_t wl = 0;
-        while (s[i] && s[i] != ' ' && s[i] != '\t' && s[i] != '\n') {
-            char ch = s[i];
-            if (ch == '\'') {
-                const char *q = strchr(s + i + 1, '\'');
-                if (!q)
-                    goto unterminated;
-                size_t l = (size_t)(q - (s + i + 1));
-                memcpy(w + wl, s + i + 1, l);
-                wl += l;
-                i += l + 2;
-            } else if (ch == '"') {
-                i++;
-                for (;;) {
-                    if (!s[i])
-                        goto unterminated;
-                    if (s[i] == '"') {
-                        i++;
-                        break;
-                    }
-                    if (s[i] == '\\' && s[i + 1] && strchr("\\\"$`\n", s[i + 1])) {
-                        if (s[i + 1] != '\n')
-                            w[wl++] = s[i + 1];
-                        i += 2;
-                        continue;
-                    }
-                    w[wl++] = s[i++];
-                }
-            } else if (ch == '\\') {
-                if (s[i + 1] == '\n') {
-                    i += 2;
-                } else if (s[i + 1]) {
-                    w[wl++] = s[i + 1];
-                    i += 2;
-                } else {
-                    i++; /* a lone trailing backslash is dropped */
-                }
-            } else {
-                w[wl++] = ch;
-                i++;
-            }
-        }
-        if (!(av[n] = strndup(w, wl)))
-            goto oom;
-        n++;
-    }
-    free(w);
-    *argv = av;
-    *argc = n;
-    return 0;
-unterminated:
-    free(w);
-    for (size_t k = 0; k < n; k++)
-        free(av[k]);
-    free(av);
-    return jerr_node(c, v, "unterminated quote in '%s'", s);
-oom:
-    free(w);
-    for (size_t k = 0; k < n; k++)
-        free(av[k]);
-    free(av);
-    return jerr_node(c, v, "out of memory");
-}
-
-/* ---- building a job ---- */
 
 static void job_free(struct job *j)
 {
@@ -345,8 +275,10 @@ static int build_job(struct jctx *c, const struct jnode *d, struct jlist_build *
             goto fail;
         if (!found) {
             struct jopt *o = &j->params[j->nparams++];
-            if (!(o->key = strdup(k->str)) || dup_or_null(v, &o->val))
+            if (!(o->key = strdup(k->str)) || (v->kind != JN_SEQ && dup_or_null(v, &o->val)))
                 goto oom;
+            if (v->kind == JN_SEQ && jlkp_list_text(c, k, v, &o->val))
+                goto fail;
             if (jvalue_rewrite(c, k, v, &o->val))
                 goto fail;
             if (jvalue_drops(k, o->val)) { /* lkp's filters/nr_threads */
@@ -381,7 +313,7 @@ static int build_job(struct jctx *c, const struct jnode *d, struct jlist_build *
             p->has_value = 1;
             if (!(p->raw = strdup(v->str)))
                 goto oom;
-            if (split_words(c, v, &p->argv, &p->argc))
+            if (jsplit_words(c, v, &p->argv, &p->argc))
                 goto fail;
         } else if (v->kind == JN_MAP) {
             p->has_value = 2;
@@ -428,9 +360,14 @@ static int build_job(struct jctx *c, const struct jnode *d, struct jlist_build *
             goto oom;
         goto fail;
     }
+    char *sfx = jnaming_suffix(d);
     jb_puts(&name, base);
     jb_puts(&name, "-");
     jb_puts(&name, pp);
+    jb_puts(&name, sfx ? sfx : "");
+    if (!sfx)
+        name.oom = 1;
+    free(sfx);
     size_t tclen = strlen(base);
     free(base);
     free(pp);
@@ -551,6 +488,7 @@ static int load(const char *path, const char *text, size_t len, const struct job
     }
     /* doc0, then doc0 merged with each later document (keys replaced whole) */
     struct jnode *merged[JOB_MAX_DOCUMENTS];
+    struct jlkp_loaded loaded[JOB_MAX_DOCUMENTS] = {{0}};
     size_t nmerged = 0;
     size_t total = 0, values = 0;
     int ok = 1;
@@ -590,6 +528,14 @@ static int load(const char *path, const char *text, size_t len, const struct job
             ok = 0;
             break;
         }
+        if (c.o->lkp_src && !c.o->no_defaults &&
+            (jlkp_defaults(&c, m, i ? docs[i] : NULL, i ? docs[0] : NULL, &loaded[nmerged - 1]) ||
+             jlkp_reapply_specials(&c, m, docs[0]) ||
+             (i && jlkp_reapply_specials(&c, m, docs[i])) || jlkp_drop_keys(&c, m) ||
+             jdeclare_near_keys(&c, m, declared))) {
+            ok = 0;
+            break;
+        }
         jdrop_params_key(m);
         if (!ok || (c.o->require_program && jcheck_runs_something(&c, m, declared)) ||
             collapse_singletons(&c, m)) {
@@ -617,6 +563,8 @@ static int load(const char *path, const char *text, size_t len, const struct job
         for (size_t i = 0; i < nmerged && ok; i++) {
             if (i == 0 && ndocs > 1 && docs[0]->kind == JN_NULL)
                 continue;
+            b.loaded = c.o->lkp_src && !c.o->no_defaults ? &loaded[i] : NULL;
+            b.raw = i ? docs[i] : NULL;
             if (expand(&c, merged[i], &b, 0, 0))
                 ok = 0;
         }
@@ -629,8 +577,10 @@ static int load(const char *path, const char *text, size_t len, const struct job
             ok = 0;
         }
     }
-    for (size_t i = 0; i < nmerged; i++)
+    for (size_t i = 0; i < nmerged; i++) {
         jnode_free(merged[i]);
+        jlkp_loaded_free(&loaded[i]);
+    }
     ret = ok ? 0 : -1;
 done:
     for (size_t i = 0; i < ndocs; i++)

@@ -49,6 +49,8 @@ struct job_opts {
      * lkp looks them up, DIR/programs/NAME/{setup,run,daemon,*monitor}, after
      * program_dirs; NULL: minivmm's programs only.  docs/jobs.md "--lkp-src". */
     const char *lkp_src;
+    /* With lkp_src: leave lkp's include/ defaults out (lkp's --no-defaults). */
+    bool no_defaults;
 };
 
 /* Program types, from programs/NAME/meta.yaml `type:` (default test). */

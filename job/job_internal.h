@@ -51,6 +51,7 @@ struct jctx {
     struct jprog_cache *pc; /* job/programs.c */
     struct jlkp_expr *exprs; /* lkp `{{ }}` expressions (job/lkpsyntax.c) */
     size_t nexprs;
+    struct jlkp_incs *incs; /* lkp's include/ files (job/lkpdefaults.c) */
 };
 
 int jerr(struct jctx *c, const char *file, unsigned long line, unsigned long col,
@@ -62,8 +63,10 @@ int jerr_node(struct jctx *c, const struct jnode *n, const char *fmt, ...)
  * TEXT is not NULL (includes resolved).  0 or -1. */
 int jyaml_load(struct jctx *c, const char *path, const char *text, size_t len,
                struct jnode ***docs, size_t *ndocs);
-/* A program's meta.yaml (no includes).  0 or -1. */
-int jyaml_parse_meta(struct jctx *c, const char *path, struct jnode ***docs, size_t *ndocs);
+/* A program's meta.yaml, or TEXT (LEN bytes) named PATH when TEXT is not
+ * NULL (lkp's defaults files), without includes.  0 or -1. */
+int jyaml_parse_meta(struct jctx *c, const char *path, const char *text, size_t len,
+                     struct jnode ***docs, size_t *ndocs);
 const char *jfile_type(unsigned mode); /* "a FIFO", "a directory", ... */
 struct jnode *jnode_new(struct jctx *c, enum jn_kind k, const char *file,
                         unsigned long line, unsigned long col);
@@ -72,6 +75,8 @@ void jnode_free(struct jnode *n);
 int jnode_grow(struct jnode *n); /* room for one more kid (and key); 0 or -1 */
 int jmap_put(struct jnode *map, struct jnode *key, struct jnode *val, int from_include);
 long jmap_find(struct jnode *map, const char *key); /* index or -1 */
+/* Removes entry AT of MAP, freeing its key and value (NULL: taken). */
+void jmap_remove(struct jnode *map, size_t at);
 int jnode_is_null_text(const char *s);
 
 /* Finds programs/NAME/run: 1 found (*info set), 0 not found, -1 error. */
@@ -112,8 +117,14 @@ int jcheck_runs_something(struct jctx *c, const struct jnode *m, const struct jn
 /* Program option names of m checked again (after `a.b:` patches). */
 int jcheck_program_options(struct jctx *c, const struct jnode *m);
 void jdrop_params_key(struct jnode *m);
+/* Adds to DECLARED each key of M (from lkp's defaults) the misspelt-program
+ * rule would refuse, so that the expanded job's YAML declares it and loads
+ * again.  0 or -1. */
+int jdeclare_near_keys(struct jctx *c, const struct jnode *m, struct jnode *declared);
 
-/* job/lkpsyntax.c: lkp's syntax (docs/jobs.md, "lkp syntax"). */
+/* job/lkpsyntax.c: lkp's syntax (docs/jobs.md, "lkp syntax").  A `{{ }}`
+ * expression stands in the tree as JLKP_MARK N "__" until it is evaluated. */
+#define JLKP_MARK "__minivmm_lkpexpr_"
 struct jlkp_expr {
     char *text;
     const char *file;
@@ -148,6 +159,51 @@ int jlkp_include_overrides(struct jctx *c, struct jnode **docs, size_t ndocs,
 int jlkp_paste_docs(struct jctx *c, const struct jnode *name, struct jnode **mapp,
                     struct jnode **docs, size_t ndocs, struct jnode ***pending,
                     size_t *npending);
+
+/* Psych's type of a scalar (job/lkpsyntax.c): 0 and *V, -1 with a message. */
+struct jlkp_val;
+int jlkp_typed(const struct jnode *n, struct jlkp_val *v, const char *name, char *err,
+               size_t errlen);
+
+/* job/lkpdefaults.c: lkp's include/ defaults (--lkp-src, not --no-defaults).
+ * The files loaded so far for one job (lkp's @file_loaded). */
+struct jlkp_loaded {
+    char **v; /* paths */
+    size_t n;
+};
+/* Loads the defaults M's keys select (those not in LOADED, which grows)
+ * and merges them under M.  RAW: the later document M was merged from (lkp
+ * reads its keys as written), or NULL.  BASE (first pass only): the first
+ * document, whose keys stay before the defaults (RAW's new ones go after).
+ * 0 or -1. */
+int jlkp_defaults(struct jctx *c, struct jnode *m, const struct jnode *raw,
+                  const struct jnode *base, struct jlkp_loaded *loaded);
+int jlkp_loaded_copy(const struct jlkp_loaded *from, struct jlkp_loaded *to);
+void jlkp_loaded_free(struct jlkp_loaded *l);
+void jlkp_defaults_free(struct jctx *c);
+/* job/lkprevise.c: lkp's revise_hash(ORIG, REV, overwrite_top_keys:
+ * OVERWRITE) on top-level keys, `K+:` keys resolved.  0 or -1. */
+int jlkp_revise(struct jctx *c, struct jnode *orig, const struct jnode *rev, int overwrite);
+int jlkp_accumulative(const char *key);
+/* DOC's `KEY-:` and `a.b:` keys applied to M again, after the defaults are
+ * merged (lkp's revise_hash resolves them then: `kmsg-:` removes the default
+ * monitor).  0 or -1. */
+int jlkp_reapply_specials(struct jctx *c, struct jnode *m, const struct jnode *doc);
+/* `K+: V` applied to M: K accumulates V (lkp's merge_accumulative, no
+ * duplicates).  0 or -1. */
+int jlkp_plus_key(struct jctx *c, struct jnode *m, const struct jnode *key,
+                  const struct jnode *val);
+/* The list under KEY as lkp exports it (Ruby's join("\n")): 0 and *OUT
+ * (malloc'd), or -1 (out of memory, or a `{{ }}` in it: lkp leaves those
+ * unevaluated in a list it does not expand; minivmm refuses). */
+int jlkp_list_text(struct jctx *c, const struct jnode *key, const struct jnode *seq, char **out);
+/* job/expand.c: with --lkp-src, a top-level list under the non-program KEY
+ * of M expands into jobs only when KEY is one of lkp's dimensions. */
+int jlkp_expands(struct jctx *c, const struct jnode *m, const char *key);
+
+/* job/words.c: V's string split as a shell splits words (quotes, escapes):
+ * *ARGV malloc'd.  0 or -1. */
+int jsplit_words(struct jctx *c, const struct jnode *v, char ***argv, size_t *argc);
 
 /* One expanded job. */
 struct jopt {

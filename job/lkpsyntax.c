@@ -8,7 +8,7 @@
 #include "job/job_internal.h"
 #include "job/lkpexpr.h"
 
-#define MARK "__minivmm_lkpexpr_"
+#define MARK JLKP_MARK
 #define JLKP_MAX_EXPR 4096   /* bytes per {{ }} expression (lkp's longest: ~300) */
 #define JLKP_MAX_SPECIAL 256 /* `if role`, `key-:` and `a.b:` keys per document */
 #define MARK_LEN (sizeof MARK - 1)
@@ -183,18 +183,6 @@ void jlkp_free(struct jctx *c)
 
 /* ---- keys ---- */
 
-static void remove_at(struct jnode *m, size_t at)
-{
-    jnode_free(m->keys[at]);
-    jnode_free(m->kids[at]);
-    memmove(m->keys + at, m->keys + at + 1, (m->n - at - 1) * sizeof *m->keys);
-    memmove(m->kids + at, m->kids + at + 1, (m->n - at - 1) * sizeof *m->kids);
-    memmove(m->from_include + at, m->from_include + at + 1, m->n - at - 1);
-    m->n--;
-    free(m->idx);
-    m->idx = NULL;
-}
-
 /* Keeps the entries of M for which KEEP[i] is set, in order (one pass). */
 static void compact(struct jnode *m, const unsigned char *keep)
 {
@@ -270,7 +258,8 @@ int jlkp_flatten_roles(struct jctx *c, struct jnode *d)
 int jlkp_special_key(const char *key)
 {
     size_t n = strlen(key);
-    return (n > 1 && key[n - 1] == '-') || (strchr(key, '.') && strncmp(key, "if ", 3));
+    return (n > 1 && (key[n - 1] == '-' || key[n - 1] == '+')) ||
+           (strchr(key, '.') && strncmp(key, "if ", 3));
 }
 
 /* `a.b.c: V`: sets c in map b in map a (made when missing); `k-:` deletes k
@@ -278,6 +267,8 @@ int jlkp_special_key(const char *key)
 static int apply_one(struct jctx *c, struct jnode *m, const struct jnode *key,
                      const struct jnode *val)
 {
+    if (key->str[strlen(key->str) - 1] == '+')
+        return jlkp_plus_key(c, m, key, val);
     char *path = strdup(key->str);
     if (!path)
         return jerr_node(c, key, "out of memory");
@@ -326,7 +317,7 @@ static int apply_one(struct jctx *c, struct jnode *m, const struct jnode *key,
         if (at < 0)
             goto out;
         if (val->kind == JN_NULL) {
-            remove_at(map, (size_t)at);
+            jmap_remove(map, (size_t)at);
             goto out;
         }
         struct jnode *t = map->kids[at];
@@ -338,7 +329,7 @@ static int apply_one(struct jctx *c, struct jnode *m, const struct jnode *key,
                 goto out;
             }
             if (y >= 0)
-                remove_at(t, (size_t)y);
+                jmap_remove(t, (size_t)y);
         }
         if (t->kind == JN_MAP && !t->n) {
             jnode_free(t);
@@ -466,8 +457,8 @@ struct lookup_ctx {
 
 /* How lkp's YAML loader (Psych, YAML 1.1) types a plain scalar, for the
  * forms minivmm evaluates; other number-like forms are refused. */
-static int typed(const struct jnode *n, struct jlkp_val *v, const char *name, char *err,
-                 size_t errlen)
+int jlkp_typed(const struct jnode *n, struct jlkp_val *v, const char *name, char *err,
+               size_t errlen)
 {
     *v = (struct jlkp_val){0};
     if (n->kind == JN_NULL)
@@ -520,6 +511,14 @@ static int lookup(void *ctx, const char *name, struct jlkp_val *out, char *err, 
     struct lookup_ctx *l = ctx;
     const struct jnode *n = l->d;
     const char *p = name;
+    if (!strncmp(name, "job[", 4)) { /* lkp's job hash: nil when absent */
+        char *key = strndup(name + 4, strlen(name) - 5);
+        long at = key ? jmap_find(l->d, key) : -2;
+        free(key);
+        if (at == -2)
+            return snprintf(err, errlen, "out of memory"), -1;
+        return at < 0 ? (*out = (struct jlkp_val){0}, 0) : jlkp_typed(l->d->kids[at], out, name, err, errlen);
+    }
     while (*p) {
         size_t k = strcspn(p, ".");
         char part[256];
@@ -537,7 +536,7 @@ static int lookup(void *ctx, const char *name, struct jlkp_val *out, char *err, 
         n = n->kids[at];
         p += k + (p[k] == '.');
     }
-    return typed(n, out, name, err, errlen);
+    return jlkp_typed(n, out, name, err, errlen);
 }
 
 /* N's string with each placeholder replaced by its value; 1 when one is
@@ -547,6 +546,9 @@ static int eval_string(struct jctx *c, struct jnode *d, struct jnode *n)
     struct jbuf b = {0};
     const char *s = n->str, *m;
     struct lookup_ctx l = {d};
+    for (m = s; (m = strstr(m, MARK)); m += MARK_LEN) /* text of a file without {{ }} */
+        if (!strstr(m + MARK_LEN, "__"))
+            return jerr_node(c, n, "the text '" MARK "' is reserved");
     int whole = !strncmp(s, MARK, MARK_LEN) && !strstr(strstr(s + MARK_LEN, "__") + 2, MARK) &&
                 !strstr(s + MARK_LEN, "__")[2];
     enum jlkp_type type = JLKP_STR;
@@ -631,7 +633,7 @@ int jlkp_include_overrides(struct jctx *c, struct jnode **docs, size_t ndocs,
                 return jerr_node(c, x, "`<<:` ignore: takes key names");
             long at = jmap_find(m, x->str);
             if (at >= 0)
-                remove_at(m, (size_t)at);
+                jmap_remove(m, (size_t)at);
         }
         for (size_t i = 0; i < spec->n; i++) {
             const char *k = spec->keys[i]->str;

@@ -132,6 +132,18 @@ static int key_kind(struct jctx *c, const struct jnode *d, const struct jnode *k
     return r && pi->type != JOB_PROG_MONITOR ? '-' : 0;
 }
 
+int jnaming_is_dim(struct jctx *c, const struct jnode *d, const char *key)
+{
+    static const char *const dims[] = {"kconfig", "commit", "rootfs", "ltp_commit",
+                                       "nvml_commit", "blktests_commit", "qemu_commit",
+                                       "perf_test_commit", "linux_commit"};
+    for (size_t i = 0; i < sizeof dims / sizeof *dims; i++)
+        if (!strcmp(key, dims[i]))
+            return 1;
+    struct jnode k = {.kind = JN_STR, .str = (char *)key, .file = d->file};
+    return key_kind(c, d, &k);
+}
+
 struct part {
     const char *key;
     const struct jnode *val;
@@ -283,4 +295,42 @@ char *jnaming_base(const char *path)
     if (r && (r[0] == '.' || r[0] == '-'))
         r[0] = '_';
     return r;
+}
+
+char *jnaming_suffix(const struct jnode *d)
+{
+    static const char *const commits[] = {"commit", "ltp_commit", "nvml_commit",
+                                          "blktests_commit", "qemu_commit",
+                                          "perf_test_commit", "linux_commit"};
+    struct jbuf b = {0};
+    jb_add(&b, "", 0);
+    for (size_t i = 0; i <= sizeof commits / sizeof *commits; i++) {
+        const char *k = i < sizeof commits / sizeof *commits ? commits[i] : "rootfs";
+        long at = jmap_find((struct jnode *)d, k);
+        const struct jnode *v = at >= 0 ? d->kids[at] : NULL;
+        if (!v || v->kind != JN_STR)
+            continue;
+        const char *t = v->str;
+        size_t n = strlen(t);
+        if (i == sizeof commits / sizeof *commits) { /* lkp's rootfs_filename */
+            const char *p = t + n;
+            while (p > t && !strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", p[-1]))
+                p--; /* split drops empty trailing fields */
+            n = (size_t)(p - t);
+            while (p > t && strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", p[-1]))
+                p--;
+            n -= (size_t)(p - t);
+            t = p;
+        }
+        char *part = strndup(t, n), *m = part ? map_chars(part) : NULL;
+        free(part);
+        if (!m) {
+            free(jb_finish(&b));
+            return NULL;
+        }
+        jb_puts(&b, "-");
+        jb_puts(&b, m);
+        free(m);
+    }
+    return jb_finish(&b);
 }

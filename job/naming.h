@@ -21,6 +21,17 @@ void jnaming_free_options(struct jprogram_info *p);
  * names it.  malloc'd, NULL on error (message in c). */
 char *jnaming_params(struct jctx *c, const struct jnode *d);
 
+/* KEY is one of lkp's dimensions in the job D (lib/job.rb EXPAND_DIMS, a
+ * workload program or an option one declares): its list expands into jobs.
+ * 1, 0, or -1 on error. */
+int jnaming_is_dim(struct jctx *c, const struct jnode *d, const char *key);
+
+/* What lkp's split-job appends to a unit job's name: "-VALUE" of each
+ * commit key (commit, ltp_commit, ... as lib/job.rb EXPAND_DIMS orders
+ * them) and "-NAME" of rootfs (the part after its last character outside
+ * [A-Za-z0-9._-]), "" when none.  malloc'd, NULL when out of memory. */
+char *jnaming_suffix(const struct jnode *d);
+
 /* The job file's base name less ".yaml" (lkp's split-job prefix), with the
  * same character rule and a leading '.' or '-' made '_' ("job" if empty).
  * malloc'd, NULL when out of memory. */

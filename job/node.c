@@ -197,3 +197,16 @@ fail:
     jnode_free(m);
     return NULL;
 }
+
+void jmap_remove(struct jnode *m, size_t at)
+{
+    jnode_free(m->keys[at]);
+    jnode_free(m->kids[at]);
+    memmove(m->keys + at, m->keys + at + 1, (m->n - at - 1) * sizeof *m->keys);
+    memmove(m->kids + at, m->kids + at + 1, (m->n - at - 1) * sizeof *m->kids);
+    memmove(m->from_include + at, m->from_include + at + 1, m->n - at - 1);
+    m->n--;
+    free(m->idx);
+    m->idx = NULL;
+    m->idxcap = 0;
+}

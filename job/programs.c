@@ -177,7 +177,7 @@ static int read_meta_type(struct jctx *c, const char *dir, enum job_prog_type *t
     }
     struct jnode **docs = NULL;
     size_t ndocs = 0;
-    int r = jyaml_parse_meta(c, meta, &docs, &ndocs);
+    int r = jyaml_parse_meta(c, meta, NULL, 0, &docs, &ndocs);
     free(meta);
     if (r)
         return -1;

@@ -67,6 +67,7 @@ void jctx_free(struct jctx *c)
     free(c->files);
     jprog_cache_free(c);
     jlkp_free(c);
+    jlkp_defaults_free(c);
     for (int i = 0; i < c->depth; i++)
         free(c->stack[i]);
     for (size_t i = 0; i < c->nroots; i++)
@@ -691,11 +692,12 @@ int jyaml_load(struct jctx *c, const char *path, const char *text, size_t len,
     return r < -1 ? jerr(c, path, 0, 0, "include loop") : r;
 }
 
-int jyaml_parse_meta(struct jctx *c, const char *path, struct jnode ***docs, size_t *ndocs)
+int jyaml_parse_meta(struct jctx *c, const char *path, const char *text, size_t len,
+                     struct jnode ***docs, size_t *ndocs)
 {
     int saved = c->no_includes;
     c->no_includes = 1;
-    int r = parse_file(c, path, -1, NULL, 0, 0, docs, ndocs);
+    int r = parse_file(c, path, -1, text, len, 0, docs, ndocs);
     c->no_includes = saved;
     return r < -1 ? jerr(c, path, 0, 0, "is being loaded already") : r;
 }

@@ -13,7 +13,7 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 S=$TOP/tests/lkp/src-mini
 D=$TOP/tests/data/lkp-src
 
-for n in kinds mini inc; do
+for n in kinds mini inc defaults; do
     rm -rf "$T/o"
     "$VMM" compile --lkp-src "$S" "$S/jobs/$n.yaml" --nr-cpu 2 -o "$T/o" >"$T/out" 2>"$T/err"; rc=$?
     expect_rc "$n: compiles" 0
@@ -21,6 +21,25 @@ for n in kinds mini inc; do
     if cmp -s "$T/got" "$D/$n.expected"; then ok "$n: output as expected"
     else bad "$n: output" "$(diff "$D/$n.expected" "$T/got" | head -20)"; fi
 done
+
+# --no-defaults: lkp's include/ files are not read (mini.yaml: no mvstamp,
+# no mvnote); and it needs --lkp-src.
+rm -rf "$T/o"
+"$VMM" compile --lkp-src "$S" --no-defaults "$S/jobs/mini.yaml" -o "$T/o" >"$T/out" 2>"$T/err"; rc=$?
+expect_rc "--no-defaults" 0
+if grep -q 'mvstamp\|mvnote' $(grep '\.sh$' "$T/out"); then bad "--no-defaults: defaults applied" "$(grep -h 'mvstamp\|mvnote' $(grep '\.sh$' "$T/out"))"
+else ok "--no-defaults: no default monitor or variable"; fi
+"$VMM" compile --no-defaults "$S/jobs/mini.yaml" -o "$T/o" >"$T/out" 2>"$T/err"; rc=$?
+expect_rc "--no-defaults without --lkp-src: refused" 255
+has "--no-defaults without --lkp-src: the message" "$T/err" "--no-defaults needs --lkp-src"
+# A template outside lkp's ERB subset: one line naming the file and place.
+cp -r "$S" "$T/bad-src"
+printf 'a: 1\n<%% x = 1 %%>\n' >"$T/bad-src/include/category/functional"
+"$VMM" compile --lkp-src "$T/bad-src" "$S/jobs/mini.yaml" -o "$T/o4" >"$T/out" 2>"$T/err"; rc=$?
+expect_rc "bad template: refused" 255
+has "bad template: file and place" "$T/err" "bad-src/include/category/functional:2:1: ERB"
+[ "$(wc -l <"$T/err")" = 1 ] && ok "bad template: one line" || bad "bad template: lines" "$(cat "$T/err")"
+[ ! -e "$T/o4" ] && ok "bad template: nothing written" || bad "bad template: wrote" "$(ls "$T/o4")"
 
 # Without --lkp-src, inc.yaml's include is not found (lkp's search path is not used).
 "$VMM" compile --programs "$S/programs" "$S/jobs/inc.yaml" -o "$T/o3" >"$T/out" 2>"$T/err"; rc=$?

@@ -1,7 +1,9 @@
 /* Fuzz target: a job file (YAML loading, includes, documents, expansion,
  * naming) and what is made of each job: its script, its YAML (which must
  * load again into the same job) and its file name (job_path_component's
- * rule).  Includes resolve in a scratch directory holding two small files. */
+ * rule).  Includes resolve in a scratch directory holding two small files.
+ * An input of odd length is loaded with --lkp-src tests/lkp/src-mini (lkp's
+ * program kinds and its include/ defaults, ERB templates included). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +60,8 @@ static void check_component(const char *text)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
     struct job_opts o = {.program_dirs = prog_dirs, .nprogram_dirs = 2, .nr_cpu = 4};
+    if (len % 2) /* odd lengths: lkp's tree and its include/ defaults (the small one) */
+        o.lkp_src = "tests/lkp/src-mini";
     struct job_list l;
     char err[1024];
     if (job_load_text(name, (const char *)data, len, &o, &l, err, sizeof err)) {
@@ -76,7 +80,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
         check_component(job_params(l.v[i]));
         /* the expanded job loads again into itself */
         struct job_list l2;
-        if (job_load_text(name, y, strlen(y), &o, &l2, err, sizeof err)) {
+        o.no_defaults = true; /* the expanded job holds its defaults already */
+        int bad = job_load_text(name, y, strlen(y), &o, &l2, err, sizeof err);
+        o.no_defaults = false;
+        if (bad) {
             fprintf(stderr, "expanded job does not load: %s\n%s", err, y);
             abort();
         }

@@ -138,7 +138,15 @@ START_TEST(special_keys)
     script_has(&l, 3, "run_test mode='b' 'hackbench'");
     job_list_free(&l);
     load_err("testcase: t\nx: 1\nx.y: 2\nhackbench:\n", 3, 1, "'x' is not a map here");
-    load_err("testcase: t\nx+: 1\nhackbench:\n", 2, 1, "`key+:` merge syntax");
+    /* `key+:` adds to key (made when missing), no duplicates (lib/hash.rb) */
+    load_ok("testcase: t\nx+: 1\nhackbench:\n", &l);
+    ck_assert_str_eq(job_param(l.v[0], "x"), "1");
+    job_list_free(&l);
+    load_ok("testcase: t\nx: [1, 2]\nx+: [2, 3]\nhackbench:\n", &l);
+    ck_assert_uint_eq(l.n, 3); /* without --lkp-src every list expands */
+    ck_assert_str_eq(job_param(l.v[2], "x"), "3");
+    job_list_free(&l);
+    load_err("testcase: t\nx.y+: 1\nhackbench:\n", 2, 1, "`a.b+:`");
     /* an option a patch adds meets the rule `prog: {opt: V}` meets (fuzz:
      * "2<<c" became 2_60__60_c, emitted as an assignment it is not) */
     load_err("testcase: t\nhackbench.2<<c: socket\n", 2, 1,

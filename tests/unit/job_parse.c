@@ -356,7 +356,6 @@ START_TEST(unsupported_syntax)
     load_err("testcase: t\n<<: *base\n", 2, 5, "aliases (*base)");
     load_err("testcase: t\na: !ruby/object 1\n", 2, 4, "tags (!ruby/object)");
     load_err("testcase: t\n? [a, b]\n: 1\n", 2, 3, "complex keys");
-    load_err("testcase: t\nfoo+: 1\n", 2, 1, "`key+:` merge syntax");
     /* lkp syntax now taken (tests/unit/job_lkpsyntax.c); these stay errors */
     load_err("testcase: t\ncheck:\n  1opt: 1\n", 3, 3, "not a valid shell variable name");
     load_err("testcase: t\nx: [{{ 1 }}]\n", 2, 6, "complex keys");
