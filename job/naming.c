@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include "job/job_internal.h"
 #include "job/naming.h"
@@ -89,12 +90,14 @@ int jnaming_read_options(struct jprogram_info *p)
 
 int jnaming_bool(const char *s)
 {
-    static const char *const f[] = {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"};
-    static const char *const t[] = {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"};
+    /* Psych's ScalarScanner#tokenize: /^(yes|true|on)$/i, /^(no|false|off)$/i
+     * (any case: `yEs` too; `y` and `n` stay strings) */
+    static const char *const f[] = {"false", "no", "off"};
+    static const char *const t[] = {"true", "yes", "on"};
     for (size_t i = 0; i < sizeof f / sizeof *f; i++) {
-        if (!strcmp(s, f[i]))
+        if (!strcasecmp(s, f[i]))
             return 0;
-        if (!strcmp(s, t[i]))
+        if (!strcasecmp(s, t[i]))
             return 1;
     }
     return -1;
