@@ -361,7 +361,7 @@ static int build_job(struct jctx *c, const struct jnode *d, struct jlist_build *
                      !(j->kernel_cmdline = strdup(o->val)))
                 goto oom;
             else if (!strcmp(k->str, "timeout") && o->val)
-                j->timeout = strtol(o->val, NULL, 10);
+                j->timeout = jvalue_timeout_seconds(o->val);
             continue;
         }
         struct jprog *p = &j->progs[j->nprogs++];
@@ -381,8 +381,8 @@ static int build_job(struct jctx *c, const struct jnode *d, struct jlist_build *
             p->has_value = 1;
             if (!(p->raw = strdup(v->str)))
                 goto oom;
-            if (split_words(c, v, &p->argv, &p->argc))
-                goto fail;
+            if (!jvalue_lkp_bool(c, v) && split_words(c, v, &p->argv, &p->argc))
+                goto fail; /* (lkp's job2sh gives a true/false program no arguments) */
         } else if (v->kind == JN_MAP) {
             p->has_value = 2;
             if (jvalue_map_options(c, v, &p->opts, &p->nopts))

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <yaml.h>
 #include "job/job_internal.h"
+#include "job/values.h"
 
 void jb_add(struct jbuf *b, const char *s, size_t n)
 {
@@ -90,6 +91,24 @@ static void sh_quote(struct jbuf *b, const char *v)
     jb_add(b, "'", 1);
 }
 
+/* With --lkp-src, as lkp's job2sh (lib/job2sh.rb shell_escape_expand): an
+ * empty value is nothing, a value of [-A-Za-z0-9~!@#%^&*()_+=;:.,<>/?| \t"]
+ * goes in single quotes, one that also has `$` or `'` (but no `"`) in double
+ * quotes, so that the guest shell expands it as lkp's does; anything else
+ * is quoted as sh_quote does (the value Shellwords.escape gives). */
+static void lkp_quote(struct jbuf *b, const char *v)
+{
+    if (!v || !*v)
+        return;
+    if (jvalue_lkp_dquoted(v)) {
+        jb_add(b, "\"", 1);
+        jb_puts(b, v);
+        jb_add(b, "\"", 1);
+        return;
+    }
+    sh_quote(b, v);
+}
+
 static const char *const runtime_line = "\t. \"${MINIVMM_RUNTIME:-/minivmm/runtime.sh}\"\n";
 
 char *job_to_shell(const struct job *j)
@@ -101,7 +120,7 @@ char *job_to_shell(const struct job *j)
     jb_puts(&b, "export_top_env()\n{\n\t:\n");
     for (size_t i = 0; i < j->nparams; i++) {
         jb_printf(&b, "\texport %s=", j->params[i].key);
-        sh_quote(&b, j->params[i].val);
+        (j->lkp ? lkp_quote : sh_quote)(&b, j->params[i].val);
         jb_puts(&b, "\n");
     }
     if (j->lkp) /* lkp's job.sh line, with the tree where minivmm run puts it */
@@ -122,7 +141,7 @@ char *job_to_shell(const struct job *j)
         jb_printf(&b, "\t%s", fn[p->type]);
         for (size_t o = 0; o < p->nopts; o++) {
             jb_printf(&b, " %s=", p->opts[o].key);
-            sh_quote(&b, p->opts[o].val);
+            (j->lkp ? lkp_quote : sh_quote)(&b, p->opts[o].val);
         }
         jb_puts(&b, " ");
         if (p->script) { /* lkp's program: NAME/SCRIPT below $LKP_SRC/programs */
@@ -137,7 +156,7 @@ char *job_to_shell(const struct job *j)
         }
         for (size_t a = 0; a < p->argc; a++) {
             jb_puts(&b, " ");
-            sh_quote(&b, p->argv[a]);
+            (j->lkp ? lkp_quote : sh_quote)(&b, p->argv[a]);
         }
         jb_puts(&b, p->type == JOB_PROG_SETUP ? " || return\n" : "\n");
     }
