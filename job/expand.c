@@ -592,7 +592,7 @@ static int load(const char *path, const char *text, size_t len, const struct job
         }
         jdrop_params_key(m);
         if (!ok || (c.o->require_program && jcheck_runs_something(&c, m, declared)) ||
-            collapse_singletons(&c, m)) {
+            jnaming_lkp_lists(&c, m) || collapse_singletons(&c, m)) {
             ok = 0;
             break;
         }

@@ -135,6 +135,98 @@ static int key_kind(struct jctx *c, const struct jnode *d, const struct jnode *k
     return r && pi->type != JOB_PROG_MONITOR ? '-' : 0;
 }
 
+/* lkp's expansion dimensions besides the workload programs and their
+ * options (lib/job.rb EXPAND_DIMS). */
+static const char *const expand_dims[] = {"kconfig",         "commit",           "rootfs",
+                                          "ltp_commit",      "nvml_commit",      "blktests_commit",
+                                          "qemu_commit",     "perf_test_commit", "linux_commit"};
+
+/* 1 when lkp expands a list under KEY in D: a workload program's name, an
+ * option one declares, `cluster`, run-test's options or an EXPAND_DIMS key;
+ * 0 not, -1 error. */
+static int lkp_dim(struct jctx *c, const struct jnode *d, const struct jnode *key)
+{
+    for (size_t i = 0; i < sizeof expand_dims / sizeof *expand_dims; i++)
+        if (!strcmp(key->str, expand_dims[i]))
+            return 1;
+    int k = key_kind(c, d, key);
+    return k < 0 ? -1 : k != 0;
+}
+
+/* The list V (scalars only) as the one string lkp's job2sh exports for it
+ * (shell_escape_expand: the items joined by newlines; Ruby's true/false for
+ * a YAML 1.1 boolean), in place.  1 done, 0 not scalars only, -1 error. */
+static int join_list(struct jctx *c, struct jnode *v)
+{
+    for (size_t i = 0; i < v->n; i++)
+        if (v->kids[i]->kind != JN_STR && v->kids[i]->kind != JN_NULL)
+            return 0;
+    struct jbuf b = {0};
+    jb_add(&b, "", 0);
+    for (size_t i = 0; i < v->n; i++) {
+        const struct jnode *it = v->kids[i];
+        int bv = it->kind == JN_STR && !it->quoted ? jnaming_bool(it->str) : -1;
+        if (i)
+            jb_add(&b, "\n", 1);
+        jb_puts(&b, bv >= 0 ? (bv ? "true" : "false") : it->kind == JN_STR ? it->str : "");
+    }
+    char *str = jb_finish(&b);
+    if (!str)
+        return jerr_node(c, v, "out of memory");
+    for (size_t i = 0; i < v->n; i++)
+        jnode_free(v->kids[i]);
+    v->n = 0;
+    v->kind = JN_STR;
+    v->str = str;
+    v->quoted = 1;
+    return 1;
+}
+
+int jnaming_lkp_lists(struct jctx *c, struct jnode *d)
+{
+    if (!c->o->lkp_src || d->kind != JN_MAP)
+        return 0;
+    for (size_t i = 0; i < d->n; i++) {
+        struct jnode *v = d->kids[i];
+        const struct jprogram_info *pi;
+        int prog = jprogram_find(c, d->keys[i], &pi);
+        if (prog < 0)
+            return -1;
+        if (v->kind == JN_SEQ) {
+            int dim = lkp_dim(c, d, d->keys[i]);
+            if (dim < 0)
+                return -1;
+            if (!dim && prog) { /* a monitor: job2sh gives it nothing */
+                struct jnode *n = jnode_new(NULL, JN_NULL, v->file, v->line, v->col);
+                if (!n)
+                    return jerr_node(c, v, "out of memory");
+                jnode_free(v);
+                d->kids[i] = n;
+                continue;
+            }
+            if (!dim && join_list(c, v) < 0)
+                return -1;
+        }
+        if (!prog)
+            continue;
+        /* options: of the program's map, or of each map in its list */
+        size_t nm = v->kind == JN_MAP ? 1 : v->kind == JN_SEQ ? v->n : 0;
+        for (size_t m = 0; m < nm; m++) {
+            struct jnode *map = v->kind == JN_MAP ? v : v->kids[m];
+            if (map->kind != JN_MAP)
+                continue;
+            for (size_t o = 0; o < map->n; o++) {
+                if (map->kids[o]->kind != JN_SEQ)
+                    continue;
+                int dim = lkp_dim(c, d, map->keys[o]);
+                if (dim < 0 || (!dim && join_list(c, map->kids[o]) < 0))
+                    return -1;
+            }
+        }
+    }
+    return 0;
+}
+
 struct part {
     const char *key;
     const struct jnode *val;

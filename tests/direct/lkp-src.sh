@@ -13,7 +13,7 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 S=$TOP/tests/lkp/src-mini
 D=$TOP/tests/data/lkp-src
 
-for n in kinds mini inc vals; do
+for n in kinds mini inc vals lists; do
     rm -rf "$T/o"
     "$VMM" compile --lkp-src "$S" "$S/jobs/$n.yaml" --nr-cpu 2 -o "$T/o" >"$T/out" 2>"$T/err"; rc=$?
     expect_rc "$n: compiles" 0

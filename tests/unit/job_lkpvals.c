@@ -186,6 +186,36 @@ START_TEST(timeout_text_and_seconds)
 }
 END_TEST
 
+START_TEST(lists_lkp_does_not_expand)
+{
+    struct job_list l = {0};
+    /* fio-jbod-12hdd's case: options no program of the job declares */
+    ck_assert_msg(load("testcase: t\n"
+                       "extra: [a, off, \"off\", ~]\n"
+                       "count: [1, 2]\n"
+                       "mvwatch: [x, y]\n"
+                       "mvhello:\n"
+                       "  greeting: [hi, ho]\n"
+                       "  rw: [randrw, randwrite]\n",
+                       1, &l) == 0,
+                  "%s", errbuf);
+    ck_assert_uint_eq(l.n, 4); /* count and greeting only */
+    ck_assert_str_eq(job_name(l.v[0]), "job-1-hi");
+    ck_assert_str_eq(job_param(l.v[0], "extra"), "a\nfalse\noff\n");
+    ck_assert_str_eq(job_program_option(l.v[0], "mvhello", "rw"), "randrw\nrandwrite");
+    char *sh = job_to_shell(l.v[3]);
+    has(sh, "\trun_monitor 'mvwatch/monitor'\n");
+    has(sh, "run_test greeting='ho' rw='randrw\nrandwrite' 'mvhello/run'");
+    free(sh);
+    job_list_free(&l);
+    /* a declared option's list expands, also one-item and under a monitor */
+    ck_assert_msg(load("testcase: t\nmvwatch:\n  count: [1, 2]\nmvhello:\n", 1, &l) == 0,
+                  "%s", errbuf);
+    ck_assert_uint_eq(l.n, 2);
+    job_list_free(&l);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("job_lkpvals");
@@ -197,6 +227,7 @@ static Suite *suite(void)
     tcase_add_test(tc, dollar_unclosed_refused);
     tcase_add_test(tc, yaml11_booleans);
     tcase_add_test(tc, timeout_text_and_seconds);
+    tcase_add_test(tc, lists_lkp_does_not_expand);
     suite_add_tcase(s, tc);
     return s;
 }
