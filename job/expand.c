@@ -347,6 +347,7 @@ static int build_job(struct jctx *c, const struct jnode *d, struct jlist_build *
             struct jopt *o = &j->params[j->nparams++];
             if (!(o->key = strdup(k->str)) || dup_or_null(v, &o->val))
                 goto oom;
+            o->quoted = v->kind == JN_STR && v->quoted;
             if (jvalue_rewrite(c, k, v, &o->val))
                 goto fail;
             if (jvalue_drops(k, o->val)) { /* lkp's filters/nr_threads */
@@ -379,6 +380,7 @@ static int build_job(struct jctx *c, const struct jnode *d, struct jlist_build *
             p->has_value = 2;
         } else if (v->kind == JN_STR) {
             p->has_value = 1;
+            p->raw_quoted = v->quoted;
             if (!(p->raw = strdup(v->str)))
                 goto oom;
             if (!jvalue_lkp_bool(c, v) && split_words(c, v, &p->argv, &p->argc))

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <yaml.h>
 #include "job/job_internal.h"
+#include "job/naming.h"
 #include "job/values.h"
 
 void jb_add(struct jbuf *b, const char *s, size_t n)
@@ -185,19 +186,24 @@ static int yaml_out(void *data, unsigned char *buffer, size_t size)
     return !b->oom;
 }
 
-static int emit_scalar(yaml_emitter_t *e, const char *v)
+/* QUOTED: V was written quoted, so a text YAML 1.1 reads as a boolean
+ * (`"off"`) stays quoted: it names the job (and, with --lkp-src, is
+ * exported) as the string. */
+static int emit_value(yaml_emitter_t *e, const char *v, int quoted)
 {
     yaml_event_t ev;
     yaml_scalar_style_t style = YAML_ANY_SCALAR_STYLE;
     if (!v)
         v = "~";
-    else if (jnode_is_null_text(v) || !strcmp(v, "<<"))
+    else if (jnode_is_null_text(v) || !strcmp(v, "<<") || (quoted && jnaming_bool(v) >= 0))
         style = YAML_DOUBLE_QUOTED_SCALAR_STYLE;
     if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)v, (int)strlen(v), 1, 1,
                                       style))
         return -1;
     return yaml_emitter_emit(e, &ev) ? 0 : -1;
 }
+
+static int emit_scalar(yaml_emitter_t *e, const char *v) { return emit_value(e, v, 0); }
 
 static int emit_simple(yaml_emitter_t *e, int type)
 {
@@ -232,7 +238,7 @@ char *job_to_yaml(const struct job *j)
         const struct jentry *en = &j->entries[i];
         if (!en->is_prog) {
             r = emit_scalar(&e, j->params[en->idx].key) ||
-                emit_scalar(&e, j->params[en->idx].val);
+                emit_value(&e, j->params[en->idx].val, j->params[en->idx].quoted);
             continue;
         }
         const struct jprog *p = &j->progs[en->idx];
@@ -242,11 +248,12 @@ char *job_to_yaml(const struct job *j)
         if (p->has_value == 0) {
             r = emit_scalar(&e, NULL);
         } else if (p->has_value == 1) {
-            r = emit_scalar(&e, p->raw);
+            r = emit_value(&e, p->raw, p->raw_quoted);
         } else {
             r = emit_simple(&e, 2);
             for (size_t o = 0; !r && o < p->nopts; o++)
-                r = emit_scalar(&e, p->opts[o].key) || emit_scalar(&e, p->opts[o].val);
+                r = emit_scalar(&e, p->opts[o].key) ||
+                    emit_value(&e, p->opts[o].val, p->opts[o].quoted);
             r = r || emit_simple(&e, 3);
         }
     }

@@ -145,6 +145,7 @@ static int add_opt(struct result *r, const char *key, const char *val)
     if (!o)
         return -1;
     r->opts = o;
+    o[r->n].quoted = 0;
     if (!(o[r->n].key = strdup(key)) || !(o[r->n].val = strdup(val))) {
         free(o[r->n].key);
         return -1;
@@ -480,6 +481,7 @@ int jvalue_map_options(struct jctx *c, const struct jnode *m, struct jopt **opts
             goto oom;
         }
         r.opts = no;
+        no[r.n].quoted = v->kind == JN_STR && v->quoted;
         no[r.n++].val = val;
     }
     *opts = r.opts;

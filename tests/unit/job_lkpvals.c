@@ -216,6 +216,43 @@ START_TEST(lists_lkp_does_not_expand)
 }
 END_TEST
 
+/* The job's YAML loads again into the same name and script. */
+static void round_trip(struct job_opts *o, const char *text, const char *want_name)
+{
+    struct job_list l = {0}, l2 = {0};
+    char *p = tmp_path("rt.yaml");
+    write_file(p, text);
+    ck_assert_msg(job_load(p, o, &l, errbuf, sizeof errbuf) == 0, "%s", errbuf);
+    ck_assert_str_eq(job_name(l.v[0]), want_name);
+    char *y = job_to_yaml(l.v[0]), *sh = job_to_shell(l.v[0]);
+    ck_assert_msg(job_load_text(p, y, strlen(y), o, &l2, errbuf, sizeof errbuf) == 0, "%s", errbuf);
+    ck_assert_str_eq(job_name(l2.v[0]), want_name);
+    char *sh2 = job_to_shell(l2.v[0]);
+    ck_assert_str_eq(sh2, sh);
+    free(y);
+    free(sh);
+    free(sh2);
+    job_list_free(&l);
+    job_list_free(&l2);
+}
+
+START_TEST(yaml_keeps_quoted_booleans)
+{
+    /* `"off"` is a string, `off` a boolean: NAME.yaml keeps them apart */
+    struct job_opts o = {.nr_cpu = 2, .memory = 512ULL << 20, .lkp_src = lkpdir};
+    round_trip(&o,
+               "testcase: t\nword: \"off\"\nflag: off\nmvprep: \"On\"\n"
+               "mvhello:\n  greeting: \"no\"\n  count: \"yes\"\n  rw: [a, \"off\"]\n",
+               "rt-yes-no-On");
+    char progs[PATH_MAX];
+    ck_assert_ptr_nonnull(realpath("tests/lkp/programs", progs));
+    const char *dirs[] = {progs};
+    struct job_opts m = {.program_dirs = dirs, .nprogram_dirs = 1, .nr_cpu = 2,
+                         .memory = 512ULL << 20};
+    round_trip(&m, "mvbench:\n  flag: \"off\"\n  mode: OFF\n", "rt-off");
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("job_lkpvals");
@@ -228,6 +265,7 @@ static Suite *suite(void)
     tcase_add_test(tc, yaml11_booleans);
     tcase_add_test(tc, timeout_text_and_seconds);
     tcase_add_test(tc, lists_lkp_does_not_expand);
+    tcase_add_test(tc, yaml_keeps_quoted_booleans);
     suite_add_tcase(s, tc);
     return s;
 }
