@@ -1,7 +1,9 @@
 /* Fuzz target: a job file (YAML loading, includes, documents, expansion,
  * naming) and what is made of each job: its script, its YAML (which must
  * load again into the same job) and its file name (job_path_component's
- * rule).  Includes resolve in a scratch directory holding two small files. */
+ * rule).  Includes resolve in a scratch directory holding two small files.
+ * Each input is loaded twice: with minivmm's programs, and with --lkp-src
+ * tests/lkp/src-mini (lkp's quoting, booleans and list expansion). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,15 +57,17 @@ static void check_component(const char *text)
             abort();
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
+/* One load of DATA, with minivmm's programs or (LKP) also lkp's tree. */
+static void load_one(const uint8_t *data, size_t len, const char *lkp)
 {
-    struct job_opts o = {.program_dirs = prog_dirs, .nprogram_dirs = 2, .nr_cpu = 4};
+    struct job_opts o = {.program_dirs = prog_dirs, .nprogram_dirs = 2, .nr_cpu = 4,
+                         .lkp_src = lkp};
     struct job_list l;
     char err[1024];
     if (job_load_text(name, (const char *)data, len, &o, &l, err, sizeof err)) {
         if (!err[0] || strchr(err, '\n'))
             abort(); /* every error is one line */
-        return 0;
+        return;
     }
     if (!l.n || l.n > JOB_MAX_JOBS)
         abort();
@@ -91,5 +95,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
         free(y);
     }
     job_list_free(&l);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
+{
+    load_one(data, len, NULL);
+    load_one(data, len, "tests/lkp/src-mini"); /* --lkp-src: lkp's values and lists */
     return 0;
 }
