@@ -279,6 +279,7 @@ static int build_job(struct jctx *c, const struct jnode *d, struct jlist_build *
                 goto oom;
             if (v->kind == JN_SEQ && jlkp_list_text(c, k, v, &o->val))
                 goto fail;
+            o->quoted = v->kind == JN_STR && v->quoted;
             if (jvalue_rewrite(c, k, v, &o->val))
                 goto fail;
             if (jvalue_drops(k, o->val)) { /* lkp's filters/nr_threads */
@@ -293,7 +294,7 @@ static int build_job(struct jctx *c, const struct jnode *d, struct jlist_build *
                      !(j->kernel_cmdline = strdup(o->val)))
                 goto oom;
             else if (!strcmp(k->str, "timeout") && o->val)
-                j->timeout = strtol(o->val, NULL, 10);
+                j->timeout = jvalue_timeout_seconds(o->val);
             continue;
         }
         struct jprog *p = &j->progs[j->nprogs++];
@@ -311,10 +312,11 @@ static int build_job(struct jctx *c, const struct jnode *d, struct jlist_build *
             p->has_value = 2;
         } else if (v->kind == JN_STR) {
             p->has_value = 1;
+            p->raw_quoted = v->quoted;
             if (!(p->raw = strdup(v->str)))
                 goto oom;
-            if (jsplit_words(c, v, &p->argv, &p->argc))
-                goto fail;
+            if (!jvalue_lkp_bool(c, v) && jsplit_words(c, v, &p->argv, &p->argc))
+                goto fail; /* (lkp's job2sh gives a true/false program no arguments) */
         } else if (v->kind == JN_MAP) {
             p->has_value = 2;
             if (jvalue_map_options(c, v, &p->opts, &p->nopts))
@@ -538,7 +540,7 @@ static int load(const char *path, const char *text, size_t len, const struct job
         }
         jdrop_params_key(m);
         if (!ok || (c.o->require_program && jcheck_runs_something(&c, m, declared)) ||
-            collapse_singletons(&c, m)) {
+            jnaming_lkp_lists(&c, m) || collapse_singletons(&c, m)) {
             ok = 0;
             break;
         }

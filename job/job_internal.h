@@ -209,6 +209,7 @@ int jsplit_words(struct jctx *c, const struct jnode *v, char ***argv, size_t *ar
 struct jopt {
     char *key;
     char *val; /* NULL: empty */
+    unsigned char quoted; /* written quoted (job_to_yaml keeps `"off"` a string) */
 };
 
 struct jprog {
@@ -219,6 +220,7 @@ struct jprog {
     enum job_prog_type type;
     int has_value; /* 0: empty, 1: string (raw), 2: options */
     char *raw;
+    unsigned char raw_quoted; /* raw was written quoted */
     char **argv;
     size_t argc;
     struct jopt *opts;

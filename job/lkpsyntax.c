@@ -69,12 +69,12 @@ int jlkp_mark_text(struct jctx *c, const char *file, const char *text, size_t le
                    size_t *outlen)
 {
     *out = NULL;
+    if (memmem(text, len, MARK, MARK_LEN)) /* also without `{{`: NAME.yaml quotes it */
+        return jerr(c, file, 0, 0, "the text '" MARK "' is reserved");
     if (!memmem(text, len, "{{", 2))
         return 0;
     if (memchr(text, 0, len))
         return 0; /* the YAML parser names the NUL */
-    if (memmem(text, len, MARK, MARK_LEN))
-        return jerr(c, file, 0, 0, "the text '" MARK "' is reserved");
     struct jbuf b = {0};
     size_t ls = 0; /* start of the current line */
     unsigned long line = 1;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include "job/job_internal.h"
 #include "job/naming.h"
@@ -89,12 +90,14 @@ int jnaming_read_options(struct jprogram_info *p)
 
 int jnaming_bool(const char *s)
 {
-    static const char *const f[] = {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"};
-    static const char *const t[] = {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"};
+    /* Psych's ScalarScanner#tokenize: /^(yes|true|on)$/i, /^(no|false|off)$/i
+     * (any case: `yEs` too; `y` and `n` stay strings) */
+    static const char *const f[] = {"false", "no", "off"};
+    static const char *const t[] = {"true", "yes", "on"};
     for (size_t i = 0; i < sizeof f / sizeof *f; i++) {
-        if (!strcmp(s, f[i]))
+        if (!strcasecmp(s, f[i]))
             return 0;
-        if (!strcmp(s, t[i]))
+        if (!strcasecmp(s, t[i]))
             return 1;
     }
     return -1;
@@ -132,16 +135,107 @@ static int key_kind(struct jctx *c, const struct jnode *d, const struct jnode *k
     return r && pi->type != JOB_PROG_MONITOR ? '-' : 0;
 }
 
+/* lkp's expansion dimensions besides the workload programs and their
+ * options (lib/job.rb EXPAND_DIMS). */
+static const char *const expand_dims[] = {"kconfig",         "commit",           "rootfs",
+                                          "ltp_commit",      "nvml_commit",      "blktests_commit",
+                                          "qemu_commit",     "perf_test_commit", "linux_commit"};
+
+/* 1 when lkp expands a list under KEY in D: a workload program's name, an
+ * option one declares, `cluster`, run-test's options or an EXPAND_DIMS key;
+ * 0 not, -1 error. */
+static int lkp_dim(struct jctx *c, const struct jnode *d, const struct jnode *key)
+{
+    for (size_t i = 0; i < sizeof expand_dims / sizeof *expand_dims; i++)
+        if (!strcmp(key->str, expand_dims[i]))
+            return 1;
+    int k = key_kind(c, d, key);
+    return k < 0 ? -1 : k != 0;
+}
+
+/* The list V (scalars only) as the one string lkp's job2sh exports for it
+ * (shell_escape_expand: the items joined by newlines; Ruby's true/false for
+ * a YAML 1.1 boolean), in place.  1 done, 0 not scalars only, -1 error. */
+static int join_list(struct jctx *c, const struct jnode *key, struct jnode *v)
+{
+    for (size_t i = 0; i < v->n; i++)
+        if (v->kids[i]->kind != JN_STR && v->kids[i]->kind != JN_NULL)
+            return 0;
+    for (size_t i = 0; i < v->n; i++) /* lkp keeps a {{ }} here as text */
+        if (v->kids[i]->kind == JN_STR && strstr(v->kids[i]->str, JLKP_MARK))
+            return jerr_node(c, v->kids[i], "'%s': a {{ }} expression in a list that is not "
+                             "expanded into jobs (lkp leaves it unevaluated): not supported",
+                             key->str);
+    struct jbuf b = {0};
+    jb_add(&b, "", 0);
+    for (size_t i = 0; i < v->n; i++) {
+        const struct jnode *it = v->kids[i];
+        int bv = it->kind == JN_STR && !it->quoted ? jnaming_bool(it->str) : -1;
+        if (i)
+            jb_add(&b, "\n", 1);
+        jb_puts(&b, bv >= 0 ? (bv ? "true" : "false") : it->kind == JN_STR ? it->str : "");
+    }
+    char *str = jb_finish(&b);
+    if (!str)
+        return jerr_node(c, v, "out of memory");
+    for (size_t i = 0; i < v->n; i++)
+        jnode_free(v->kids[i]);
+    v->n = 0;
+    v->kind = JN_STR;
+    v->str = str;
+    v->quoted = 1;
+    return 1;
+}
+
+int jnaming_lkp_lists(struct jctx *c, struct jnode *d)
+{
+    if (!c->o->lkp_src || d->kind != JN_MAP)
+        return 0;
+    for (size_t i = 0; i < d->n; i++) {
+        struct jnode *v = d->kids[i];
+        const struct jprogram_info *pi;
+        int prog = jprogram_find(c, d->keys[i], &pi);
+        if (prog < 0)
+            return -1;
+        if (v->kind == JN_SEQ) {
+            int dim = lkp_dim(c, d, d->keys[i]);
+            if (dim < 0)
+                return -1;
+            if (!dim && prog) { /* a monitor: job2sh gives it nothing */
+                struct jnode *n = jnode_new(NULL, JN_NULL, v->file, v->line, v->col);
+                if (!n)
+                    return jerr_node(c, v, "out of memory");
+                jnode_free(v);
+                d->kids[i] = n;
+                continue;
+            }
+            if (!dim && join_list(c, d->keys[i], v) < 0)
+                return -1;
+        }
+        if (!prog)
+            continue;
+        /* options: of the program's map, or of each map in its list */
+        size_t nm = v->kind == JN_MAP ? 1 : v->kind == JN_SEQ ? v->n : 0;
+        for (size_t m = 0; m < nm; m++) {
+            struct jnode *map = v->kind == JN_MAP ? v : v->kids[m];
+            if (map->kind != JN_MAP)
+                continue;
+            for (size_t o = 0; o < map->n; o++) {
+                if (map->kids[o]->kind != JN_SEQ)
+                    continue;
+                int dim = lkp_dim(c, d, map->keys[o]);
+                if (dim < 0 || (!dim && join_list(c, map->keys[o], map->kids[o]) < 0))
+                    return -1;
+            }
+        }
+    }
+    return 0;
+}
+
 int jnaming_is_dim(struct jctx *c, const struct jnode *d, const char *key)
 {
-    static const char *const dims[] = {"kconfig", "commit", "rootfs", "ltp_commit",
-                                       "nvml_commit", "blktests_commit", "qemu_commit",
-                                       "perf_test_commit", "linux_commit"};
-    for (size_t i = 0; i < sizeof dims / sizeof *dims; i++)
-        if (!strcmp(key, dims[i]))
-            return 1;
     struct jnode k = {.kind = JN_STR, .str = (char *)key, .file = d->file};
-    return key_kind(c, d, &k);
+    return lkp_dim(c, d, &k);
 }
 
 struct part {

@@ -32,6 +32,14 @@ int jnaming_is_dim(struct jctx *c, const struct jnode *d, const char *key);
  * [A-Za-z0-9._-]), "" when none.  malloc'd, NULL when out of memory. */
 char *jnaming_suffix(const struct jnode *d);
 
+/* With --lkp-src, the lists of the merged job D that lkp's each_job does
+ * not expand (lib/job.rb: only under a workload program's name, an option
+ * one declares, cluster, run-test's options and EXPAND_DIMS) are made the
+ * value job2sh exports for them: scalars joined by newlines; a monitor's
+ * list, nothing.  A list holding maps or lists is left (minivmm expands
+ * it).  0, or -1 with a message in c. */
+int jnaming_lkp_lists(struct jctx *c, struct jnode *d);
+
 /* The job file's base name less ".yaml" (lkp's split-job prefix), with the
  * same character rule and a leading '.' or '-' made '_' ("job" if empty).
  * malloc'd, NULL when out of memory. */

@@ -4,6 +4,8 @@
 #include <string.h>
 #include <yaml.h>
 #include "job/job_internal.h"
+#include "job/naming.h"
+#include "job/values.h"
 
 void jb_add(struct jbuf *b, const char *s, size_t n)
 {
@@ -90,6 +92,24 @@ static void sh_quote(struct jbuf *b, const char *v)
     jb_add(b, "'", 1);
 }
 
+/* With --lkp-src, as lkp's job2sh (lib/job2sh.rb shell_escape_expand): an
+ * empty value is nothing, a value of [-A-Za-z0-9~!@#%^&*()_+=;:.,<>/?| \t"]
+ * goes in single quotes, one that also has `$` or `'` (but no `"`) in double
+ * quotes, so that the guest shell expands it as lkp's does; anything else
+ * is quoted as sh_quote does (the value Shellwords.escape gives). */
+static void lkp_quote(struct jbuf *b, const char *v)
+{
+    if (!v || !*v)
+        return;
+    if (jvalue_lkp_dquoted(v)) {
+        jb_add(b, "\"", 1);
+        jb_puts(b, v);
+        jb_add(b, "\"", 1);
+        return;
+    }
+    sh_quote(b, v);
+}
+
 static const char *const runtime_line = "\t. \"${MINIVMM_RUNTIME:-/minivmm/runtime.sh}\"\n";
 
 char *job_to_shell(const struct job *j)
@@ -101,7 +121,7 @@ char *job_to_shell(const struct job *j)
     jb_puts(&b, "export_top_env()\n{\n\t:\n");
     for (size_t i = 0; i < j->nparams; i++) {
         jb_printf(&b, "\texport %s=", j->params[i].key);
-        sh_quote(&b, j->params[i].val);
+        (j->lkp ? lkp_quote : sh_quote)(&b, j->params[i].val);
         jb_puts(&b, "\n");
     }
     if (j->lkp) /* lkp's job.sh line, with the tree where minivmm run puts it */
@@ -122,7 +142,7 @@ char *job_to_shell(const struct job *j)
         jb_printf(&b, "\t%s", fn[p->type]);
         for (size_t o = 0; o < p->nopts; o++) {
             jb_printf(&b, " %s=", p->opts[o].key);
-            sh_quote(&b, p->opts[o].val);
+            (j->lkp ? lkp_quote : sh_quote)(&b, p->opts[o].val);
         }
         jb_puts(&b, " ");
         if (p->script) { /* lkp's program: NAME/SCRIPT below $LKP_SRC/programs */
@@ -137,7 +157,7 @@ char *job_to_shell(const struct job *j)
         }
         for (size_t a = 0; a < p->argc; a++) {
             jb_puts(&b, " ");
-            sh_quote(&b, p->argv[a]);
+            (j->lkp ? lkp_quote : sh_quote)(&b, p->argv[a]);
         }
         jb_puts(&b, p->type == JOB_PROG_SETUP ? " || return\n" : "\n");
     }
@@ -166,19 +186,24 @@ static int yaml_out(void *data, unsigned char *buffer, size_t size)
     return !b->oom;
 }
 
-static int emit_scalar(yaml_emitter_t *e, const char *v)
+/* QUOTED: V was written quoted, so a text YAML 1.1 reads as a boolean
+ * (`"off"`) stays quoted: it names the job (and, with --lkp-src, is
+ * exported) as the string. */
+static int emit_value(yaml_emitter_t *e, const char *v, int quoted)
 {
     yaml_event_t ev;
     yaml_scalar_style_t style = YAML_ANY_SCALAR_STYLE;
     if (!v)
         v = "~";
-    else if (jnode_is_null_text(v) || !strcmp(v, "<<"))
+    else if (jnode_is_null_text(v) || !strcmp(v, "<<") || (quoted && jnaming_bool(v) >= 0))
         style = YAML_DOUBLE_QUOTED_SCALAR_STYLE;
     if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)v, (int)strlen(v), 1, 1,
                                       style))
         return -1;
     return yaml_emitter_emit(e, &ev) ? 0 : -1;
 }
+
+static int emit_scalar(yaml_emitter_t *e, const char *v) { return emit_value(e, v, 0); }
 
 static int emit_simple(yaml_emitter_t *e, int type)
 {
@@ -213,7 +238,7 @@ char *job_to_yaml(const struct job *j)
         const struct jentry *en = &j->entries[i];
         if (!en->is_prog) {
             r = emit_scalar(&e, j->params[en->idx].key) ||
-                emit_scalar(&e, j->params[en->idx].val);
+                emit_value(&e, j->params[en->idx].val, j->params[en->idx].quoted);
             continue;
         }
         const struct jprog *p = &j->progs[en->idx];
@@ -223,11 +248,12 @@ char *job_to_yaml(const struct job *j)
         if (p->has_value == 0) {
             r = emit_scalar(&e, NULL);
         } else if (p->has_value == 1) {
-            r = emit_scalar(&e, p->raw);
+            r = emit_value(&e, p->raw, p->raw_quoted);
         } else {
             r = emit_simple(&e, 2);
             for (size_t o = 0; !r && o < p->nopts; o++)
-                r = emit_scalar(&e, p->opts[o].key) || emit_scalar(&e, p->opts[o].val);
+                r = emit_scalar(&e, p->opts[o].key) ||
+                    emit_value(&e, p->opts[o].val, p->opts[o].quoted);
             r = r || emit_simple(&e, 3);
         }
     }

@@ -4,11 +4,13 @@
  * rules of a key are tried in order on the value, each match is cut out of
  * it; the first result stands, map results are merged); written anew here. */
 #include <errno.h>
+#include <limits.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "job/job_internal.h"
+#include "job/naming.h"
 #include "job/values.h"
 
 int jvalue_to_byte(const char *s, uint64_t *out, int *is_size)
@@ -143,6 +145,7 @@ static int add_opt(struct result *r, const char *key, const char *val)
     if (!o)
         return -1;
     r->opts = o;
+    o[r->n].quoted = 0;
     if (!(o[r->n].key = strdup(key)) || !(o[r->n].val = strdup(val))) {
         free(o[r->n].key);
         return -1;
@@ -274,10 +277,27 @@ static int apply(struct jctx *c, const struct jnode *v, const char *key, const c
     return ret ? -1 : 0;
 }
 
+/* With --lkp-src, a plain scalar Ruby's YAML 1.1 reader makes a boolean
+ * (`off`, `Yes`, ...; docs/jobs.md "Keys"): 0 false, 1 true, else -1.  lkp's
+ * map_param applies no rule to it (it is no String). */
+static int lkp_bool(const struct jctx *c, const struct jnode *v, const char *val)
+{
+    if (!c->o->lkp_src || !v || v->kind != JN_STR || v->quoted || !val)
+        return -1;
+    return jnaming_bool(val);
+}
+
+int jvalue_lkp_bool(const struct jctx *c, const struct jnode *v)
+{
+    return lkp_bool(c, v, v ? v->str : NULL) >= 0;
+}
+
 int jvalue_options(struct jctx *c, const struct jnode *v, const char *key, const char *val,
                    struct jopt **opts, size_t *n)
 {
     struct result r = {0};
+    if (lkp_bool(c, v, val) >= 0)
+        return 0;
     if (apply(c, v, key, val, &r)) {
         free_result(&r);
         return -1;
@@ -327,15 +347,83 @@ static int check_form(struct jctx *c, const struct jnode *v, const char *key, co
     return 0;
 }
 
+int jvalue_lkp_dquoted(const char *v)
+{
+    if (!v || !*v)
+        return 0;
+    int dollar = 0;
+    for (const char *p = v; *p; p++) {
+        if (*p == '$' || *p == '\'')
+            dollar = 1;
+        else if (*p == '"' ||
+                 !((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                   (*p >= '0' && *p <= '9') || strchr("-~!@#%^&*()_+=;:.,<>/?|\t ", *p)))
+            return 0;
+    }
+    return dollar;
+}
+
+/* A value lkp's job2sh writes in double quotes must close every `$(` (and
+ * the quotes inside one): else the whole script would not parse. */
+static int check_dquoted(struct jctx *c, const struct jnode *v, const char *key, const char *val)
+{
+    if (!c->o->lkp_src || !jvalue_lkp_dquoted(val))
+        return 0;
+    size_t depth = 0;
+    int inq = 0;
+    for (const char *p = val; *p; p++) {
+        if (inq) {
+            inq = *p != '\'';
+        } else if (depth == 0) {
+            if (p[0] == '$' && p[1] == '(') {
+                depth = 1;
+                p++;
+            }
+        } else if (*p == '\'') {
+            inq = 1;
+        } else if (*p == '(') {
+            depth++;
+        } else if (*p == ')') {
+            depth--;
+        }
+    }
+    if (depth || inq)
+        return jerr_node(c, v, "%s: '%s' has a `$(` without its `)` (or a quote in it unclosed); "
+                         "lkp's job2sh writes it in double quotes, where the guest shell could not "
+                         "read it", key, val);
+    return 0;
+}
+
+long jvalue_timeout_seconds(const char *val)
+{
+    long long secs;
+    if (!val || to_seconds(val, &secs) || secs > LONG_MAX)
+        return -1;
+    return (long)secs;
+}
+
 int jvalue_rewrite(struct jctx *c, const struct jnode *k, const struct jnode *v, char **val)
 {
     const char *key = k->str;
     if (!*val)
         return 0;
-    if (check_form(c, v, key, *val))
+    int b = lkp_bool(c, v, *val);
+    if (b >= 0) { /* Ruby's true/false, as job2sh writes them */
+        char *n = strdup(b ? "true" : "false");
+        if (!n)
+            return jerr_node(c, v, "out of memory");
+        free(*val);
+        *val = n;
+        return 0;
+    }
+    if (check_form(c, v, key, *val) || check_dquoted(c, v, key, *val))
         return -1;
     struct result r = {0};
-    if (!strcmp(key, "timeout")) { /* minivmm's (the runner's), read as runtime */
+    if (!strcmp(key, "timeout") && c->o->lkp_src) { /* lkp exports the text */
+        long long secs;
+        if (to_seconds(*val, &secs) || secs > LONG_MAX)
+            return jerr_node(c, v, "timeout: '%s' is too large", *val);
+    } else if (!strcmp(key, "timeout")) { /* minivmm's (the runner's), read as runtime */
         long long secs;
         if (to_seconds(*val, &secs))
             return jerr_node(c, v, "timeout: '%s' is too large", *val);
@@ -393,6 +481,7 @@ int jvalue_map_options(struct jctx *c, const struct jnode *m, struct jopt **opts
             goto oom;
         }
         r.opts = no;
+        no[r.n].quoted = v->kind == JN_STR && v->quoted;
         no[r.n++].val = val;
     }
     *opts = r.opts;

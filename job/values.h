@@ -31,6 +31,21 @@ int jvalue_options(struct jctx *c, const struct jnode *v, const char *key, const
  * *N), or -1 with a message in c. */
 int jvalue_map_options(struct jctx *c, const struct jnode *m, struct jopt **opts, size_t *n);
 
+/* With --lkp-src, the plain scalar V is a YAML 1.1 boolean (`off`, `Yes`,
+ * ...: Ruby's Psych reads it so): 1, else 0.  Rewritten values become
+ * "true"/"false"; a program's whole value of it gives no arguments. */
+int jvalue_lkp_bool(const struct jctx *c, const struct jnode *v);
+
+/* The seconds of a `timeout` value (N, Ns, Nm, Nh, Nd, Nw, Ny, as runtime),
+ * -1 for none or too large: what the runner waits (with --lkp-src the job
+ * keeps lkp's text, `4h`). */
+long jvalue_timeout_seconds(const char *val);
+
+/* lkp's job2sh (lib/job2sh.rb shell_escape_expand) writes VAL in double
+ * quotes, so the guest shell expands its `$`: 1 when VAL has a `$` or `'`
+ * and otherwise only bytes of [-A-Za-z0-9~!@#%^&*()_+=;:.,<>/?| \t]. */
+int jvalue_lkp_dquoted(const char *val);
+
 /* lkp's filters/nr_threads: a job whose top-level parameter K has the
  * rewritten value VAL is dropped when this is 1 (nr_threads 0). */
 int jvalue_drops(const struct jnode *k, const char *val);

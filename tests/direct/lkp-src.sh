@@ -13,7 +13,7 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 S=$TOP/tests/lkp/src-mini
 D=$TOP/tests/data/lkp-src
 
-for n in kinds mini inc defaults; do
+for n in kinds mini inc defaults vals lists; do
     rm -rf "$T/o"
     "$VMM" compile --lkp-src "$S" "$S/jobs/$n.yaml" --nr-cpu 2 -o "$T/o" >"$T/out" 2>"$T/err"; rc=$?
     expect_rc "$n: compiles" 0
@@ -73,6 +73,22 @@ has "daemon started with its option (before the test)" "$T/res/mvd" "mvd: servin
 has "runtime lines" "$T/run" "minivmm: test mvhello: exit status 0"
 (cd "$T" && MINIVMM_RUNTIME=$TOP/job/runtime.sh RESULT_ROOT=$T/res sh "$sh" extract_stats) >"$T/st"
 has "extract_stats" "$T/st" "mvhello.exit_status: 0"
+
+# vals.yaml: lkp's double quotes let the shell expand a value with `$`
+# (nr_node, then greeting from it); a YAML 1.1 boolean program value gives
+# no arguments; timeout is exported as written.
+rm -rf "$T/o" "$T/res" "$T/tmp"
+"$VMM" compile --lkp-src "$S" "$S/jobs/vals.yaml" -o "$T/o" >"$T/out" 2>"$T/err"
+sh=$(grep '\.sh$' "$T/out")
+(cd "$T" && MINIVMM_RUNTIME=$TOP/job/runtime.sh LKP_SRC=$S RESULT_ROOT=$T/res TMP=$T/tmp \
+    sh "$sh" run_job) >"$T/run" 2>"$T/err"; rc=$?
+expect_rc "vals: run_job" 0
+has "vals: \$ values expanded by the shell" "$T/res/mvhello" "mvhello: node 0-1 of 2!"
+[ "$(cat "$T/res/mvprep" 2>&1)" = "mvprep: level " ] && ok "vals: boolean program value, no argument" ||
+    bad "vals: boolean program value, no argument" "$(cat "$T/res/mvprep" 2>&1)"
+sh -c 'f=$1; shift; . "$f"; export_top_env; echo "timeout=$timeout flag=$flag word=$word"' \
+    sh "$sh" >"$T/env" 2>&1
+has "vals: timeout as written, booleans as Ruby reads them" "$T/env" "timeout=4h flag=false word=off"
 
 # No tree in the guest: one line, status 127 for the program.
 (cd "$T" && MINIVMM_RUNTIME=$TOP/job/runtime.sh LKP_SRC=$T/none RESULT_ROOT=$T/res2 TMP=$T/tmp \

@@ -2,8 +2,10 @@
  * naming) and what is made of each job: its script, its YAML (which must
  * load again into the same job) and its file name (job_path_component's
  * rule).  Includes resolve in a scratch directory holding two small files.
- * An input of odd length is loaded with --lkp-src tests/lkp/src-mini (lkp's
- * program kinds and its include/ defaults, ERB templates included). */
+ * Each input is loaded twice: with minivmm's programs, and with --lkp-src
+ * tests/lkp/src-mini (lkp's quoting, booleans, list expansion and its
+ * include/ defaults, ERB templates included; the expanded job is reloaded
+ * with --no-defaults, as it holds its defaults already). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,17 +59,17 @@ static void check_component(const char *text)
             abort();
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
+/* One load of DATA, with minivmm's programs or (LKP) also lkp's tree. */
+static void load_one(const uint8_t *data, size_t len, const char *lkp)
 {
-    struct job_opts o = {.program_dirs = prog_dirs, .nprogram_dirs = 2, .nr_cpu = 4};
-    if (len % 2) /* odd lengths: lkp's tree and its include/ defaults (the small one) */
-        o.lkp_src = "tests/lkp/src-mini";
+    struct job_opts o = {.program_dirs = prog_dirs, .nprogram_dirs = 2, .nr_cpu = 4,
+                         .lkp_src = lkp};
     struct job_list l;
     char err[1024];
     if (job_load_text(name, (const char *)data, len, &o, &l, err, sizeof err)) {
         if (!err[0] || strchr(err, '\n'))
             abort(); /* every error is one line */
-        return 0;
+        return;
     }
     if (!l.n || l.n > JOB_MAX_JOBS)
         abort();
@@ -98,5 +100,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
         free(y);
     }
     job_list_free(&l);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
+{
+    load_one(data, len, NULL);
+    load_one(data, len, "tests/lkp/src-mini"); /* --lkp-src: lkp's values and lists */
     return 0;
 }

@@ -188,7 +188,7 @@ START_TEST(expression_in_unexpanded_list)
 {
     struct job_list l;
     ck_assert_int_eq(load("testcase: t\nlist:\n- {{ 1 + 1 }}\n- b\nbench:\n  size: 1\n", 1, &l), -1);
-    ck_assert_msg(strstr(errbuf, "job.yaml:3:1: 'list': a {{ }} expression in a list that is not "
+    ck_assert_msg(strstr(errbuf, "job.yaml:3:3: 'list': a {{ }} expression in a list that is not "
                                  "expanded"), "%s", errbuf);
     ck_assert_msg(!load("testcase: t\nsize:\n- {{ 1 + 1 }}\n- b\nbench:\n", 1, &l), "%s", errbuf);
     ck_assert_uint_eq(l.n, 2); /* a dimension: expanded, evaluated */

@@ -96,6 +96,8 @@ START_TEST(expressions_per_job)
              "text after the `}}` of a multi-line");
     load_err("testcase: t\nx: __minivmm_lkpexpr_0__\nhackbench:\n  b: {{ 1 }}\n", 0, 0,
              "reserved");
+    /* also without any `{{` (NAME.yaml would quote it, and quoted it is refused) */
+    load_err("testcase: t\nx: a__minivmm_lkpexpr_b\t\tc\nhackbench:\n", 0, 0, "reserved");
     char big[5000] = "testcase: t\nhackbench: {{ 1";
     for (size_t i = strlen(big); i < 4200; i += 2)
         memcpy(big + i, "+1", 3);

@@ -103,14 +103,17 @@ END_TEST
 
 START_TEST(booleans)
 {
-    /* Ruby's YAML 1.1: plain yes/no/on/off/true/false in three cases */
+    /* Ruby's YAML 1.1 (Psych's /^(yes|true|on)$/i): plain yes/no/on/off/
+     * true/false in any case */
     ck_assert_int_eq(jnaming_bool("false"), 0);
     ck_assert_int_eq(jnaming_bool("OFF"), 0);
     ck_assert_int_eq(jnaming_bool("No"), 0);
     ck_assert_int_eq(jnaming_bool("on"), 1);
     ck_assert_int_eq(jnaming_bool("YES"), 1);
     ck_assert_int_eq(jnaming_bool("y"), -1); /* not a boolean to Psych */
-    ck_assert_int_eq(jnaming_bool("oN"), -1);
+    ck_assert_int_eq(jnaming_bool("oN"), 1);
+    ck_assert_int_eq(jnaming_bool("fAlSe"), 0);
+    ck_assert_int_eq(jnaming_bool("n"), -1);
     ck_assert_int_eq(jnaming_bool(""), -1);
 }
 END_TEST
