@@ -193,19 +193,29 @@ void job_disks_release(struct job_disks *jd, bool keep, const char *result_dir)
     if (!jd->n)
         return;
     if (keep) {
-        char dir[PATH_MAX], to[PATH_MAX + 32];
+        /* The result directory was the guest's to write: `disks` is made or
+         * opened there without following a link it may have left. */
+        char dir[PATH_MAX], to[32];
         snprintf(dir, sizeof(dir), "%s/disks", result_dir);
-        if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+        int rfd = open(result_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), dfd = -1;
+        if (rfd >= 0 && (mkdirat(rfd, "disks", 0755) == 0 || errno == EEXIST))
+            dfd = openat(rfd, "disks", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dfd < 0) {
             fprintf(stderr, "minivmm: cannot keep the disks in %s: %s; they stay in %s\n", dir,
-                    strerror(errno), jd->tmpdir);
+                    errno == ELOOP || errno == ENOTDIR ? "not a directory (left by the guest?)"
+                                                       : strerror(errno), jd->tmpdir);
+            if (rfd >= 0)
+                close(rfd);
             return;
         }
         for (int i = 0; i < jd->n; i++) {
-            snprintf(to, sizeof(to), "%s/%s.img", dir, jd->name[i]);
-            if (rename(jd->path[i], to) < 0)
-                fprintf(stderr, "minivmm: cannot move %s to %s: %s\n", jd->path[i], to,
+            snprintf(to, sizeof(to), "%s.img", jd->name[i]);
+            if (renameat(AT_FDCWD, jd->path[i], dfd, to) < 0)
+                fprintf(stderr, "minivmm: cannot move %s to %s/%s: %s\n", jd->path[i], dir, to,
                         strerror(errno));
         }
+        close(dfd);
+        close(rfd);
         rmdir(jd->tmpdir);
         jd->n = 0;
         return;
