@@ -33,7 +33,8 @@ int run_disk_opt(struct run_disk_opts *d, const char *name, const char *val, cha
            (d->nuser++, 0);
 }
 
-/* "N" + suffix (lkp's "2HDD"): N, else -1. */
+/* "N" + suffix (lkp's "2HDD"): N; -1 for another kind of value; -2 for
+ * too many (never read as none). */
 static int count_of(const char *v, const char *suffix)
 {
     char *end;
@@ -41,9 +42,9 @@ static int count_of(const char *v, const char *suffix)
         return -1;
     errno = 0;
     long n = strtol(v, &end, 10);
-    if (errno || strcmp(end, suffix) || n > MAX_DISKS * 2)
+    if (strcmp(end, suffix))
         return -1;
-    return (int)n;
+    return errno || n > MAX_DISKS * 2 ? -2 : (int)n;
 }
 
 static int option_count(const struct job *j, const char *key, const char *suffix)
@@ -55,7 +56,7 @@ static int option_count(const struct job *j, const char *key, const char *suffix
         return *v && !*end && n >= 0 && n <= MAX_DISKS * 2 ? (int)n : -2;
     }
     int n = count_of(job_param(j, "disk"), suffix);
-    return n < 0 ? 0 : n;
+    return n == -1 ? 0 : n;
 }
 
 int job_disks_count(const struct job *j, int *nhdd, int *nssd, char *err, size_t errlen)

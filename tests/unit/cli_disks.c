@@ -52,6 +52,11 @@ START_TEST(counts)
     ck_assert_int_eq(job_disks_count(load("testcase: t\ndisk: 9HDD\npass:\n", true), &h, &s,
                                      err, sizeof(err)), -1);
     ck_assert_msg(strstr(err, "9 disks asked for"), "%s", err);
+    /* Too many as a plain value too: refused, never read as no disks. */
+    ck_assert_int_eq(job_disks_count(load("testcase: t\ndisk: 17HDD\npass:\n", false), &h, &s,
+                                     err, sizeof(err)), -1);
+    ck_assert_int_eq(job_disks_count(load("testcase: t\ndisk: 99999999999999999999SSD\npass:\n",
+                                          false), &h, &s, err, sizeof(err)), -1);
 }
 END_TEST
 
