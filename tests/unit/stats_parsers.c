@@ -108,6 +108,24 @@ START_TEST(fio)
     ck_assert_str_eq(lines, "");
     free(lines);
     free(d);
+    /* Nor is text that only looks shallow to a JSON reader: libyaml reads
+     * YAML, where single quotes, comments and quotes inside plain words
+     * can hide the nesting from a scan for JSON strings. */
+    static const char *const hide[][2] = {
+        { "'a': '\"', 'y': ", ", 'b': '\"'" },
+        { "# \"\n y: ", ", # \"\n" },
+        { "a: b\"c, y: ", ", d: e\"f" },
+    };
+    for (size_t i = 0; i < sizeof(hide) / sizeof(hide[0]); i++) {
+        char t[512];
+        int n = snprintf(t, sizeof(t), "{\"jobs\": [{\"read\": {\"iops\": 5}}], %s", hide[i][0]);
+        memset(t + n, '[', 40);
+        memset(t + n + 40, ']', 40);
+        snprintf(t + n + 80, sizeof(t) - (size_t)n - 80, "%s}", hide[i][1]);
+        ck_assert_int_eq(stats_builtin("fio", t, strlen(t), &lines), 1);
+        ck_assert_msg(!strcmp(lines, ""), "%zu: %s gave %s", i, t, lines);
+        free(lines);
+    }
     parse("fio", DATA "fio-read.txt", &s);     /* fio's default text output */
     ck_assert_double_eq(get(&s, "fio.read_bw_MBps"), 1333);
     ck_assert_double_eq(get(&s, "fio.read_iops"), 21300);
