@@ -195,6 +195,12 @@ START_TEST(expect_parse)
         ck_assert_int_eq(stats_expect_parse(bad[i].text, &e, err, sizeof err), -1);
         ck_assert_str_eq(err, bad[i].err);
     }
+    /* the message is one line whatever the text holds */
+    ck_assert_int_eq(stats_expect_parse("a >= 1\nminivmm: fake\r", &e, err, sizeof err), -1);
+    ck_assert_str_eq(err, "--expect 'a >= 1?minivmm: fake?': want 'METRIC OP VALUE' (three "
+                          "words, blanks around OP)");
+    ck_assert_int_eq(stats_expect_parse("\x1b[2Ja\n >= 1", &e, err, sizeof err), -1);
+    ck_assert_ptr_null(strpbrk(err, "\n\r\x1b"));
 }
 END_TEST
 
