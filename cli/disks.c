@@ -122,9 +122,13 @@ int job_disks_attach(const struct job *j, const struct run_disk_opts *o, const c
     if (job_disks_count(j, &jd->nhdd, &jd->nssd, err, errlen))
         return -1;
     int n = jd->nhdd + jd->nssd;
-    if (n + o->nuser > MAX_DISKS || b->nshares + n + o->nuser > MAX_VIRTIO_DEVS) {
-        snprintf(err, errlen, "%s: %d disks of the job and %d --disk: at most %d in all",
-                 job_name(j), n, o->nuser, MAX_DISKS);
+    /* Disks come after the shares (b->nshares: all of them) in the virtio
+     * windows: MAX_VIRTIO_DEVS in all. */
+    int most = MAX_VIRTIO_DEVS - b->nshares < MAX_DISKS ? MAX_VIRTIO_DEVS - b->nshares : MAX_DISKS;
+    if (n + o->nuser > most) {
+        snprintf(err, errlen, "%s: %d disks of the job and %d --disk: at most %d in all%s",
+                 job_name(j), n, o->nuser, most,
+                 most < MAX_DISKS ? " beside the shares" : "");
         return -1;
     }
     int bad;
