@@ -267,15 +267,18 @@ static void fio_latency(yaml_document_t *d, yaml_node_t *m, const char *unit, st
     }
 }
 
-/* [p, end) is one JSON text nested at most MAX (<= 64) deep, checked token
- * by token: libyaml's loader takes time that grows fast with the depth,
- * and the text is the guest's.  Strictly JSON, because libyaml reads YAML,
- * where single quotes, comments and a quote inside a plain word would hide
- * brackets from a scan that only knows JSON strings. */
+/* [p, end) is one JSON text nested at most MAX (<= 64) deep, of at most
+ * JSON_SCALARS_MAX strings and numbers, checked token by token: libyaml's
+ * loader takes time that grows fast with the depth and about 160 bytes of
+ * memory a scalar, and the text is the guest's.  Strictly JSON, because
+ * libyaml reads YAML, where single quotes, comments and a quote inside a
+ * plain word would hide brackets from a scan that only knows JSON strings. */
+#define JSON_SCALARS_MAX 1000000        /* fio's JSON for a job: about 500 */
 static bool json_ok(const char *p, const char *end, int max)
 {
     char open[64];
     int depth = 0;
+    size_t scalars = 0;
     enum { VALUE, KEY, COLON, NEXT } want = VALUE;
     bool fresh = false;                 /* just opened: it may close at once */
     for (;;) {
@@ -304,6 +307,8 @@ static bool json_ok(const char *p, const char *end, int max)
             want = VALUE;
             p++;
         } else if (c == '"') {
+            if (++scalars > JSON_SCALARS_MAX)
+                return false;
             for (p++; p < end && *p != '"'; p++)
                 if (*p == '\\')
                     p++;
@@ -325,7 +330,7 @@ static bool json_ok(const char *p, const char *end, int max)
             while (p < end && ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
                                (*p >= 'A' && *p <= 'Z') || *p == '+' || *p == '-' || *p == '.'))
                 p++;
-            if (p == s)
+            if (p == s || ++scalars > JSON_SCALARS_MAX)
                 return false;
             want = NEXT;
         }

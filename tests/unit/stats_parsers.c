@@ -126,6 +126,20 @@ START_TEST(fio)
         ck_assert_msg(!strcmp(lines, ""), "%zu: %s gave %s", i, t, lines);
         free(lines);
     }
+    /* Nor JSON of more than a million strings and numbers: libyaml's
+     * document costs about 160 bytes a scalar (1.3 GB for 16 MiB). */
+    size_t many = 1100000;
+    char *w = malloc(2 * many + 64);
+    size_t k = (size_t)sprintf(w, "{\"jobs\": [{\"read\": {\"iops\": 5}}], \"x\": [");
+    for (size_t i = 0; i < many; i++) {
+        w[k++] = '1';
+        w[k++] = ',';
+    }
+    strcpy(w + k - 1, "]}");
+    ck_assert_int_eq(stats_builtin("fio", w, strlen(w), &lines), 1);
+    ck_assert_str_eq(lines, "");
+    free(lines);
+    free(w);
     parse("fio", DATA "fio-read.txt", &s);     /* fio's default text output */
     ck_assert_double_eq(get(&s, "fio.read_bw_MBps"), 1333);
     ck_assert_double_eq(get(&s, "fio.read_iops"), 21300);
