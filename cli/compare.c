@@ -45,10 +45,12 @@ static int load(struct group *g, const char *dir)
         ERR("%s: path too long\n", dir);
         return -1;
     }
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    /* A result directory was the guest's to write: a link is not followed. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (64 << 20)) {
-        ERR("%s: %s\n", path, fd < 0 ? strerror(errno) : "not a regular file of at most 64 MiB");
+        ERR("%s: %s\n", path, fd >= 0 ? "not a regular file of at most 64 MiB" :
+                              errno == ELOOP ? "a symbolic link, not followed" : strerror(errno));
         if (fd >= 0)
             close(fd);
         return -1;
@@ -103,13 +105,13 @@ static int add(struct group *g, const char *dir)
         return -1;
     }
     snprintf(path, sizeof(path), "%s/stats.json", dir);
-    if (stat(path, &st) == 0)
+    if (lstat(path, &st) == 0)
         return load(g, dir);
     struct dirent **list;
     int n = scandir(dir, &list, num_name, by_number), found = 0, rc = 0;
     for (int i = 0; i < n; i++) {
         if (!rc && snprintf(path, sizeof(path), "%s/%s/stats.json", dir, list[i]->d_name) <
-                       (int)sizeof(path) && stat(path, &st) == 0) {
+                       (int)sizeof(path) && lstat(path, &st) == 0) {
             snprintf(path, sizeof(path), "%s/%s", dir, list[i]->d_name);
             rc = load(g, path);
             found++;

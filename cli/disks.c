@@ -33,7 +33,8 @@ int run_disk_opt(struct run_disk_opts *d, const char *name, const char *val, cha
            (d->nuser++, 0);
 }
 
-/* "N" + suffix (lkp's "2HDD"): N, else -1. */
+/* "N" + suffix (lkp's "2HDD"): N; -1 for another kind of value; -2 for
+ * too many (never read as none). */
 static int count_of(const char *v, const char *suffix)
 {
     char *end;
@@ -41,9 +42,9 @@ static int count_of(const char *v, const char *suffix)
         return -1;
     errno = 0;
     long n = strtol(v, &end, 10);
-    if (errno || strcmp(end, suffix) || n > MAX_DISKS * 2)
+    if (strcmp(end, suffix))
         return -1;
-    return (int)n;
+    return errno || n > MAX_DISKS * 2 ? -2 : (int)n;
 }
 
 static int option_count(const struct job *j, const char *key, const char *suffix)
@@ -55,7 +56,7 @@ static int option_count(const struct job *j, const char *key, const char *suffix
         return *v && !*end && n >= 0 && n <= MAX_DISKS * 2 ? (int)n : -2;
     }
     int n = count_of(job_param(j, "disk"), suffix);
-    return n < 0 ? 0 : n;
+    return n == -1 ? 0 : n;
 }
 
 int job_disks_count(const struct job *j, int *nhdd, int *nssd, char *err, size_t errlen)
@@ -121,9 +122,13 @@ int job_disks_attach(const struct job *j, const struct run_disk_opts *o, const c
     if (job_disks_count(j, &jd->nhdd, &jd->nssd, err, errlen))
         return -1;
     int n = jd->nhdd + jd->nssd;
-    if (n + o->nuser > MAX_DISKS || b->nshares + n + o->nuser > MAX_VIRTIO_DEVS) {
-        snprintf(err, errlen, "%s: %d disks of the job and %d --disk: at most %d in all",
-                 job_name(j), n, o->nuser, MAX_DISKS);
+    /* Disks come after the shares (b->nshares: all of them) in the virtio
+     * windows: MAX_VIRTIO_DEVS in all. */
+    int most = MAX_VIRTIO_DEVS - b->nshares < MAX_DISKS ? MAX_VIRTIO_DEVS - b->nshares : MAX_DISKS;
+    if (n + o->nuser > most) {
+        snprintf(err, errlen, "%s: %d disks of the job and %d --disk: at most %d in all%s",
+                 job_name(j), n, o->nuser, most,
+                 most < MAX_DISKS ? " beside the shares" : "");
         return -1;
     }
     int bad;
@@ -193,19 +198,29 @@ void job_disks_release(struct job_disks *jd, bool keep, const char *result_dir)
     if (!jd->n)
         return;
     if (keep) {
-        char dir[PATH_MAX], to[PATH_MAX + 32];
+        /* The result directory was the guest's to write: `disks` is made or
+         * opened there without following a link it may have left. */
+        char dir[PATH_MAX], to[32];
         snprintf(dir, sizeof(dir), "%s/disks", result_dir);
-        if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+        int rfd = open(result_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), dfd = -1;
+        if (rfd >= 0 && (mkdirat(rfd, "disks", 0755) == 0 || errno == EEXIST))
+            dfd = openat(rfd, "disks", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dfd < 0) {
             fprintf(stderr, "minivmm: cannot keep the disks in %s: %s; they stay in %s\n", dir,
-                    strerror(errno), jd->tmpdir);
+                    errno == ELOOP || errno == ENOTDIR ? "not a directory (left by the guest?)"
+                                                       : strerror(errno), jd->tmpdir);
+            if (rfd >= 0)
+                close(rfd);
             return;
         }
         for (int i = 0; i < jd->n; i++) {
-            snprintf(to, sizeof(to), "%s/%s.img", dir, jd->name[i]);
-            if (rename(jd->path[i], to) < 0)
-                fprintf(stderr, "minivmm: cannot move %s to %s: %s\n", jd->path[i], to,
+            snprintf(to, sizeof(to), "%s.img", jd->name[i]);
+            if (renameat(AT_FDCWD, jd->path[i], dfd, to) < 0)
+                fprintf(stderr, "minivmm: cannot move %s to %s/%s: %s\n", jd->path[i], dir, to,
                         strerror(errno));
         }
+        close(dfd);
+        close(rfd);
         rmdir(jd->tmpdir);
         jd->n = 0;
         return;

@@ -23,7 +23,7 @@ struct rootfs_spec {
  * characters of a-z 0-9 + - . starting with a letter or digit.  Returns 0,
  * or -1 with a one-line message. */
 int rootfs_parse_packages(char *list, struct rootfs_spec *spec, char *err, size_t errlen);
-/* A suite name (a-z 0-9 - _, 1..64) / a mirror URL (http://, https:// or
+/* A suite name (a-z 0-9 - _, 1..64, starting with a letter or digit) / a mirror URL (http://, https:// or
  * file:/, no space or control character, at most 1024 bytes).  0 or -1. */
 int rootfs_check_suite(const char *suite, char *err, size_t errlen);
 int rootfs_check_mirror(const char *url, char *err, size_t errlen);

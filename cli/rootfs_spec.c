@@ -68,13 +68,16 @@ int rootfs_parse_packages(char *list, struct rootfs_spec *spec, char *err, size_
 int rootfs_check_suite(const char *suite, char *err, size_t errlen)
 {
     size_t n = strlen(suite);
-    bool good = n >= 1 && n <= 64;
+    /* Starting with a letter or digit: debootstrap would read "--..." as
+     * one of its own options (--no-check-gpg, --make-tarball=...). */
+    bool good = n >= 1 && n <= 64 && (islower((unsigned char)suite[0]) ||
+                                      isdigit((unsigned char)suite[0]));
     for (size_t i = 0; good && i < n; i++)
         good = islower((unsigned char)suite[i]) || isdigit((unsigned char)suite[i]) ||
                suite[i] == '-' || suite[i] == '_';
     if (good)
         return 0;
-    snprintf(err, errlen, "--suite: '%.64s' is not a suite name (a-z 0-9 - _, e.g. bookworm)",
+    snprintf(err, errlen, "--suite: '%.64s' is not a suite name (a-z 0-9 - _, starting with a letter or digit, e.g. bookworm)",
              suite);
     for (char *c = err; *c; c++)
         if ((unsigned char)*c < 0x20 || *c == 0x7f)

@@ -308,10 +308,10 @@ static int run_one(void *ctx, size_t i, const char *dir)
     snprintf(b.shares[0].tag, sizeof(b.shares[0].tag), RESULT_TAG);
     b.shares[0].max = RESULT_MAX;
     b.nshares = 1;
-    struct job_disks jd;
+    rootfs_host_share(o->rootfs, &b);   /* --rootfs host: / read-only (docs/rootfs.md) */
+    struct job_disks jd;                /* after every share: counted with them */
     if (job_disks_attach(j, &o->disk, o->result_root, &b, &jd, path, sizeof(path)))
         return ERR("%s\n", path), EXIT_HOST_ERROR;
-    rootfs_host_share(o->rootfs, &b);   /* --rootfs host: / read-only (docs/rootfs.md) */
 
     struct machine_result res = { 0 };
     double t0 = now_s();

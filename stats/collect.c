@@ -130,8 +130,23 @@ static int run_parser(const char *parser, int dfd, const char *name, const char 
     if (*why)
         kill(-pid, SIGKILL);
     int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
+    /* Its stdout closed is not its end: the same limits bind it until it
+     * exits. */
+    for (;;) {
+        pid_t w = waitpid(pid, &status, *why ? 0 : WNOHANG);
+        if (w == pid || (w < 0 && errno != EINTR))
+            break;
+        if (w != 0 || *why)
+            continue;
+        if (stop && stop())
+            *why = "interrupted: it was killed";
+        else if (now() >= deadline)
+            *why = "it ran longer than 60 s and was killed";
+        if (*why)
+            kill(-pid, SIGKILL);
+        else
+            poll(NULL, 0, 10);
+    }
     char *text = sb_finish(&b);
     if (!*why && !text)
         *why = "out of memory";

@@ -24,6 +24,14 @@ static void side(const struct stats *g, size_t ng, const char *key, struct cmp_s
     if (!s->n)
         return;
     s->mean = sum / (double)s->n;
+    if (!isfinite(s->mean)) {           /* finite values whose sum overflows */
+        s->mean = 0;
+        for (size_t i = 0; i < ng; i++) {
+            const double *v = stats_get(&g[i], key);
+            if (v)
+                s->mean += *v / (double)s->n;
+        }
+    }
     for (size_t i = 0; i < ng; i++) {
         const double *v = stats_get(&g[i], key);
         if (v)
@@ -137,14 +145,20 @@ static void jstr(FILE *f, const char *s)
     fputc('"', f);
 }
 
+/* A number as JSON: null when it does not fit a double (inf or nan). */
+static const char *jnum(double v, char buf[32])
+{
+    return isfinite(v) ? stats_fmt(v, buf) : "null";
+}
+
 static void jside(FILE *f, const struct cmp_side *s)
 {
     char m[32], d[32];
     if (!s->n)
         fputs("null", f);
     else
-        fprintf(f, "{\"runs\": %zu, \"mean\": %s, \"stddev\": %s}", s->n, stats_fmt(s->mean, m),
-                stats_fmt(s->stddev, d));
+        fprintf(f, "{\"runs\": %zu, \"mean\": %s, \"stddev\": %s}", s->n, jnum(s->mean, m),
+                jnum(s->stddev, d));
 }
 
 void stats_compare_json(FILE *f, const struct cmp_row *r, size_t n, const char *const *dirs_a,
@@ -170,7 +184,7 @@ void stats_compare_json(FILE *f, const struct cmp_row *r, size_t n, const char *
         fputs(", \"b\": ", f);
         jside(f, &r[i].b);
         fprintf(f, ", \"change_percent\": %s, \"flagged\": %s}",
-                r[i].has_change ? stats_fmt(r[i].change, c) : "null",
+                r[i].has_change ? jnum(r[i].change, c) : "null",
                 r[i].flagged ? "true" : "false");
     }
     fputs(n ? "\n]}\n" : "]}\n", f);

@@ -27,12 +27,12 @@ int stats_expect_parse(const char *text, struct stats_expect *e, char *err, size
     if (!ml || !ol || !vl || xl) {
         snprintf(err, errlen, "--expect '%.100s': want 'METRIC OP VALUE' (three words, "
                  "blanks around OP)", text);
-        return -1;
+        goto bad;
     }
     if (!stats_key_ok(m, ml)) {
         snprintf(err, errlen, "--expect '%.100s': '%.*s' is no metric name", text,
                  (int)(ml > 60 ? 60 : ml), m);
-        return -1;
+        goto bad;
     }
     size_t i = 0;
     while (i < sizeof(ops) / sizeof(ops[0]) && !(strlen(ops[i]) == ol && !memcmp(ops[i], o, ol)))
@@ -40,16 +40,21 @@ int stats_expect_parse(const char *text, struct stats_expect *e, char *err, size
     if (i == sizeof(ops) / sizeof(ops[0])) {
         snprintf(err, errlen, "--expect '%.100s': '%.*s' is no operator (< <= > >= == !=)",
                  text, (int)(ol > 20 ? 20 : ol), o);
-        return -1;
+        goto bad;
     }
     if (!stats_number(v, vl, &e->value)) {
         snprintf(err, errlen, "--expect '%.100s': '%.*s' is no finite decimal number", text,
                  (int)(vl > 40 ? 40 : vl), v);
-        return -1;
+        goto bad;
     }
     snprintf(e->metric, sizeof(e->metric), "%.*s", (int)ml, m);
     e->op = (enum stats_op)i;
     return 0;
+bad:
+    for (char *c = err; *c; c++)        /* one line, whatever the text holds */
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
+    return -1;
 }
 
 enum stats_verdict stats_expect_eval(const struct stats_expect *e, const struct stats *s,

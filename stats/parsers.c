@@ -267,28 +267,74 @@ static void fio_latency(yaml_document_t *d, yaml_node_t *m, const char *unit, st
     }
 }
 
-/* JSON nested at most MAX deep (fio's is 5): libyaml's loader takes time
- * that grows fast with the depth, and the text is the guest's. */
-static bool shallow(const char *p, const char *end, int max)
+/* [p, end) is one JSON text nested at most MAX (<= 64) deep, of at most
+ * JSON_SCALARS_MAX strings and numbers, checked token by token: libyaml's
+ * loader takes time that grows fast with the depth and about 160 bytes of
+ * memory a scalar, and the text is the guest's.  Strictly JSON, because
+ * libyaml reads YAML, where single quotes, comments and a quote inside a
+ * plain word would hide brackets from a scan that only knows JSON strings. */
+#define JSON_SCALARS_MAX 1000000        /* fio's JSON for a job: about 500 */
+static bool json_ok(const char *p, const char *end, int max)
 {
+    char open[64];
     int depth = 0;
-    bool str = false;
-    for (; p < end; p++) {
-        if (str) {
-            if (*p == '\\' && p + 1 < end)
-                p++;
-            else if (*p == '"')
-                str = false;
-        } else if (*p == '"') {
-            str = true;
-        } else if (*p == '{' || *p == '[') {
-            if (++depth > max)
+    size_t scalars = 0;
+    enum { VALUE, KEY, COLON, NEXT } want = VALUE;
+    bool fresh = false;                 /* just opened: it may close at once */
+    for (;;) {
+        while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+            p++;
+        if (p == end)
+            return depth == 0 && want == NEXT;
+        char c = *p, close = depth && open[depth - 1] == '{' ? '}' : ']';
+        if (want == NEXT || (fresh && c == close)) {
+            fresh = false;
+            if (depth && c == close) {
+                depth--;
+                want = NEXT;
+            } else if (depth && c == ',') {
+                want = open[depth - 1] == '{' ? KEY : VALUE;
+            } else {
+                return false;           /* text after the value, or no separator */
+            }
+            p++;
+            continue;
+        }
+        fresh = false;
+        if (want == COLON) {
+            if (c != ':')
                 return false;
-        } else if (*p == '}' || *p == ']') {
-            depth--;
+            want = VALUE;
+            p++;
+        } else if (c == '"') {
+            if (++scalars > JSON_SCALARS_MAX)
+                return false;
+            for (p++; p < end && *p != '"'; p++)
+                if (*p == '\\')
+                    p++;
+            if (p >= end)
+                return false;
+            p++;
+            want = want == KEY ? COLON : NEXT;
+        } else if (want == KEY) {
+            return false;
+        } else if (c == '{' || c == '[') {
+            if (depth == max || depth == (int)sizeof(open))
+                return false;
+            open[depth++] = c;
+            want = c == '{' ? KEY : VALUE;
+            fresh = true;
+            p++;
+        } else {                        /* a number, true, false, null */
+            const char *s = p;
+            while (p < end && ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
+                               (*p >= 'A' && *p <= 'Z') || *p == '+' || *p == '-' || *p == '.'))
+                p++;
+            if (p == s || ++scalars > JSON_SCALARS_MAX)
+                return false;
+            want = NEXT;
         }
     }
-    return true;
 }
 
 static bool fio_json(const char *text, size_t len, struct sbuf *o)
@@ -299,7 +345,7 @@ static bool fio_json(const char *text, size_t len, struct sbuf *o)
             b = q;
             break;
         }
-    if (!a || !b || b <= a || (size_t)(b - a) > (16u << 20) || !shallow(a, b, 32))
+    if (!a || !b || b <= a || (size_t)(b - a) > (16u << 20) || !json_ok(a, b, 32))
         return false;
     yaml_parser_t p;
     yaml_document_t d;

@@ -1,9 +1,13 @@
 /* Stats sets, `METRIC: value` lines and the flat JSON of stats.json. */
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 #include "stats/stats.h"
 
 void sb_add(struct sbuf *b, const char *s, size_t n)
@@ -75,12 +79,28 @@ void stats_free(struct stats *s)
     *s = (struct stats){ 0 };
 }
 
+/* FNV-1a from a random start, then mixed so that every bit counts: the
+ * keys are the guest's, and with a known hash it could choose thousands
+ * that share a slot, making every lookup walk all of them. */
 static size_t hash(const char *k)
 {
-    size_t h = 14695981039346656037u;
+    static uint64_t seed;
+    if (!seed) {
+        if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != (ssize_t)sizeof(seed)) {
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            seed = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15u ^ (uint64_t)getpid() << 32 ^
+                   (uint64_t)(uintptr_t)&seed;
+        }
+        seed |= 1;
+    }
+    uint64_t h = 14695981039346656037u ^ seed;
     while (*k)
         h = (h ^ (unsigned char)*k++) * 1099511628211u;
-    return h;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdu;
+    h ^= h >> 33;
+    return (size_t)h;
 }
 
 /* The index slot of KEY: its entry, or the empty slot where it would go. */

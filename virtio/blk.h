@@ -10,7 +10,8 @@
  *   - IN: readable part = the header only, data = writable part minus the
  *     status byte; OUT: data = readable part after the header, writable
  *     part = the status byte only; FLUSH: header + status only; GET_ID:
- *     header, then up to 20 writable bytes + status; DISCARD/WRITE_ZEROES:
+ *     header, writable bytes (the first 20 at most get the serial) +
+ *     status; DISCARD/WRITE_ZEROES:
  *     header + 1..VIRTIO_BLK_DISCARD_SEG_MAX 16-byte segments, status only;
  *   - data lengths are whole sectors; sector + count never passes the
  *     capacity (no wrap); at most VIRTIO_BLK_SEG_MAX data buffers, each at

@@ -213,5 +213,14 @@ for i in 1 2 3 4 5 6 7; do set -- "$@" --disk "$T/d$i"; done
 runjob toomany "$@"
 expect_rc "run: 2 job disks and 7 --disk: 255" 255
 has "run: too many disks: message" "$T/toomany.err" "at most 8 in all"
+# --rootfs host is a second share: 8 disks and 2 shares would be 10 virtio
+# devices, one more than there are windows and interrupt lines.
+set --
+for i in 1 2 3 4 5 6; do set -- "$@" --disk "$T/d$i"; done
+runjob toomanyhost --rootfs host "$@"
+expect_rc "run --rootfs host: 2 job disks and 6 --disk: 255" 255
+has "run --rootfs host: too many disks: message" "$T/toomanyhost.err" "at most 7 in all"
+[ -z "$(find "$T/rr" -name '*.img' -o -name '.disks-*')" ] &&
+    ok "run --rootfs host, too many disks: no images made" || bad "run: too many disks" "images left"
 
 finish blk

@@ -90,6 +90,8 @@ rf --packages fio -o "$T/x.cgz" --mirror 'ftp://x/debian'
 expect_rc "an ftp mirror" 255
 rf --packages fio -o "$T/x.cgz" --suite '../x'
 expect_rc "a bad suite" 255
+rf --packages fio -o "$T/x.cgz" --suite --no-check-gpg
+expect_rc "a suite that would be a debootstrap option" 255
 rf --packages fio -o "$T/x.cgz" extra
 expect_rc "a stray argument" 255
 rf --bogus

@@ -133,4 +133,11 @@ mkdir -p "$T/r/c" && echo '{"x": nan}' >"$T/r/c/stats.json"
 rc=$?
 expect_rc "compare: a bad stats.json: 255" 255
 has "compare: one line says where" "$T/err" "minivmm compare: $T/r/c/stats.json: at byte 6: x: not a finite number"
+# A result directory was the guest's to write: a stats.json that is a link
+# (left there before minivmm could write its own) is not followed.
+mkdir -p "$T/r/l" && ln -s "$a1/stats.json" "$T/r/l/stats.json"
+"$VMM" compare "$a1" -- "$T/r/l" >"$T/out" 2>"$T/err"
+rc=$?
+expect_rc "compare: a stats.json that is a link: 255" 255
+has "compare: the link is named" "$T/err" "minivmm compare: $T/r/l/stats.json: a symbolic link, not followed"
 finish stats

@@ -72,6 +72,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
                 stats_set(&s, e.metric, e.value);
                 if (stats_expect_eval(&e, &s, &got) == STATS_MISSING)
                     abort();
+            } else if (strpbrk(err, "\n\r")) {
+                abort();                /* the message is one line */
             }
             free(z);
         }

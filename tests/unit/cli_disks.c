@@ -52,6 +52,11 @@ START_TEST(counts)
     ck_assert_int_eq(job_disks_count(load("testcase: t\ndisk: 9HDD\npass:\n", true), &h, &s,
                                      err, sizeof(err)), -1);
     ck_assert_msg(strstr(err, "9 disks asked for"), "%s", err);
+    /* Too many as a plain value too: refused, never read as no disks. */
+    ck_assert_int_eq(job_disks_count(load("testcase: t\ndisk: 17HDD\npass:\n", false), &h, &s,
+                                     err, sizeof(err)), -1);
+    ck_assert_int_eq(job_disks_count(load("testcase: t\ndisk: 99999999999999999999SSD\npass:\n",
+                                          false), &h, &s, err, sizeof(err)), -1);
 }
 END_TEST
 
@@ -133,6 +138,42 @@ START_TEST(attach_and_release)
 }
 END_TEST
 
+/* --keep-disks moves the images into the result directory, which was the
+ * guest's to write: a `disks` it left there as a link to elsewhere is not
+ * followed (the images stay in their work directory, one line says so). */
+START_TEST(keep_not_through_a_link)
+{
+    char root[] = "/tmp/minivmm-disks-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(root));
+    struct job *j = load("testcase: t\ndisk: 1HDD\ndisk_size: 1M\npass:\n", true);
+    struct run_disk_opts o = { 0 };
+    char err[256], res[128], away[128], link[160], p[200];
+    struct boot_opts b = { .nshares = 1 };
+    struct job_disks jd;
+    ck_assert_int_eq(job_disks_attach(j, &o, root, &b, &jd, err, sizeof(err)), 0);
+    snprintf(res, sizeof(res), "%s/res", root);
+    snprintf(away, sizeof(away), "%s/away", root);
+    snprintf(link, sizeof(link), "%s/disks", res);
+    ck_assert_int_eq(mkdir(res, 0755), 0);
+    ck_assert_int_eq(mkdir(away, 0755), 0);
+    ck_assert_int_eq(symlink(away, link), 0);
+    char img[PATH_MAX];
+    snprintf(img, sizeof(img), "%s", jd.path[0]);
+    job_disks_release(&jd, true, res);
+    snprintf(p, sizeof(p), "%s/hdd0.img", away);
+    struct stat st;
+    ck_assert_msg(lstat(p, &st) < 0, "the image was moved through the guest's link");
+    ck_assert_int_eq(stat(img, &st), 0);          /* it stays where it was made */
+    ck_assert_int_eq(unlink(img), 0);
+    *strrchr(img, '/') = 0;
+    ck_assert_int_eq(rmdir(img), 0);
+    ck_assert_int_eq(unlink(link), 0);
+    ck_assert_int_eq(rmdir(away), 0);
+    ck_assert_int_eq(rmdir(res), 0);
+    ck_assert_int_eq(rmdir(root), 0);
+}
+END_TEST
+
 START_TEST(fs_modules)
 {
     const char *names[8];
@@ -162,6 +203,7 @@ static Suite *suite(void)
     tcase_add_test(t, counts);
     tcase_add_test(t, options);
     tcase_add_test(t, attach_and_release);
+    tcase_add_test(t, keep_not_through_a_link);
     tcase_add_test(t, fs_modules);
     suite_add_tcase(s, t);
     return s;

@@ -82,6 +82,11 @@ START_TEST(suite_and_mirror)
     ck_assert_int_eq(rootfs_check_suite("", err, sizeof err), -1);
     ck_assert_int_eq(rootfs_check_suite("../x", err, sizeof err), -1);
     ck_assert_int_eq(rootfs_check_suite("Bookworm", err, sizeof err), -1);
+    /* debootstrap reads a leading '-' as one of its options. */
+    ck_assert_int_eq(rootfs_check_suite("--no-check-gpg", err, sizeof err), -1);
+    ck_assert_int_eq(rootfs_check_suite("-x", err, sizeof err), -1);
+    ck_assert_int_eq(rootfs_check_suite("_x", err, sizeof err), -1);
+    ck_assert_int_eq(rootfs_check_suite("1", err, sizeof err), 0);
     ck_assert_int_eq(rootfs_check_mirror("http://deb.debian.org/debian", err, sizeof err), 0);
     ck_assert_int_eq(rootfs_check_mirror("https://m.example/debian/", err, sizeof err), 0);
     ck_assert_int_eq(rootfs_check_mirror("file:///srv/mirror", err, sizeof err), 0);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "stats/collect.h"
 #include "tests/unit/testutil.h"
 
@@ -196,6 +197,30 @@ START_TEST(stopped)
 }
 END_TEST
 
+static int closed_seen(void)
+{
+    char p[160];
+    snprintf(p, sizeof p, "%s/closed", res);
+    return access(p, F_OK) == 0;
+}
+static void collect_closed(void) { rc = stats_collect("t", res, progs, nprogs, closed_seen, &s); }
+
+START_TEST(stopped_after_stdout_closed)
+{
+    /* a parser that closes its stdout and runs on is still bound by the
+     * same limits: a signal to minivmm ends it too */
+    nprogs = 0;
+    s = (struct stats){ 0 };
+    prog("quiet", "#!/bin/sh\nexec >/dev/null\nsleep 0.5\ntouch \"$RESULT_ROOT/closed\"\n"
+                  "exec sleep 1000\n");
+    add("quiet", false);
+    char *err = test_capture_stderr(collect_closed);
+    ck_assert_msg(strstr(err, "/quiet/parse: interrupted: it was killed\n"), "%s", err);
+    free(err);
+    stats_free(&s);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("stats_collect");
@@ -205,6 +230,7 @@ static Suite *suite(void)
     tcase_add_test(tc, outputs);
     tcase_add_test(tc, guest_files);
     tcase_add_test(tc, stopped);
+    tcase_add_test(tc, stopped_after_stdout_closed);
     suite_add_tcase(s, tc);
     return s;
 }

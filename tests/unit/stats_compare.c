@@ -125,6 +125,42 @@ START_TEST(single_runs)
 }
 END_TEST
 
+START_TEST(huge_values)
+{
+    /* finite values whose sums overflow: the means stay right, and what
+     * does not fit a double is null in the JSON, never inf or nan */
+    struct stats a[2] = { 0 }, b[2] = { 0 };
+    runs(a, 2, "huge", (double[]){ 1e308, 1e308 });
+    runs(b, 2, "huge", (double[]){ 1e308, 1e308 });
+    runs(a, 2, "spread", (double[]){ 1e308, -1e308 });
+    runs(b, 2, "spread", (double[]){ 1, 1 });
+    runs(a, 1, "tiny", (double[]){ 1e-300 });
+    runs(b, 1, "tiny", (double[]){ 1e300 });
+    struct cmp_row *r;
+    size_t n;
+    ck_assert_int_eq(stats_compare(a, 2, b, 2, &r, &n), 0);
+    ck_assert_double_eq(row(r, n, "huge")->a.mean, 1e308);
+    ck_assert(!row(r, n, "huge")->flagged);
+    char *buf;
+    size_t len;
+    const char *d[] = { "r/0", "r/1" };
+    FILE *f = open_memstream(&buf, &len);
+    stats_compare_json(f, r, n, d, 2, d, 2);
+    fclose(f);
+    ck_assert_msg(!strstr(buf, "inf") && !strstr(buf, "nan"), "%s", buf);
+    ck_assert_ptr_nonnull(strstr(buf, "{\"metric\": \"huge\", \"a\": {\"runs\": 2, \"mean\": 1e+308, "
+                                      "\"stddev\": 0}"));
+    ck_assert_ptr_nonnull(strstr(buf, "\"mean\": 0, \"stddev\": null}"));
+    ck_assert_ptr_nonnull(strstr(buf, "\"change_percent\": null, \"flagged\": true}"));
+    free(buf);
+    free(r);
+    for (int i = 0; i < 2; i++) {
+        stats_free(&a[i]);
+        stats_free(&b[i]);
+    }
+}
+END_TEST
+
 START_TEST(expect_parse)
 {
     struct stats_expect e;
@@ -159,6 +195,12 @@ START_TEST(expect_parse)
         ck_assert_int_eq(stats_expect_parse(bad[i].text, &e, err, sizeof err), -1);
         ck_assert_str_eq(err, bad[i].err);
     }
+    /* the message is one line whatever the text holds */
+    ck_assert_int_eq(stats_expect_parse("a >= 1\nminivmm: fake\r", &e, err, sizeof err), -1);
+    ck_assert_str_eq(err, "--expect 'a >= 1?minivmm: fake?': want 'METRIC OP VALUE' (three "
+                          "words, blanks around OP)");
+    ck_assert_int_eq(stats_expect_parse("\x1b[2Ja\n >= 1", &e, err, sizeof err), -1);
+    ck_assert_ptr_null(strpbrk(err, "\n\r\x1b"));
 }
 END_TEST
 
@@ -198,6 +240,7 @@ static Suite *suite(void)
     TCase *tc = tcase_create("compare");
     tcase_add_test(tc, groups);
     tcase_add_test(tc, single_runs);
+    tcase_add_test(tc, huge_values);
     tcase_add_test(tc, expect_parse);
     tcase_add_test(tc, expect_eval);
     suite_add_tcase(s, tc);

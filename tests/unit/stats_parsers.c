@@ -108,6 +108,38 @@ START_TEST(fio)
     ck_assert_str_eq(lines, "");
     free(lines);
     free(d);
+    /* Nor is text that only looks shallow to a JSON reader: libyaml reads
+     * YAML, where single quotes, comments and quotes inside plain words
+     * can hide the nesting from a scan for JSON strings. */
+    static const char *const hide[][2] = {
+        { "'a': '\"', 'y': ", ", 'b': '\"'" },
+        { "# \"\n y: ", ", # \"\n" },
+        { "a: b\"c, y: ", ", d: e\"f" },
+    };
+    for (size_t i = 0; i < sizeof(hide) / sizeof(hide[0]); i++) {
+        char t[512];
+        int n = snprintf(t, sizeof(t), "{\"jobs\": [{\"read\": {\"iops\": 5}}], %s", hide[i][0]);
+        memset(t + n, '[', 40);
+        memset(t + n + 40, ']', 40);
+        snprintf(t + n + 80, sizeof(t) - (size_t)n - 80, "%s}", hide[i][1]);
+        ck_assert_int_eq(stats_builtin("fio", t, strlen(t), &lines), 1);
+        ck_assert_msg(!strcmp(lines, ""), "%zu: %s gave %s", i, t, lines);
+        free(lines);
+    }
+    /* Nor JSON of more than a million strings and numbers: libyaml's
+     * document costs about 160 bytes a scalar (1.3 GB for 16 MiB). */
+    size_t many = 1100000;
+    char *w = malloc(2 * many + 64);
+    size_t k = (size_t)sprintf(w, "{\"jobs\": [{\"read\": {\"iops\": 5}}], \"x\": [");
+    for (size_t i = 0; i < many; i++) {
+        w[k++] = '1';
+        w[k++] = ',';
+    }
+    strcpy(w + k - 1, "]}");
+    ck_assert_int_eq(stats_builtin("fio", w, strlen(w), &lines), 1);
+    ck_assert_str_eq(lines, "");
+    free(lines);
+    free(w);
     parse("fio", DATA "fio-read.txt", &s);     /* fio's default text output */
     ck_assert_double_eq(get(&s, "fio.read_bw_MBps"), 1333);
     ck_assert_double_eq(get(&s, "fio.read_iops"), 21300);
@@ -256,6 +288,42 @@ START_TEST(json)
 }
 END_TEST
 
+/* FNV-1a as stats.c hashed keys before its hash had a random seed. */
+static size_t fnv1a(const char *k)
+{
+    size_t h = 14695981039346656037u;
+    while (*k)
+        h = (h ^ (unsigned char)*k++) * 1099511628211u;
+    return h;
+}
+
+START_TEST(hash_flooding)
+{
+    /* The guest names the keys (vmstat, meminfo, ...): 20,000 chosen to
+     * share the low bits of an unseeded FNV-1a all landed in one run of the
+     * index, each lookup walking it (a 365 KB vmstat output took 21 s).
+     * With the seeded hash they spread: no long run of filled slots. */
+    struct stats s = { 0 };
+    size_t n = 0;
+    char k[24];
+    for (unsigned long i = 0; n < 20000; i++) {
+        snprintf(k, sizeof k, "k%lx", i);
+        if ((fnv1a(k) & 0x3ffff) < 4096) {
+            ck_assert_int_eq(stats_set(&s, k, 1), 0);
+            n++;
+        }
+    }
+    size_t run = 0, longest = 0;
+    for (size_t i = 0; i < 2 * s.icap; i++) {       /* twice round: runs that wrap */
+        run = s.idx[i % s.icap] ? run + 1 : 0;
+        longest = run > longest ? run : longest;
+    }
+    ck_assert_msg(longest < 1000, "a run of %zu filled slots in %zu", longest, s.icap);
+    ck_assert_ptr_nonnull(stats_get(&s, k));
+    stats_free(&s);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("stats_parsers");
@@ -267,6 +335,7 @@ static Suite *suite(void)
     tcase_add_test(tc, examples_and_none);
     tcase_add_test(tc, lines);
     tcase_add_test(tc, json);
+    tcase_add_test(tc, hash_flooding);
     suite_add_tcase(s, tc);
     return s;
 }
