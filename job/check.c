@@ -155,8 +155,19 @@ int jcheck_doc(struct jctx *c, const struct jnode *d, struct jnode *declared)
         if (!found && jlkp_shell_key(k->str))
             return jerr_node(c, k, "lkp's shell control key '%s' (job2sh makes shell code of "
                              "it) is not supported", k->str);
+        size_t kl = strlen(k->str);
+        if (!found && kl > 1 && k->str[kl - 1] == '+' && !strchr(k->str, '.')) {
+            /* K+: makes K: the misspelt-program rule K would meet (fuzz) */
+            struct jnode base = *k;
+            if (!(base.str = strndup(k->str, kl - 1)))
+                return jerr_node(c, k, "out of memory");
+            int r = check_not_program(c, &base, declared);
+            free(base.str);
+            if (r)
+                return -1;
+        }
         if (!found && jlkp_special_key(k->str))
-            continue; /* lkp's key-: and a.b: (job/lkpsyntax.c) */
+            continue; /* lkp's key-:, key+: and a.b: (job/lkpsyntax.c) */
         if (!found) {
             const char *near = NULL;
             if (!jvalid_ident(k->str) || v->kind == JN_MAP)

@@ -149,6 +149,9 @@ START_TEST(special_keys)
     ck_assert_str_eq(job_param(l.v[2], "x"), "3");
     job_list_free(&l);
     load_err("testcase: t\nx.y+: 1\nhackbench:\n", 2, 1, "`a.b+:`");
+    /* K+: makes K, which meets the misspelt-program rule (fuzz: `chec+:`
+     * gave `chec`, and the expanded job did not load again) */
+    load_err("testcase: t\nhackbenc+: 1\nhackbench:\n", 2, 1, "did you mean 'hackbench'");
     /* an option a patch adds meets the rule `prog: {opt: V}` meets (fuzz:
      * "2<<c" became 2_60__60_c, emitted as an assignment it is not) */
     load_err("testcase: t\nhackbench.2<<c: socket\n", 2, 1,
