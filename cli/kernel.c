@@ -1,7 +1,9 @@
 /* The kernel image and its boot path (see kernel.h). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "boot/payload.h"
 #include "cli/kernel.h"
@@ -17,13 +19,29 @@ const char *boot_path_name(enum boot_path p)
 
 void kernel_cache_dir(char *buf, size_t len)
 {
-    const char *x = getenv("XDG_CACHE_HOME"), *h = getenv("HOME");
-    if (x && *x)
+    const char *x = getenv("XDG_CACHE_HOME"), *h = getenv("HOME"), *t = getenv("TMPDIR");
+    if (x && *x) {
         snprintf(buf, len, "%s/minivmm", x);
-    else if (h && *h)
+        return;
+    }
+    if (h && *h) {
         snprintf(buf, len, "%s/.cache/minivmm", h);
-    else
-        snprintf(buf, len, "/tmp/minivmm-cache-%u", (unsigned)getuid());
+        return;
+    }
+    /* A shared directory: the name is predictable, so it is used only when it
+     * is our own real directory that no one else may write into; else a
+     * private one for this run (no cache kept across runs). */
+    t = t && *t == '/' ? t : "/tmp";
+    unsigned uid = (unsigned)getuid();
+    snprintf(buf, len, "%s/minivmm-cache-%u", t, uid);
+    struct stat st;
+    if (mkdir(buf, 0700) && errno != EEXIST)
+        return; /* the caller's mkdir names the problem */
+    if (!lstat(buf, &st) && S_ISDIR(st.st_mode) && st.st_uid == uid && !(st.st_mode & 022))
+        return;
+    snprintf(buf, len, "%s/minivmm-cache-%u.XXXXXX", t, uid);
+    if (!mkdtemp(buf))
+        snprintf(buf, len, "%s/minivmm-cache-%u/unsafe", t, uid); /* fails in the caller */
 }
 
 #define HEAD_MAX (0x20000 + 0x1000)    /* a bzImage's setup: at most 256 sectors of 512 */

@@ -61,6 +61,8 @@ void kernel_release(struct kernel_image *k);
 const char *boot_path_name(enum boot_path p);
 
 /* Where minivmm keeps its caches: $XDG_CACHE_HOME/minivmm, else
- * $HOME/.cache/minivmm, else /tmp/minivmm-cache-UID. */
+ * $HOME/.cache/minivmm, else ${TMPDIR:-/tmp}/minivmm-cache-UID when that is
+ * the user's own directory (made 0700 if missing) that group and others
+ * cannot write, else a new private directory for this run. */
 void kernel_cache_dir(char *buf, size_t len);
 #endif
