@@ -68,6 +68,11 @@ int jyaml_load(struct jctx *c, const char *path, const char *text, size_t len,
 int jyaml_parse_meta(struct jctx *c, const char *path, const char *text, size_t len,
                      struct jnode ***docs, size_t *ndocs);
 const char *jfile_type(unsigned mode); /* "a FIFO", "a directory", ... */
+/* Reads a whole regular file of at most JOB_MAX_FILE_SIZE bytes from FD
+ * (opened here when -1; closed in any case): malloc'd, NUL-terminated, or
+ * NULL with the error in c.  Never blocks: a FIFO or a device is refused
+ * after fstat, before any read. */
+char *jread_small_file(struct jctx *c, const char *path, int fd, size_t *len);
 struct jnode *jnode_new(struct jctx *c, enum jn_kind k, const char *file,
                         unsigned long line, unsigned long col);
 struct jnode *jnode_clone(const struct jnode *n);

@@ -280,29 +280,13 @@ static int erb_lookup(void *ctx, const char *name, struct jlkp_val *out, char *e
 static int load_file(struct jctx *c, const char *path, const struct jnode *jx,
                      const struct jnode *cur, struct jnode *defs)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     struct stat st;
-    if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-        if (fd >= 0)
-            close(fd);
+    if (stat(path, &st) || !S_ISREG(st.st_mode))
         return 0; /* lkp: File.exist? and not a directory */
-    }
-    if (st.st_size > JOB_MAX_FILE_SIZE) {
-        close(fd);
-        return jerr(c, path, 0, 0, "lkp defaults file larger than %d bytes", JOB_MAX_FILE_SIZE);
-    }
-    char *text = malloc((size_t)st.st_size + 1);
     size_t len = 0;
-    ssize_t r = 1;
-    while (text && len < (size_t)st.st_size && (r = read(fd, text + len, (size_t)st.st_size - len)) > 0)
-        len += (size_t)r;
-    close(fd);
-    if (!text || r < 0) {
-        free(text);
-        return text ? jerr(c, path, 0, 0, "cannot read: %s", strerror(errno))
-                    : jerr(c, path, 0, 0, "out of memory");
-    }
-    text[len] = 0;
+    char *text = jread_small_file(c, path, -1, &len);
+    if (!text)
+        return -1;
     char *yaml = text;
     size_t ylen = len;
     int has_erb = text[0] == '%' || strstr(text, "\n%") || strstr(text, "<%");

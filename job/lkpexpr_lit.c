@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "job/job_internal.h"
 #include "job/lkpexpr_int.h"
 
 void jlkp_val_free(struct jlkp_val *v)
@@ -189,24 +190,8 @@ long long jx_re_match(struct ev *e, size_t at, const char *str, const char *re)
 
 /* ---- parsing and evaluating ---- */
 
-/* Appends N bytes to *BUF (length *LEN, room *CAP).  0 or -1. */
-static int put(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
-{
-    if (*len + n + 1 > *cap) {
-        size_t want = (*len + n + 1) * 2;
-        char *b = realloc(*buf, want);
-        if (!b)
-            return -1;
-        *buf = b;
-        *cap = want;
-    }
-    memcpy(*buf + *len, s, n);
-    *len += n;
-    return 0;
-}
-
 /* Ruby's "#{X}" of the value X: nil is "", a regular expression is refused. */
-static int interpolate(struct ev *e, int on, char **buf, size_t *n, size_t *cap)
+static int interpolate(struct ev *e, int on, struct jbuf *b)
 {
     size_t at = e->pos - 2;
     struct jlkp_val x = {0};
@@ -228,62 +213,57 @@ static int interpolate(struct ev *e, int on, char **buf, size_t *n, size_t *cap)
     int oom = 0;
     char *t = x.type == JLKP_NIL ? NULL : jlkp_val_text(&x, &oom);
     jlkp_val_free(&x);
-    int r = oom || (t && put(buf, n, cap, t, strlen(t)));
+    if (t)
+        jb_puts(b, t);
     free(t);
-    return r ? jx_fail_at(e, at, "out of memory") : 0;
+    return oom || b->oom ? jx_fail_at(e, at, "out of memory") : 0;
 }
 
 int jx_string_lit(struct ev *e, int on, struct jlkp_val *v)
 {
     size_t start = e->pos;
     char q = e->s[e->pos++];
-    char *buf = NULL;
-    size_t n = 0, cap = 0;
-    if (put(&buf, &n, &cap, "", 0))
-        return jx_fail_at(e, start, "out of memory");
+    struct jbuf b = {0};
+    jb_add(&b, "", 0);
     for (;;) {
         if (e->pos >= e->len) {
-            free(buf);
+            free(jb_finish(&b));
             return jx_fail_at(e, start, "unterminated string");
         }
-        char ch = e->s[e->pos++], out[2] = {0, 0};
+        char ch = e->s[e->pos++];
         if (ch == q)
             break;
         if (ch == '\\' && e->pos < e->len) {
             char nx = e->s[e->pos++];
             if (q == '\'') {
-                int r = (nx != '\\' && nx != '\'' && put(&buf, &n, &cap, "\\", 1)) ||
-                        put(&buf, &n, &cap, &nx, 1);
-                if (r) {
-                    free(buf);
-                    return jx_fail_at(e, start, "out of memory");
-                }
+                if (nx != '\\' && nx != '\'')
+                    jb_add(&b, "\\", 1);
+                jb_add(&b, &nx, 1);
                 continue;
             }
             const char *from = "\\\"nt#", *to = "\\\"\n\t#";
             const char *k = strchr(from, nx);
             if (!k || !nx) {
-                free(buf);
+                free(jb_finish(&b));
                 return jx_fail_at(e, e->pos - 2, "the escape \\%c in a double-quoted string is "
                                "outside the subset minivmm evaluates", nx);
             }
-            out[0] = to[k - from];
+            jb_add(&b, to + (k - from), 1);
         } else if (q == '"' && ch == '#' && e->pos < e->len && e->s[e->pos] == '{') {
             e->pos++;
-            if (++e->depth > 64 || interpolate(e, on, &buf, &n, &cap)) {
-                free(buf);
+            if (++e->depth > 64 || interpolate(e, on, &b)) {
+                free(jb_finish(&b));
                 return jx_fail_at(e, e->pos, "expression nested too deeply");
             }
             e->depth--;
-            continue;
         } else {
-            out[0] = ch;
-        }
-        if (put(&buf, &n, &cap, out, 1)) {
-            free(buf);
-            return jx_fail_at(e, start, "out of memory");
+            jb_add(&b, &ch, 1);
         }
     }
+    size_t n = b.len;
+    char *buf = jb_finish(&b);
+    if (!buf)
+        return jx_fail_at(e, start, "out of memory");
     int r = on ? set_str(e, v, buf, n, JLKP_STR) : 0;
     free(buf);
     return r;

@@ -83,10 +83,7 @@ const char *jfile_type(unsigned m)
          : S_ISSOCK(m) ? "a socket" : "not a regular file";
 }
 
-/* Reads a whole regular file of at most JOB_MAX_FILE_SIZE bytes from FD
- * (opened here when -1; closed in any case).  Never blocks: a FIFO or a
- * device is refused after fstat, before any read. */
-static char *read_small_file(struct jctx *c, const char *path, int fd, size_t *len)
+char *jread_small_file(struct jctx *c, const char *path, int fd, size_t *len)
 {
     if (fd < 0)
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
@@ -575,7 +572,7 @@ static int parse_file(struct jctx *c, const char *path, int fd, const char *text
         jerr(c, path, 0, 0, "file too large (%zu bytes, limit %d)", len, JOB_MAX_FILE_SIZE);
         goto out;
     }
-    if (!text && !(text = buf = read_small_file(c, path, fd, &len)))
+    if (!text && !(text = buf = jread_small_file(c, path, fd, &len)))
         goto out;
     char *marked = NULL;
     size_t mlen = 0;
