@@ -82,6 +82,9 @@ int jmap_put(struct jnode *map, struct jnode *key, struct jnode *val, int from_i
 long jmap_find(struct jnode *map, const char *key); /* index or -1 */
 /* Removes entry AT of MAP, freeing its key and value (NULL: taken). */
 void jmap_remove(struct jnode *map, size_t at);
+/* Appends SRC's entry AT to DST (no index update: DST is a scratch list of
+ * entries) and leaves SRC's slots NULL for the caller to remove.  0 or -1. */
+int jmap_take(struct jnode *dst, struct jnode *src, size_t at);
 int jnode_is_null_text(const char *s);
 
 /* Finds programs/NAME/run: 1 found (*info set), 0 not found, -1 error. */

@@ -518,14 +518,10 @@ int jlkp_defaults(struct jctx *c, struct jnode *m, const struct jnode *raw,
             i++;
             continue;
         }
-        if (jnode_grow(later)) {
+        if (jmap_take(later, m, i)) {
             r = jerr_node(c, m, "out of memory");
             break;
         }
-        later->keys[later->n] = m->keys[i];
-        later->kids[later->n] = m->kids[i];
-        later->from_include[later->n++] = 0;
-        m->keys[i] = m->kids[i] = NULL; /* now later's */
         jmap_remove(m, i);
     }
     if (!r && defs->n)

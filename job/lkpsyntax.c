@@ -374,14 +374,10 @@ int jlkp_apply_specials(struct jctx *c, struct jnode *m, const struct jnode *fro
         keep[i] = !jlkp_special_key(m->keys[i]->str);
         if (keep[i])
             continue;
-        if (jnode_grow(own)) {
+        if (jmap_take(own, m, i)) {
             r = jerr_node(c, m, "out of memory");
             break;
         }
-        own->keys[own->n] = m->keys[i];
-        own->kids[own->n] = m->kids[i];
-        own->from_include[own->n++] = 0;
-        m->keys[i] = m->kids[i] = NULL; /* now own's */
     }
     compact(m, keep);
     free(keep);

@@ -210,3 +210,14 @@ void jmap_remove(struct jnode *m, size_t at)
     m->idx = NULL;
     m->idxcap = 0;
 }
+
+int jmap_take(struct jnode *dst, struct jnode *src, size_t at)
+{
+    if (jnode_grow(dst))
+        return -1;
+    dst->keys[dst->n] = src->keys[at];
+    dst->kids[dst->n] = src->kids[at];
+    dst->from_include[dst->n++] = 0;
+    src->keys[at] = src->kids[at] = NULL; /* now dst's */
+    return 0;
+}
